@@ -1,0 +1,119 @@
+"""The one small exception hierarchy of pulumi-mihu.
+
+Every error a user can see (a failed `pulumi up`, a provider-host traceback) is built here,
+and none of them ever holds a request header, the API token or a SIP credential: messages
+are composed from the response's status, the API's error code, field and message, and are
+passed through :func:`redact` against the secrets the caller knows about. Exceptions raised
+inside the provider host reach the user as full tracebacks, so nothing here keeps a
+reference to the request or response objects either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every occurrence of each secret in ``text``; longest first, so a secret
+    that contains another is not half-replaced."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class MihuError(Exception):
+    """Base of everything pulumi-mihu raises on purpose."""
+
+
+class MihuConfigError(MihuError):
+    """The provider's settings (stack config or environment) are missing or malformed."""
+
+
+class MihuTransportError(MihuError):
+    """No HTTP response was received (connection refused, reset, timed out).
+
+    ``request_sent`` says whether the request may have reached the server: False only when
+    the connection failed before anything was written, which makes even a POST safe to retry.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class MihuApiError(MihuError):
+    """The API answered with an error status.
+
+    Carries what a user needs to act: the HTTP status, the API's error ``code``, the
+    ``field`` it blames (validation errors), its ``message`` and ``details``.
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        message: str,
+        code: str | None = None,
+        field: str | None = None,
+        details: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.code = code
+        self.field = field
+        self.api_message = message
+        self.details = details
+        parts = [f"Mihu API {method} {path} failed: HTTP {status}"]
+        if code:
+            parts.append(f"code {code}")
+        if field:
+            parts.append(f"field '{field}'")
+        text = ", ".join(parts) + f": {message}"
+        if details and details != message:
+            text += f" ({details})"
+        if hint:
+            text += f". {hint}"
+        super().__init__(text)
+
+
+class MihuAuthError(MihuApiError):
+    """401 or 403: the token is missing, wrong, revoked, lacks a permission, or was sent to
+    the wrong account (subdomain/base URL)."""
+
+
+class MihuNotFoundError(MihuApiError):
+    """404. The API uses it both for a missing resource and for a missing route, so on its own
+    it never proves that a connection is gone."""
+
+
+class MihuMethodNotAllowedError(MihuApiError):
+    """405 or 501: the route exists but not with this method (an undocumented endpoint the
+    service does not have)."""
+
+
+class MihuValidationError(MihuApiError):
+    """400 or 422: the API refused the request body; ``field`` names the culprit when known."""
+
+
+class MihuConflictError(MihuApiError):
+    """409: the request collides with existing state."""
+
+
+class MihuRateLimitError(MihuApiError):
+    """429 after the retry budget was spent."""
+
+
+class MihuServerError(MihuApiError):
+    """5xx after the retry budget was spent."""
+
+
+class MihuCreateOutcomeUnknown(MihuError):
+    """A create request may have reached the API but no answer proves whether it created
+    anything. Raised instead of blindly sending the POST again, which could create a second
+    trunk for the same phone number."""

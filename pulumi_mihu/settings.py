@@ -1,0 +1,204 @@
+"""Provider settings: where the API is, how to authenticate, how patient to be.
+
+Settings are resolved inside the provider host by ``configure()``, from the stack config
+(``mihu:*`` keys, secrets already unwrapped by the host) with environment-variable
+fallbacks. They are never captured in the pickled provider, which lives in the stack state:
+the token would otherwise be stored there, and rotating it would change every resource.
+Stack config wins over the environment, as in Terraform providers: the explicit setting is
+the one a reviewer sees.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from .errors import MihuConfigError
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting's two names: the stack config key and the environment variable."""
+
+    key: str
+    env: str
+    doc: str
+
+    @property
+    def config_key(self) -> str:
+        return f"mihu:{self.key}"
+
+    def names(self) -> str:
+        return f"stack config '{self.config_key}' or environment variable {self.env}"
+
+
+API_TOKEN = Setting("apiToken", "MIHU_API_TOKEN", "Bearer token (set it as a secret)")
+SUBDOMAIN = Setting("subdomain", "MIHU_SUBDOMAIN", "account subdomain: https://{subdomain}.mihu.ai")
+BASE_URL = Setting("baseUrl", "MIHU_BASE_URL", "whole base URL; wins over subdomain")
+REQUEST_TIMEOUT = Setting("requestTimeout", "MIHU_REQUEST_TIMEOUT", "seconds per HTTP request")
+MAX_ATTEMPTS = Setting("maxAttempts", "MIHU_MAX_ATTEMPTS", "tries per request, retries included")
+RETRY_DEADLINE = Setting("retryDeadline", "MIHU_RETRY_DEADLINE", "seconds for all tries of a call")
+RETRY_BASE_DELAY = Setting("retryBaseDelay", "MIHU_RETRY_BASE_DELAY",
+                           "seconds before the first retry; doubles each time, with jitter")
+ALL_SETTINGS = (API_TOKEN, SUBDOMAIN, BASE_URL, REQUEST_TIMEOUT, MAX_ATTEMPTS, RETRY_DEADLINE,
+                RETRY_BASE_DELAY)
+
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_RETRY_DEADLINE = 120.0
+DEFAULT_RETRY_BASE_DELAY = 0.5
+
+_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses: the only places plain HTTP may carry the
+    token (the simulator, an SSH tunnel)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class MihuSettings:
+    """Resolved, validated settings. ``api_token`` is a SecretStr so that a repr, a log line
+    or a traceback's locals never show it."""
+
+    api_token: SecretStr = field(repr=False)
+    base_url: str
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_deadline: float = DEFAULT_RETRY_DEADLINE
+    retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
+
+    @classmethod
+    def resolve(
+        cls,
+        config: Callable[[str], Any] | Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> MihuSettings:
+        """Read every setting from ``config`` (a ``get(key)`` callable such as
+        ``pulumi.dynamic.Config.get``, or a mapping of ``mihu:*`` keys) then ``environ``."""
+        env = os.environ if environ is None else environ
+        if config is None:
+            get: Callable[[str], Any] = lambda _key: None  # noqa: E731
+        elif callable(config):
+            get = config
+        else:
+            get = config.get
+
+        def raw(setting: Setting) -> str | None:
+            value = get(setting.config_key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                value = env.get(setting.env)
+            if value is None:
+                return None
+            text = str(value).strip()
+            return text or None
+
+        token = raw(API_TOKEN)
+        if token is None:
+            raise MihuConfigError(
+                f"Mihu API token is missing: set {API_TOKEN.names()} "
+                "(for example `pulumi config set --secret mihu:apiToken ...`)."
+            )
+        if any(ch.isspace() for ch in token) or not token.isprintable():
+            raise MihuConfigError(
+                f"Mihu API token from {API_TOKEN.names()} contains whitespace or control "
+                "characters; paste the bare token, without 'Bearer '."
+            )
+        return cls(
+            api_token=SecretStr(token),
+            base_url=_resolve_base_url(raw(BASE_URL), raw(SUBDOMAIN)),
+            request_timeout=_positive_number(REQUEST_TIMEOUT, raw(REQUEST_TIMEOUT),
+                                             DEFAULT_REQUEST_TIMEOUT),
+            max_attempts=int(_positive_number(MAX_ATTEMPTS, raw(MAX_ATTEMPTS),
+                                              DEFAULT_MAX_ATTEMPTS, integer=True)),
+            retry_deadline=_positive_number(RETRY_DEADLINE, raw(RETRY_DEADLINE),
+                                            DEFAULT_RETRY_DEADLINE),
+            retry_base_delay=_positive_number(RETRY_BASE_DELAY, raw(RETRY_BASE_DELAY),
+                                              DEFAULT_RETRY_BASE_DELAY),
+        )
+
+
+def _positive_number(setting: Setting, text: str | None, default: float,
+                     integer: bool = False) -> float:
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0 or (integer and value != int(value)):
+        kind = "a positive whole number" if integer else "a positive number of seconds"
+        raise MihuConfigError(f"{setting.names()} must be {kind}, got {text!r}.")
+    return value
+
+
+def _resolve_base_url(base_url: str | None, subdomain: str | None) -> str:
+    if base_url is not None:
+        return normalize_base_url(base_url)
+    if subdomain is not None:
+        if not _SUBDOMAIN_RE.match(subdomain):
+            raise MihuConfigError(
+                f"{SUBDOMAIN.names()} must be a bare DNS label such as 'acme' "
+                f"(giving https://acme.mihu.ai), got {subdomain!r}."
+            )
+        return f"https://{subdomain.lower()}.mihu.ai"
+    raise MihuConfigError(
+        f"Mihu API location is missing: set {SUBDOMAIN.names()}, "
+        f"or {BASE_URL.names()}."
+    )
+
+
+def normalize_base_url(url: str) -> str:
+    """Validate a base URL and return it as ``scheme://host[:port]``.
+
+    A trailing ``/api/v1`` is accepted and dropped, because part of the Mihu reference
+    writes its base URL that way; any other path, a query, or credentials in the URL are
+    refused rather than guessed at. Plain ``http`` is refused except to loopback, so the
+    Bearer token never crosses a network in clear text.
+    """
+    name = BASE_URL.names()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MihuConfigError(
+            f"{name} must be an absolute http(s) URL such as https://acme.mihu.ai, got {url!r}."
+        )
+    if parts.username or parts.password:
+        raise MihuConfigError(f"{name} must not contain credentials; use {API_TOKEN.names()}.")
+    if parts.query or parts.fragment:
+        raise MihuConfigError(f"{name} must not have a query or fragment, got {url!r}.")
+    path = parts.path.rstrip("/")
+    if path not in ("", API_PREFIX):
+        raise MihuConfigError(
+            f"{name} must be the site root (like https://acme.mihu.ai), not a path: "
+            f"got path {parts.path!r}. The provider adds {API_PREFIX}/... itself."
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise MihuConfigError(f"{name} has an invalid port, got {url!r}.") from None
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise MihuConfigError(
+            f"{name} uses plain http:// to {parts.hostname}: refused, the API token would "
+            "travel unencrypted. Use https:// (plain http is allowed only to loopback)."
+        )
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{parts.scheme}://{netloc}"
