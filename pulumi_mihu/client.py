@@ -1,0 +1,332 @@
+"""HTTP client for the Mihu REST API.
+
+One ``requests.Session`` per client, created on first use (sessions do not pickle, and the
+provider object is pickled into the stack state), shared by the provider host's worker
+threads: urllib3's pool is thread-safe and keeps one keep-alive connection per thread.
+
+Retries follow one rule: repeat a request only when repeating it cannot create a second
+thing. Reads and deletes are repeated on 429, 502/503/504 and transport errors. A POST is
+repeated only when the API (or the network) proves it was not processed: a 429, or a
+connection that failed before anything was sent. Any other failure of a POST is
+"outcome unknown", and the caller (which knows the natural key of what it created) decides.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import requests
+import urllib3
+
+from ._version import __version__
+from .errors import (
+    MihuApiError,
+    MihuAuthError,
+    MihuConflictError,
+    MihuError,
+    MihuMethodNotAllowedError,
+    MihuNotFoundError,
+    MihuRateLimitError,
+    MihuServerError,
+    MihuTransportError,
+    MihuValidationError,
+    redact,
+)
+from .settings import API_PREFIX, API_TOKEN, BASE_URL, SUBDOMAIN, MihuSettings
+
+USER_AGENT = f"pulumi-mihu/{__version__}"
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+MAX_BACKOFF = 10.0
+_SNIPPET = 200
+
+JSON = dict[str, Any]
+
+
+class MihuClient:
+    """Talks to one Mihu account. Safe to share between threads; cheap to create."""
+
+    def __init__(
+        self,
+        settings: MihuSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._session: requests.Session | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("MihuClient holds a session and a token and must not be pickled")
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    session = requests.Session()
+                    # No urllib3-level retries: all retry decisions are made here, where
+                    # we know whether a request is safe to repeat.
+                    adapter = requests.adapters.HTTPAdapter(
+                        pool_connections=4, pool_maxsize=32, max_retries=0
+                    )
+                    session.mount("https://", adapter)
+                    session.mount("http://", adapter)
+                    session.headers.update(
+                        {
+                            "User-Agent": USER_AGENT,
+                            "Accept": "application/json",
+                            "Authorization": "Bearer "
+                            + self.settings.api_token.get_secret_value(),
+                        }
+                    )
+                    session.trust_env = True
+                    self._session = session
+        return self._session
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    # -- public calls -----------------------------------------------------------------
+
+    def get(self, path: str, *, secrets: Iterable[str] = ()) -> JSON | None:
+        return self.request("GET", path, secrets=secrets)
+
+    def delete(self, path: str, *, secrets: Iterable[str] = ()) -> JSON | None:
+        return self.request("DELETE", path, secrets=secrets)
+
+    def post(self, path: str, body: Mapping[str, Any], *,
+             secrets: Iterable[str] = ()) -> JSON | None:
+        return self.request("POST", path, body=body, secrets=secrets)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        secrets: Iterable[str] = (),
+    ) -> JSON | None:
+        """Send one API call, with retries as the module docstring describes.
+
+        ``path`` is relative to ``/api/v1``. ``secrets`` are values (SIP credentials) that
+        must never appear in an error message, even if the API echoes them back.
+        Returns the decoded JSON body, or None for an empty one.
+        """
+        known_secrets = [self.settings.api_token.get_secret_value(), *secrets]
+        idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
+        url = self.settings.base_url + API_PREFIX + path
+        display_path = API_PREFIX + path
+        deadline = self._clock() + self.settings.retry_deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            delay_hint: float | None = None
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    json=body,
+                    timeout=self.settings.request_timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                sent = _may_have_been_sent(exc)
+                error: MihuError = MihuTransportError(
+                    redact(
+                        f"Mihu API {method} {display_path}: no response from "
+                        f"{self.settings.base_url} ({_describe_transport_error(exc)})",
+                        known_secrets,
+                    ),
+                    request_sent=sent,
+                )
+                retryable = idempotent or not sent
+            else:
+                with response:
+                    if 200 <= response.status_code < 300:
+                        return _decode_success(response, method, display_path, known_secrets)
+                    error = _api_error(response, method, display_path, known_secrets,
+                                       self.settings.base_url)
+                    retryable = response.status_code in RETRYABLE_STATUSES and (
+                        idempotent or response.status_code == 429
+                    )
+                    delay_hint = _retry_after(response.headers.get("Retry-After"))
+            if not retryable or attempt >= self.settings.max_attempts:
+                raise error
+            delay = self._backoff(attempt) if delay_hint is None else delay_hint
+            if self._clock() + delay > deadline:
+                raise error
+            self._sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter (half to all of the step): spreads the host's threads apart when the
+        API rate-limits all of them at once."""
+        ceiling = min(MAX_BACKOFF, self.settings.retry_base_delay * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def _may_have_been_sent(exc: requests.RequestException) -> bool:
+    """False only when the connection failed before a byte of the request was written."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        if isinstance(reason, (urllib3.exceptions.NewConnectionError,
+                               urllib3.exceptions.ConnectTimeoutError)):
+            return False
+    return True
+
+
+def _describe_transport_error(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timed out"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "timed out waiting for the answer"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            return "connection refused or host unreachable"
+        return "connection dropped"
+    return type(exc).__name__
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds from now: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _decode_success(response: requests.Response, method: str, path: str,
+                    secrets: list[str]) -> JSON | None:
+    if not response.content:
+        return None
+    try:
+        decoded = response.json()
+    except ValueError:
+        raise MihuError(
+            f"Mihu API {method} {path}: HTTP {response.status_code} with a body that is not "
+            f"JSON: {_snippet(response.text, secrets)!r}"
+        ) from None
+    if not isinstance(decoded, dict):
+        raise MihuError(f"Mihu API {method} {path}: expected a JSON object, got "
+                        f"{type(decoded).__name__}")
+    return decoded
+
+
+def _snippet(text: str, secrets: list[str]) -> str:
+    return redact(" ".join(text.split()), secrets)[:_SNIPPET]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def parse_error_body(body: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """(message, code, field, details) from an error body of any shape.
+
+    The documented envelope is ``{success, message, error: {code, details, field}}``; other
+    pages of the same API nest the error in ``data.error``, put a string in ``error``, or
+    use a Laravel-style ``errors: {field: [messages]}``. Anything else yields Nones.
+    """
+    if not isinstance(body, dict):
+        return None, None, None, None
+    message = _text(body.get("message"))
+    error = body.get("error")
+    data = body.get("data")
+    if not isinstance(error, dict) and isinstance(data, dict) and isinstance(data.get("error"),
+                                                                             dict):
+        error = data["error"]
+    code = field = details = None
+    if isinstance(error, dict):
+        code = _text(error.get("code"))
+        field = _text(error.get("field"))
+        details = _text(error.get("details"))
+        message = message or _text(error.get("message"))
+    elif isinstance(error, str):
+        if message is None:
+            message = _text(error)
+        else:
+            code = _text(error)
+    errors = body.get("errors")
+    if isinstance(errors, dict) and errors:
+        first_field, first_problem = next(iter(errors.items()))
+        field = field or _text(first_field)
+        if isinstance(first_problem, list) and first_problem:
+            first_problem = first_problem[0]
+        details = details or _text(first_problem)
+    code = code or _text(body.get("code"))
+    return message, code, field, details
+
+
+_ERROR_CLASSES: dict[int, type[MihuApiError]] = {
+    400: MihuValidationError,
+    401: MihuAuthError,
+    403: MihuAuthError,
+    404: MihuNotFoundError,
+    405: MihuMethodNotAllowedError,
+    409: MihuConflictError,
+    422: MihuValidationError,
+    429: MihuRateLimitError,
+    501: MihuMethodNotAllowedError,
+}
+
+
+def _api_error(response: requests.Response, method: str, path: str, secrets: list[str],
+               base_url: str) -> MihuApiError:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message, code, field, details = parse_error_body(body)
+    if message is None:
+        snippet = _snippet(response.text or "", secrets)
+        kind = "JSON of an unexpected shape" if body is not None else "a non-JSON body"
+        message = f"{response.reason or 'error'} ({kind}{': ' + repr(snippet) if snippet else ''})"
+    hint = None
+    if status in (401, 403):
+        hint = (f"Check the token ({API_TOKEN.names()}) and that it belongs to the account at "
+                f"{base_url} ({SUBDOMAIN.names()}, or {BASE_URL.names()})")
+        if status == 403:
+            hint = "The token is valid but lacks a permission for this call. " + hint
+    elif status == 429:
+        hint = "Rate limited; retries were spent. Raise mihu:retryDeadline or retry later"
+    cls = _ERROR_CLASSES.get(status)
+    if cls is None:
+        cls = MihuServerError if status >= 500 else MihuApiError
+    safe = lambda value: redact(value, secrets) if value else value  # noqa: E731
+    return cls(
+        method=method,
+        path=path,
+        status=status,
+        message=redact(message, secrets),
+        code=safe(code),
+        field=safe(field),
+        details=safe(details),
+        hint=hint,
+    )
