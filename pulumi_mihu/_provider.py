@@ -1,0 +1,204 @@
+"""Plumbing every Mihu dynamic provider shares.
+
+A provider object is created in the user's program, pickled by dill into the resource's
+``__provider`` property (so into the stack state), and unpickled in the provider host, a
+separate process with 4 worker threads sharing one instance. Hence:
+
+- the pickled form is empty (``__getstate__``): no settings, no client, no token; a class
+  in an importable module pickles by reference, so ``__provider`` stays tiny and stable
+  across releases that do not rename the class;
+- settings and the HTTP client are built in ``configure()``, inside the host;
+- every exception leaving a provider method is re-raised without its chain and with known
+  secrets redacted, because the host sends ``traceback.format_exc()`` to the user.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
+
+import pulumi
+from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+from pulumi.runtime.rpc import UNKNOWN
+from pydantic import BaseModel, ValidationError
+
+from .client import MihuClient
+from .errors import MihuError, redact
+from .settings import MihuSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine does not know yet (preview, or an output of a resource
+    that is not created yet)."""
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def warn(message: str) -> None:
+    """A warning the user sees in the `pulumi` output. In the provider host there is no
+    engine connection, so pulumi.log writes ``warning: ...`` to stderr, which the engine
+    shows."""
+    pulumi.log.warn(message)
+
+
+def safe_errors(method: F) -> F:
+    """Re-raise anything a provider method throws as a MihuError with no exception chain and
+    with the secrets of the call redacted: the host turns exceptions into tracebacks the
+    user reads, chained exceptions and all."""
+
+    @functools.wraps(method)
+    def wrapper(self: MihuResourceProvider, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except MihuError as exc:
+            raise exc from None
+        except Exception as exc:
+            secrets = list(self.secrets_of(*args))
+            if self._client is not None:
+                secrets.append(self._client.settings.api_token.get_secret_value())
+            message = redact(str(exc), secrets)
+            raise MihuError(
+                f"{type(self).__name__}.{method.__name__} failed: {type(exc).__name__}: {message}"
+            ) from None
+
+    return cast(F, wrapper)
+
+
+class MihuResourceProvider(ResourceProvider):
+    """Base of the Mihu dynamic providers: configuration, the client, safe errors, and
+    input validation with a pydantic model."""
+
+    # The pickled provider holds nothing secret, so it need not be encrypted in state.
+    serialize_as_secret_always = False
+    #: Input properties whose values are credentials: never echoed, always redacted.
+    secret_inputs: tuple[str, ...] = ()
+    #: The pydantic model of the resource's inputs.
+    inputs_model: type[BaseModel]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._client: MihuClient | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._client = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._client = MihuClient(MihuSettings.resolve(req.config.get))
+
+    def configure_with(self, settings: MihuSettings) -> None:
+        """Configure outside a provider host (tests, scripts)."""
+        self._client = MihuClient(settings)
+
+    @property
+    def client(self) -> MihuClient:
+        if self._client is None:
+            raise MihuError(
+                f"{type(self).__name__} is not configured: the Pulumi provider host calls "
+                "configure() with the stack config before any operation"
+            )
+        return self._client
+
+    def secrets_of(self, *args: Any) -> Iterable[str]:
+        """The credential values among a provider call's arguments, for redaction."""
+        for arg in args:
+            if isinstance(arg, Mapping):
+                for key in self.secret_inputs:
+                    value = arg.get(key)
+                    if isinstance(value, str) and value and not is_unknown(value):
+                        yield value
+
+    def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
+        """Validate ``news`` with the inputs model, field by field.
+
+        Values unknown during preview are passed through unchecked: Pulumi calls Check
+        again with the real value before the resource is created. Errors never show the
+        value of a secret input, and never come from pydantic's own message (which quotes
+        the input).
+        """
+        inputs = {k: v for k, v in news.items() if not k.startswith("__")}
+        unknown = {k for k, v in inputs.items() if is_unknown(v)}
+        failures: list[CheckFailure] = []
+        try:
+            model = self.inputs_model.model_validate(inputs)
+        except ValidationError as exc:
+            seen: set[str] = set()
+            for error in exc.errors(include_input=False, include_url=False):
+                field = str(error["loc"][0]) if error["loc"] else "(inputs)"
+                if field in unknown or field in seen:
+                    continue
+                seen.add(field)
+                failures.append(CheckFailure(field, describe_error(field, error)))
+            if failures:
+                return inputs, failures
+            # Only unknown fields failed: keep the known ones as given.
+            return inputs, []
+        checked = model.model_dump(exclude_none=True)
+        checked.update({k: inputs[k] for k in unknown})
+        return checked, []
+
+
+def describe_error(field: str, error: Mapping[str, Any]) -> str:
+    """A field-level message a user can act on, from one pydantic error."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return f"{field} is required"
+    if kind == "extra_forbidden":
+        return f"{field} is not an input of this resource"
+    if kind == "string_type":
+        return f"{field} must be a string"
+    if kind == "string_too_long":
+        return f"{field} must be at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"{field} must not be empty"
+    if kind == "bool_type":
+        return f"{field} must be true or false"
+    if kind == "value_error":
+        return f"{field} {ctx.get('error')}"
+    return f"{field} is invalid ({kind})"
+
+
+def is_definitively_gone(client: MihuClient, collection_path: str, resource_id: str) -> bool:
+    """Does a 404 on ``collection_path/{id}`` prove the resource is gone?
+
+    The Mihu API answers 404 both for a missing resource and for a missing route, and the
+    item routes are undocumented. So a 404 counts only when the collection route answers
+    with a list (proving the routes exist) in which the id is absent.
+    """
+    try:
+        body = client.get(collection_path)
+    except MihuError:
+        return False
+    items = list_items(body)
+    if items is None:
+        return False
+    return all(item.get("uuid") != resource_id for item in items if isinstance(item, dict))
+
+
+def list_items(body: Any) -> list[Any] | None:
+    """The items of a list response (``data: [...]`` or ``data: {items: [...]}``), or None
+    when the shape is unknown or the list is visibly paginated (an absent item may be on
+    another page)."""
+    if not isinstance(body, dict):
+        return None
+    data = body.get("data")
+    container: dict[str, Any] = body
+    if isinstance(data, dict):
+        container = data
+        data = data.get("items")
+    if not isinstance(data, list):
+        return None
+    for key in ("next", "next_page_url", "next_cursor"):
+        if container.get(key) or body.get(key):
+            return None
+    for meta in (container.get("meta"), body.get("meta"), container.get("pagination")):
+        if isinstance(meta, dict):
+            total = meta.get("total")
+            if isinstance(total, int) and total > len(data):
+                return None
+    return data
