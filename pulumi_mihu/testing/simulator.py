@@ -1,0 +1,415 @@
+"""A local Mihu API: a real HTTP/1.1 server on loopback that enforces the documented
+contract, for tests, demos and benchmarks.
+
+Documented behaviour it reproduces: Bearer auth with the published 401 bodies; the POST
+body rules of ``/api/v1/channels/sip-trunk/connections`` (required fields, max lengths,
+gateway is a bare host); the error envelope ``{success, message, error: {code, details,
+field}}``; the "Connection created" response. Undocumented routes (GET one, GET list,
+DELETE) are served only when ``read_routes`` is on; off, they answer like a missing route
+(404 by default, as the reference says the API does; 405 optionally).
+
+For tests it also keeps what a real service hides: every connection with the credentials
+it received, a log of requests and of response bodies, a count of TCP connections, and
+injectable faults (status codes with Retry-After, latency, dropped connections before and
+after processing, non-JSON and slow bodies).
+
+Run it alone: ``python -m pulumi_mihu.testing.simulator --port 8080 --token dev-token``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import threading
+import time
+import uuid as uuidlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEFAULT_TOKEN = "sim-token-0123456789"
+API = "/api/v1"
+CONNECTIONS = API + "/channels/sip-trunk/connections"
+
+_CONNECTION_FIELDS = {
+    "name": (True, 255),
+    "phone_number": (True, 32),
+    "gateway": (True, 255),
+    "username": (True, 255),
+    "password": (True, 255),
+    "secondary_gateway": (False, 255),
+}
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, applied to the next matching requests.
+
+    ``action``: ``status`` (answer ``status`` with the envelope and ``retry_after``),
+    ``drop_before`` (close the connection without processing), ``drop_after`` (process, then
+    close without answering), ``non_json`` (answer ``status`` with an HTML body),
+    ``slow_body`` (process, then trickle the answer out over ``delay`` seconds).
+    ``delay`` also applies before any action.
+    """
+
+    action: str = "status"
+    status: int = 503
+    method: str | None = None
+    path_prefix: str = API
+    times: int = 1
+    retry_after: str | None = None
+    delay: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and path.startswith(
+            self.path_prefix)
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    authorization: bool
+    body: Any
+    status: int | None = None
+    response_body: str = ""
+
+
+@dataclass
+class SimulatorState:
+    token: str = DEFAULT_TOKEN
+    read_routes: bool = True
+    missing_route_status: int = 404
+    latency: float = 0.0
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[LoggedRequest] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    tcp_connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error(message: str, code: str, details: str | None = None,
+           field_name: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "details": details or message}
+    if field_name:
+        error["field"] = field_name
+    return {"success": False, "message": message, "error": error}
+
+
+def _validate_host(value: str) -> str | None:
+    if "://" in value or "/" in value:
+        return "must be a hostname or IP, not a URL"
+    if re.search(r"\s", value):
+        return "must not contain spaces"
+    if re.fullmatch(r"\+?[\d\s()-]+", value):
+        return "must be a SIP server host, not a phone number"
+    return None
+
+
+def validate_connection(body: Any) -> tuple[str, str] | None:
+    """The API's own check of a create body: (field, problem) of the first bad field."""
+    if not isinstance(body, dict):
+        return "body", "must be a JSON object"
+    for name, (required, max_length) in _CONNECTION_FIELDS.items():
+        value = body.get(name)
+        if value is None or (value == "" and not required):
+            if required:
+                return name, f"The {name} field is required."
+            continue
+        if not isinstance(value, str):
+            return name, f"The {name} field must be a string."
+        if required and not value.strip():
+            return name, f"The {name} field is required."
+        if len(value) > max_length:
+            return name, f"The {name} field must not be greater than {max_length} characters."
+        if name in ("gateway", "secondary_gateway"):
+            problem = _validate_host(value)
+            if problem:
+                return name, f"The {name} field {problem}."
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: MihuSimulator
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        """Quiet: the log of record is ``state.requests``."""
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.tcp_connections += 1
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        path = self.path.split("?", 1)[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        fault = state.take_fault(method, path)
+        delay = state.latency + (fault.delay if fault else 0.0)
+        if delay:
+            time.sleep(delay)
+        if fault and fault.action == "drop_before":
+            self._drop()
+            return
+        try:
+            body = json.loads(raw) if raw else None
+            bad_json = False
+        except ValueError:
+            body, bad_json = None, True
+        entry = LoggedRequest(method, path, "Authorization" in self.headers, body)
+        with state.lock:
+            state.requests.append(entry)
+        if fault and fault.action in ("status", "non_json"):
+            status, payload = fault.status, _error(
+                "Service temporarily unavailable", "SERVICE_UNAVAILABLE")
+            if fault.status == 429:
+                payload = _error("Rate limit exceeded", "RATE_LIMIT_EXCEEDED")
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            if fault.action == "non_json":
+                self._send_raw(entry, status, b"<html><body>Bad Gateway</body></html>",
+                               "text/html", headers)
+            else:
+                self._send(entry, status, payload, headers)
+            return
+        status, payload = self._route(method, path, body, bad_json)
+        if fault and fault.action == "drop_after":
+            entry.status = status
+            self._drop()
+            return
+        if fault and fault.action == "slow_body":
+            self._send(entry, status, payload, {}, trickle=max(fault.delay, 0.05))
+            return
+        self._send(entry, status, payload)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _send(self, entry: LoggedRequest, status: int, payload: Any,
+              headers: dict[str, str] | None = None, trickle: float = 0.0) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self._send_raw(entry, status, data, "application/json", headers or {}, trickle)
+
+    def _send_raw(self, entry: LoggedRequest, status: int, data: bytes, content_type: str,
+                  headers: dict[str, str], trickle: float = 0.0) -> None:
+        entry.status = status
+        entry.response_body = data.decode(errors="replace")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if trickle and data:
+            step = max(1, len(data) // 5)
+            for start in range(0, len(data), step):
+                self.wfile.write(data[start:start + step])
+                self.wfile.flush()
+                time.sleep(trickle / 5)
+        else:
+            self.wfile.write(data)
+
+    # -- the API ------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, body: Any, bad_json: bool) -> tuple[int, Any]:
+        state = self.server.state
+        auth = self.headers.get("Authorization")
+        if not path.startswith(API + "/"):
+            return 404, _error("Not found", "NOT_FOUND", "No such route")
+        if not auth:
+            return 401, _error("Authentication required", "MISSING_AUTH_TOKEN",
+                               "No authorization header provided")
+        if auth != f"Bearer {state.token}":
+            return 401, _error("Invalid authentication token", "INVALID_AUTH_TOKEN",
+                               "The provided token is invalid or has been revoked")
+        if bad_json:
+            return 400, _error("Malformed request", "INVALID_JSON", "The body is not valid JSON")
+        if path == CONNECTIONS:
+            if method == "POST":
+                return self._create(body)
+            if method == "GET" and state.read_routes:
+                with state.lock:
+                    items = [_public(c) for c in state.connections.values()]
+                return 200, {"success": True, "data": items}
+        elif path.startswith(CONNECTIONS + "/") and state.read_routes:
+            uuid = path[len(CONNECTIONS) + 1:]
+            if method in ("GET", "DELETE") and "/" not in uuid:
+                with state.lock:
+                    record = (state.connections.get(uuid) if method == "GET"
+                              else state.connections.pop(uuid, None))
+                if record is None:
+                    return 404, _error("SIP trunk connection not found", "NOT_FOUND")
+                if method == "GET":
+                    return 200, {"success": True, "data": _public(record)}
+                return 200, {"success": True, "message": "Connection deleted"}
+        if state.missing_route_status == 405:
+            return 405, _error("Method not allowed", "METHOD_NOT_ALLOWED")
+        return 404, _error("Not found", "NOT_FOUND", "The requested resource was not found")
+
+    def _create(self, body: Any) -> tuple[int, Any]:
+        problem = validate_connection(body)
+        if problem:
+            field_name, message = problem
+            return 422, _error("Validation failed", "VALIDATION_ERROR", message, field_name)
+        state = self.server.state
+        now = _now()
+        record = {
+            "uuid": str(uuidlib.uuid4()),
+            "name": body["name"],
+            "phone_number": body["phone_number"],
+            "gateway": body["gateway"],
+            "secondary_gateway": body.get("secondary_gateway") or None,
+            "username": body["username"],
+            "password": body["password"],
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+        }
+        with state.lock:
+            state.connections[record["uuid"]] = record
+        return 201, {"success": True, "message": "Connection created", "data": _public(record)}
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """A connection as the API returns it: never the credentials."""
+    return {k: v for k, v in record.items() if k not in ("username", "password")}
+
+
+class MihuSimulator(ThreadingHTTPServer):
+    """The server. Use as a context manager to run it on a background thread::
+
+        with MihuSimulator() as sim:
+            sim.base_url  # http://127.0.0.1:PORT
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
+                 token: str = DEFAULT_TOKEN, read_routes: bool = True,
+                 missing_route_status: int = 404, latency: float = 0.0) -> None:
+        self.state = SimulatorState(token=token, read_routes=read_routes,
+                                    missing_route_status=missing_route_status,
+                                    latency=latency)
+        super().__init__((host, port), _Handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def connections(self) -> dict[str, dict[str, Any]]:
+        return self.state.connections
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        return self.state.requests
+
+    def requests_to(self, method: str | None = None) -> list[LoggedRequest]:
+        return [r for r in self.state.requests if method is None or r.method == method]
+
+    def writes(self) -> list[LoggedRequest]:
+        return [r for r in self.state.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+    def inject(self, *faults: Fault) -> None:
+        with self.state.lock:
+            self.state.faults.extend(faults)
+
+    def reset_log(self) -> None:
+        with self.state.lock:
+            self.state.requests.clear()
+            self.state.tcp_connections = 0
+
+    def start(self) -> MihuSimulator:
+        self._thread = threading.Thread(target=self.serve_forever, name="mihu-simulator",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread:
+            self._thread.join(5)
+
+    def __enter__(self) -> MihuSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def iter_logged_text(sim: MihuSimulator) -> Iterator[str]:
+    """Everything the simulator sent back, for secret audits."""
+    for entry in sim.requests:
+        yield entry.response_body
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the Bearer token it accepts")
+    parser.add_argument("--no-read-routes", action="store_true",
+                        help="serve only the documented POST, like a service without "
+                             "GET/DELETE routes")
+    parser.add_argument("--missing-route-status", type=int, choices=(404, 405), default=404)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    options = parser.parse_args(argv)
+    sim = MihuSimulator(options.host, options.port, token=options.token,
+                        read_routes=not options.no_read_routes,
+                        missing_route_status=options.missing_route_status,
+                        latency=options.latency_ms / 1000)
+    print(f"Mihu API simulator on {sim.base_url} (read routes "
+          f"{'on' if sim.state.read_routes else 'off'})", flush=True)
+    try:
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.server_close()
+
+
+if __name__ == "__main__":
+    main()
