@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
@@ -32,8 +33,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def is_unknown(value: Any) -> bool:
     """True for a value the engine does not know yet (preview, or an output of a resource
-    that is not created yet)."""
-    return isinstance(value, str) and value == UNKNOWN
+    that is not created yet). The host hands them over as ``pulumi.output.Unknown``
+    instances; the raw sentinel string is accepted too."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
 def warn(message: str) -> None:

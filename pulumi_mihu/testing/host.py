@@ -1,0 +1,229 @@
+"""Drive the Pulumi SDK's real dynamic-provider host over gRPC, as the engine does.
+
+The engine starts ``python -u -m pulumi.dynamic`` (the ``pulumi-resource-pulumi-python``
+plugin), reads the port it prints, and speaks the ResourceProvider protocol to it. This
+module does exactly that, so tests exercise what users' stacks run: dill unpickling of
+``__provider`` in another process, the import of ``pulumi_mihu`` there, ``configure`` with
+the whole stack config, the host's 4 worker threads, and errors coming back as tracebacks.
+
+Values cross in the engine's form: secrets are stripped before each call (the host answers
+``acceptSecrets: false``), unknowns travel as the SDK's unknown sentinel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+START_TIMEOUT = 60.0
+
+
+class ProviderCallError(Exception):
+    """A provider call failed; ``details`` is what the engine would show the user (for the
+    Python host, a traceback)."""
+
+    def __init__(self, method: str, urn: str, details: str) -> None:
+        self.method = method
+        self.urn = urn
+        self.details = details
+        super().__init__(f"{method} {urn}: {details}")
+
+
+@dataclass
+class DiffResponse:
+    changes: bool | None
+    replaces: list[str]
+    delete_before_replace: bool
+
+
+def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(dict(props))
+    return struct
+
+
+def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """Plain values, secrets wrapped the SDK's way, unknowns as the sentinel string."""
+    return dict(_sentinel_unknowns(rpc.deserialize_properties(struct, keep_unknowns=True)))
+
+
+def _sentinel_unknowns(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {k: _sentinel_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sentinel_unknowns(v) for v in value]
+    return value
+
+
+def strip_secrets(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Unwrap secret values, as the engine does for a provider that does not accept
+    secrets; returns the plain values and the top-level keys that held a secret."""
+    plain: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    for key, value in props.items():
+        unwrapped, had_secret = _unwrap(value)
+        plain[key] = unwrapped
+        if had_secret:
+            secret_keys.add(key)
+    return plain, secret_keys
+
+
+def _unwrap(value: Any) -> tuple[Any, bool]:
+    if rpc.is_rpc_secret(value):
+        inner, _ = _unwrap(rpc.unwrap_rpc_secret(value))
+        return inner, True
+    if isinstance(value, dict):
+        out, any_secret = {}, False
+        for k, v in value.items():
+            out[k], secret = _unwrap(v)
+            any_secret = any_secret or secret
+        return out, any_secret
+    if isinstance(value, list):
+        items = [_unwrap(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+class ProviderHost:
+    """One running ``python -m pulumi.dynamic`` process and a gRPC stub to it."""
+
+    def __init__(self, config: Mapping[str, Any], *, secret_keys: set[str] | None = None,
+                 env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+                 project: str = "project") -> None:
+        self._stderr = tempfile.TemporaryFile()
+        host_env = dict(os.environ if env is None else env)
+        host_env.setdefault("PULUMI_PROJECT", project)
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
+            env=host_env, cwd=str(cwd) if cwd else None,
+        )
+        port = self._read_port()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT)
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.accepts_secrets = self.configure(config, secret_keys or set())
+
+    def _read_port(self) -> int:
+        assert self.process.stdout is not None
+        result: list[bytes] = []
+        reader = threading.Thread(target=lambda: result.append(self.process.stdout.readline()),
+                                  daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT)
+        line = result[0].strip() if result else b""
+        if not line.isdigit():
+            self.close()
+            raise RuntimeError(f"the provider host did not start: {self.stderr_text()[-2000:]}")
+        return int(line)
+
+    # -- the ResourceProvider protocol ---------------------------------------------------
+
+    def configure(self, config: Mapping[str, Any], secret_keys: set[str]) -> bool:
+        args = {k: (rpc.wrap_rpc_secret(v) if k in secret_keys else v) for k, v in config.items()}
+        response = self._call("Configure", "", provider_pb2.ConfigureRequest(
+            args=to_struct(args), acceptSecrets=True, acceptResources=True))
+        return bool(response.acceptSecrets)
+
+    def check(self, urn: str, olds: Mapping[str, Any],
+              news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        response = self._call("Check", urn, provider_pb2.CheckRequest(
+            urn=urn, olds=to_struct(strip_secrets(olds)[0]),
+            news=to_struct(strip_secrets(news)[0])))
+        failures = [(f.property, f.reason) for f in response.failures]
+        return from_struct(response.inputs), failures
+
+    def diff(self, urn: str, id_: str, old_outputs: Mapping[str, Any],
+             news: Mapping[str, Any], old_inputs: Mapping[str, Any],
+             ignore_changes: list[str]) -> DiffResponse:
+        response = self._call("Diff", urn, provider_pb2.DiffRequest(
+            id=id_, urn=urn, olds=to_struct(strip_secrets(old_outputs)[0]),
+            news=to_struct(strip_secrets(news)[0]),
+            old_inputs=to_struct(strip_secrets(old_inputs)[0]), ignoreChanges=ignore_changes))
+        changes = {
+            provider_pb2.DiffResponse.DIFF_NONE: False,
+            provider_pb2.DiffResponse.DIFF_SOME: True,
+        }.get(response.changes)
+        return DiffResponse(changes, list(response.replaces), bool(response.deleteBeforeReplace))
+
+    def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        response = self._call("Create", urn, provider_pb2.CreateRequest(
+            urn=urn, properties=to_struct(strip_secrets(props)[0])))
+        return response.id, from_struct(response.properties)
+
+    def update(self, urn: str, id_: str, old_outputs: Mapping[str, Any],
+               news: Mapping[str, Any], old_inputs: Mapping[str, Any]) -> dict[str, Any]:
+        response = self._call("Update", urn, provider_pb2.UpdateRequest(
+            id=id_, urn=urn, olds=to_struct(strip_secrets(old_outputs)[0]),
+            news=to_struct(strip_secrets(news)[0]),
+            old_inputs=to_struct(strip_secrets(old_inputs)[0])))
+        return from_struct(response.properties)
+
+    def delete(self, urn: str, id_: str, outputs: Mapping[str, Any],
+               old_inputs: Mapping[str, Any]) -> None:
+        self._call("Delete", urn, provider_pb2.DeleteRequest(
+            id=id_, urn=urn, properties=to_struct(strip_secrets(outputs)[0]),
+            old_inputs=to_struct(strip_secrets(old_inputs)[0])))
+
+    def read(self, urn: str, id_: str, outputs: Mapping[str, Any] | None,
+             inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        """Refresh passes the old outputs; a get (``ResourceOptions(id=...)``) passes none,
+        only the inputs (which carry ``__provider``)."""
+        request = provider_pb2.ReadRequest(
+            id=id_, urn=urn, inputs=to_struct(strip_secrets(inputs)[0]),
+            properties=to_struct(strip_secrets(outputs or {})[0]))
+        response = self._call("Read", urn, request)
+        new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
+        return response.id, from_struct(response.properties), new_inputs
+
+    def _call(self, method: str, urn: str, request: Any) -> Any:
+        try:
+            return getattr(self.stub, method)(request)
+        except grpc.RpcError as exc:
+            raise ProviderCallError(method, urn, exc.details() or str(exc.code())) from None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def stderr_text(self) -> str:
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def close(self) -> str:
+        """Stop the host as the engine does at the end of a deployment; returns its
+        stderr."""
+        if getattr(self, "channel", None) is not None:
+            self.channel.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        text = self.stderr_text()
+        self._stderr.close()
+        return text
+
+    def __enter__(self) -> ProviderHost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
