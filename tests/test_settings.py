@@ -1,0 +1,105 @@
+"""Settings: stack config first, environment second, and clear errors for the rest."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from pulumi_mihu import MihuConfigError, MihuSettings
+
+TOKEN = "tok-abcdef123456"
+
+
+def resolve(config: dict[str, str] | None = None, env: dict[str, str] | None = None):
+    return MihuSettings.resolve(config or {}, env or {})
+
+
+def test_subdomain_gives_the_documented_base_url() -> None:
+    settings = resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "Acme"})
+    assert settings.base_url == "https://acme.mihu.ai"
+
+
+def test_base_url_wins_over_subdomain_and_drops_a_trailing_api_prefix() -> None:
+    settings = resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "acme",
+                        "mihu:baseUrl": "https://acme.mindhunters.ai/api/v1/"})
+    assert settings.base_url == "https://acme.mindhunters.ai"
+
+
+def test_stack_config_wins_over_environment_which_fills_the_gaps() -> None:
+    settings = resolve({"mihu:apiToken": TOKEN},
+                       {"MIHU_API_TOKEN": "other", "MIHU_SUBDOMAIN": "demo",
+                        "MIHU_REQUEST_TIMEOUT": "7.5", "MIHU_MAX_ATTEMPTS": "2"})
+    assert settings.api_token.get_secret_value() == TOKEN
+    assert settings.base_url == "https://demo.mihu.ai"
+    assert settings.request_timeout == 7.5
+    assert settings.max_attempts == 2
+
+
+def test_blank_stack_config_falls_back_to_environment() -> None:
+    settings = resolve({"mihu:apiToken": "  ", "mihu:subdomain": "demo"},
+                       {"MIHU_API_TOKEN": TOKEN})
+    assert settings.api_token.get_secret_value() == TOKEN
+
+
+def test_missing_token_names_the_config_key_and_the_env_var() -> None:
+    with pytest.raises(MihuConfigError, match=r"mihu:apiToken.*MIHU_API_TOKEN"):
+        resolve({"mihu:subdomain": "demo"})
+
+
+def test_missing_location_names_both_ways_to_set_it() -> None:
+    with pytest.raises(MihuConfigError) as info:
+        resolve({"mihu:apiToken": TOKEN})
+    for name in ("mihu:subdomain", "MIHU_SUBDOMAIN", "mihu:baseUrl", "MIHU_BASE_URL"):
+        assert name in str(info.value)
+
+
+@pytest.mark.parametrize("url, problem", [
+    ("acme.mihu.ai", "absolute http"),
+    ("ftp://acme.mihu.ai", "absolute http"),
+    ("https://acme.mihu.ai/v2", "not a path"),
+    ("https://acme.mihu.ai/?x=1", "query"),
+    ("https://user:pw@acme.mihu.ai", "credentials"),
+    ("http://acme.mihu.ai", "unencrypted"),
+    ("http://10.0.0.5:8080", "unencrypted"),
+    ("https://acme.mihu.ai:99999", "invalid port"),
+])
+def test_malformed_base_urls_are_refused(url: str, problem: str) -> None:
+    with pytest.raises(MihuConfigError, match=problem):
+        resolve({"mihu:apiToken": TOKEN, "mihu:baseUrl": url})
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:80"])
+def test_plain_http_is_allowed_to_loopback_only(url: str) -> None:
+    assert resolve({"mihu:apiToken": TOKEN, "mihu:baseUrl": url}).base_url == url
+
+
+@pytest.mark.parametrize("token", ["Bearer abc", "abc def", "ab\ncd", "a\tb"])
+def test_tokens_with_whitespace_are_refused_without_echoing_them(token: str) -> None:
+    with pytest.raises(MihuConfigError) as info:
+        resolve({"mihu:apiToken": token, "mihu:subdomain": "demo"})
+    assert token.strip() not in str(info.value)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("mihu:requestTimeout", "0"), ("mihu:requestTimeout", "soon"),
+    ("mihu:maxAttempts", "2.5"), ("mihu:retryDeadline", "-1"), ("mihu:retryBaseDelay", "nan"),
+])
+def test_bad_numbers_name_their_setting(key: str, value: str) -> None:
+    with pytest.raises(MihuConfigError, match=key):
+        resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "demo", key: value})
+
+
+def test_subdomain_must_be_a_dns_label() -> None:
+    with pytest.raises(MihuConfigError, match="DNS label"):
+        resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "acme.mihu.ai"})
+
+
+def test_the_token_is_hidden_from_repr() -> None:
+    settings = resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "demo"})
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings)
+
+
+def test_a_trailing_newline_from_a_token_file_is_not_part_of_the_token() -> None:
+    settings = resolve({"mihu:apiToken": TOKEN + "\n", "mihu:subdomain": "demo"})
+    assert settings.api_token.get_secret_value() == TOKEN
