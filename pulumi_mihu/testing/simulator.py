@@ -53,7 +53,8 @@ class Fault:
     ``drop_before`` (close the connection without processing), ``drop_after`` (process, then
     close without answering), ``non_json`` (answer ``status`` with an HTML body),
     ``slow_body`` (process, then trickle the answer out over ``delay`` seconds).
-    ``delay`` also applies before any action.
+    ``delay`` also applies before any action. ``body`` replaces the answer's body for
+    ``status`` and ``non_json`` (to imitate an API that echoes the request, say).
     """
 
     action: str = "status"
@@ -63,6 +64,7 @@ class Fault:
     times: int = 1
     retry_after: str | None = None
     delay: float = 0.0
+    body: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and path.startswith(
@@ -147,6 +149,9 @@ def validate_connection(body: Any) -> tuple[str, str] | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY, delayed ACKs add ~40 ms
+    # to every keep-alive response and the simulator becomes its own benchmark's bottleneck.
+    disable_nagle_algorithm = True
     server: MihuSimulator
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
@@ -200,9 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.status == 429:
                 payload = _error("Rate limit exceeded", "RATE_LIMIT_EXCEEDED")
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            if fault.action == "non_json":
-                self._send_raw(entry, status, b"<html><body>Bad Gateway</body></html>",
-                               "text/html", headers)
+            if fault.action == "non_json" or fault.body is not None:
+                raw_body = fault.body if fault.body is not None else (
+                    "<html><body>Bad Gateway</body></html>")
+                content_type = "text/html" if fault.action == "non_json" else "application/json"
+                self._send_raw(entry, status, raw_body.encode(), content_type, headers)
             else:
                 self._send(entry, status, payload, headers)
             return
@@ -362,8 +369,8 @@ class MihuSimulator(ThreadingHTTPServer):
             self.state.tcp_connections = 0
 
     def start(self) -> MihuSimulator:
-        self._thread = threading.Thread(target=self.serve_forever, name="mihu-simulator",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="mihu-simulator", daemon=True)
         self._thread.start()
         return self
 
