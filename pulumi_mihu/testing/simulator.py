@@ -55,6 +55,7 @@ class Fault:
     ``slow_body`` (process, then trickle the answer out over ``delay`` seconds).
     ``delay`` also applies before any action. ``body`` replaces the answer's body for
     ``status`` and ``non_json`` (to imitate an API that echoes the request, say).
+    ``exact`` matches ``path_prefix`` as the whole path.
     """
 
     action: str = "status"
@@ -65,10 +66,12 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     body: str | None = None
+    exact: bool = False
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(
-            self.path_prefix)
+        if self.method is not None and self.method != method:
+            return False
+        return path == self.path_prefix if self.exact else path.startswith(self.path_prefix)
 
 
 @dataclass

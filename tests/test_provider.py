@@ -1,0 +1,253 @@
+"""Provider methods called directly, over HTTP to the simulator, in both worlds: with the
+undocumented GET/DELETE routes and without them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from pulumi_mihu import MihuCreateOutcomeUnknown, MihuError
+from pulumi_mihu.sip_trunk_connection import MANAGED_INPUTS
+from pulumi_mihu.testing import Fault, MihuSimulator
+from pulumi_mihu.testing.simulator import CONNECTIONS
+from support import SIP_PASSWORD, SIP_USERNAME, provider_for, trunk_inputs
+
+
+def create(server: MihuSimulator, **overrides: Any) -> tuple[str, dict[str, Any]]:
+    result = provider_for(server).create(trunk_inputs(**overrides))
+    assert result.outs is not None
+    return result.id, result.outs
+
+
+def test_create_sends_exactly_one_post_with_the_documented_body(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim, secondary_gateway="sip2.telnyx.com")
+    posts = sim.requests_to("POST")
+    assert len(posts) == 1 and len(sim.requests) == 1
+    assert posts[0].path == "/api/v1/channels/sip-trunk/connections"
+    assert posts[0].body == trunk_inputs(secondary_gateway="sip2.telnyx.com")
+    stored = sim.connections[uuid]
+    assert (stored["username"], stored["password"]) == (SIP_USERNAME, SIP_PASSWORD)
+    assert outs["uuid"] == uuid and outs["status"] == "active"
+    assert outs["created_at"] and outs["updated_at"]
+    assert {k: outs[k] for k in MANAGED_INPUTS} == trunk_inputs(
+        secondary_gateway="sip2.telnyx.com")
+
+
+def test_create_without_secondary_gateway_omits_it_from_the_body(sim: MihuSimulator) -> None:
+    create(sim, secondary_gateway="")
+    assert "secondary_gateway" not in sim.requests[0].body
+
+
+def test_create_refuses_invalid_inputs_without_a_request(sim: MihuSimulator) -> None:
+    with pytest.raises(MihuError, match="gateway"):
+        provider_for(sim).create(trunk_inputs(gateway="https://x.example.com"))
+    assert sim.requests == []
+
+
+def test_diff_reports_nothing_for_unchanged_inputs(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    diff = provider_for(sim).diff(uuid, {**outs, "__provider": "old"},
+                                  {**trunk_inputs(), "__provider": "new"})
+    assert diff.changes is False and diff.replaces == []
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "renamed"), ("phone_number", "+15559999999"), ("gateway", "sip.zadarma.com"),
+    ("username", "other-user"), ("password", "other-password"),
+    ("secondary_gateway", "sip2.telnyx.com"),
+])
+def test_every_input_change_is_a_replacement(sim: MihuSimulator, field: str, value: str) -> None:
+    uuid, outs = create(sim)
+    diff = provider_for(sim).diff(uuid, outs, trunk_inputs(**{field: value}))
+    assert diff.changes is True and diff.replaces == [field]
+    assert diff.delete_before_replace is False
+
+
+def test_unknown_input_counts_as_a_change(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    diff = provider_for(sim).diff(uuid, outs, trunk_inputs(gateway=Unknown()))
+    assert diff.changes is True and diff.replaces == ["gateway"]
+
+
+def test_update_keeps_outputs_and_refuses_real_changes(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    provider = provider_for(sim)
+    kept = provider.update(uuid, outs, trunk_inputs())
+    assert kept.outs == outs
+    with pytest.raises(MihuError, match="cannot be updated in place"):
+        provider.update(uuid, outs, trunk_inputs(name="new"))
+    assert len(sim.requests) == 1
+
+
+# -- read --------------------------------------------------------------------------------
+
+
+def test_read_refreshes_fields_and_keeps_credentials(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    sim.connections[uuid]["name"] = "edited in the console"
+    result = provider_for(sim).read(uuid, outs)
+    assert result.id == uuid
+    assert result.outs["name"] == "edited in the console"
+    assert (result.outs["username"], result.outs["password"]) == (SIP_USERNAME, SIP_PASSWORD)
+
+
+def test_read_reports_gone_only_when_the_list_proves_it(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    del sim.connections[uuid]
+    result = provider_for(sim).read(uuid, outs)
+    assert result.id == "" and result.outs == {}
+
+
+def test_read_keeps_state_when_a_404_cannot_be_proven(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    del sim.connections[uuid]
+    # Only the list fails: the item's 404 alone proves nothing.
+    sim.inject(Fault(status=503, method="GET", path_prefix=CONNECTIONS, exact=True, times=100))
+    result = provider_for(sim, max_attempts=1).read(uuid, outs)
+    assert result.id == uuid and result.outs == outs
+
+
+def test_read_without_read_routes_keeps_state_and_warns(bare_sim: MihuSimulator,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    uuid, outs = create(bare_sim)
+    result = provider_for(bare_sim).read(uuid, outs)
+    assert result.id == uuid and result.outs == outs
+    warning = capsys.readouterr().err
+    assert "Could not refresh" in warning and uuid in warning and "HTTP 404" in warning
+
+
+def test_get_reads_by_uuid_without_credentials(sim: MihuSimulator) -> None:
+    uuid, _ = create(sim)
+    result = provider_for(sim).read(uuid, {"__provider": "x"})
+    assert result.outs["phone_number"] == "+15551230000"
+    assert "password" not in result.outs and "username" not in result.outs
+
+
+def test_get_fails_clearly_where_the_api_cannot_read(bare_sim: MihuSimulator) -> None:
+    uuid, _ = create(bare_sim)
+    with pytest.raises(MihuError, match="documents no read endpoint.*HTTP 404"):
+        provider_for(bare_sim).read(uuid, {})
+
+
+def test_get_of_a_missing_connection_says_so(sim: MihuSimulator) -> None:
+    with pytest.raises(MihuError, match="does not exist"):
+        provider_for(sim).read("0b7a1f1e-0000-4000-8000-000000000000", {})
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+def test_delete_removes_the_connection(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    provider_for(sim).delete(uuid, outs)
+    assert uuid not in sim.connections
+
+
+def test_delete_of_a_connection_already_gone_succeeds_quietly(
+        sim: MihuSimulator, capsys: pytest.CaptureFixture) -> None:
+    uuid, outs = create(sim)
+    del sim.connections[uuid]
+    provider_for(sim).delete(uuid, outs)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("missing_route_status", [404, 405])
+def test_delete_without_the_route_warns_and_names_what_is_left(
+        missing_route_status: int, capsys: pytest.CaptureFixture) -> None:
+    with MihuSimulator(read_routes=False, missing_route_status=missing_route_status) as server:
+        uuid, outs = create(server)
+        provider_for(server).delete(uuid, outs)
+        assert uuid in server.connections
+    warning = capsys.readouterr().err
+    assert "NOT deleted" in warning and uuid in warning
+    assert "'main-line'" in warning and "'+15551230000'" in warning
+    assert SIP_PASSWORD not in warning
+
+
+def test_delete_that_keeps_failing_raises_so_the_resource_stays(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    sim.inject(Fault(status=503, method="DELETE", times=10))
+    with pytest.raises(MihuError, match="HTTP 503"):
+        provider_for(sim, max_attempts=3).delete(uuid, outs)
+    assert len(sim.requests_to("DELETE")) == 3
+    assert uuid in sim.connections
+
+
+def test_delete_recovers_from_transient_errors(sim: MihuSimulator) -> None:
+    uuid, outs = create(sim)
+    sim.inject(Fault(status=429, method="DELETE", retry_after="0"),
+               Fault(action="drop_before", method="DELETE"))
+    provider_for(sim).delete(uuid, outs)
+    assert uuid not in sim.connections
+
+
+# -- creates are never duplicated ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", [
+    Fault(action="drop_after", method="POST"),
+    Fault(action="status", status=502, method="POST"),
+])
+def test_ambiguous_create_adopts_the_connection_found_by_natural_key(
+        sim: MihuSimulator, fault: Fault, capsys: pytest.CaptureFixture) -> None:
+    if fault.action == "status":
+        # A gateway that processed the request but answered 502.
+        original = sim.RequestHandlerClass._route
+
+        def processed_then_502(handler, method, path, body, bad_json):
+            status, payload = original(handler, method, path, body, bad_json)
+            return (502, {"success": False, "message": "Bad gateway"}) if method == "POST" \
+                else (status, payload)
+
+        sim.RequestHandlerClass._route = processed_then_502
+        try:
+            uuid, outs = create(sim)
+        finally:
+            sim.RequestHandlerClass._route = original
+    else:
+        sim.inject(fault)
+        uuid, outs = create(sim)
+    assert list(sim.connections) == [uuid]
+    assert len(sim.requests_to("POST")) == 1
+    assert outs["uuid"] == uuid
+    assert "adopted" in capsys.readouterr().err
+
+
+def test_ambiguous_create_that_did_not_land_is_sent_again(sim: MihuSimulator) -> None:
+    sim.inject(Fault(status=503, method="POST"))
+    uuid, _ = create(sim)
+    assert list(sim.connections) == [uuid]
+    assert [r.status for r in sim.requests_to("POST")] == [503, 201]
+
+
+def test_ambiguous_create_without_a_list_route_fails_without_repeating(
+        bare_sim: MihuSimulator) -> None:
+    bare_sim.inject(Fault(action="drop_after", method="POST"))
+    with pytest.raises(MihuCreateOutcomeUnknown) as info:
+        create(bare_sim)
+    message = str(info.value)
+    assert "+15551230000" in message and "may or may not" in message
+    assert SIP_PASSWORD not in message
+    assert len(bare_sim.requests_to("POST")) == 1
+    assert len(bare_sim.connections) == 1
+
+
+def test_several_matches_after_an_ambiguous_create_are_an_error(sim: MihuSimulator) -> None:
+    create(sim)  # an identical connection made moments ago, by someone else
+    sim.inject(Fault(action="drop_after", method="POST"))
+    with pytest.raises(MihuCreateOutcomeUnknown, match="several matching"):
+        create(sim)
+
+
+def test_a_created_answer_without_uuid_is_reported(sim: MihuSimulator) -> None:
+    sim.inject(Fault(status=201, method="POST", body='{"success": true, "data": {}}'))
+    with pytest.raises(MihuCreateOutcomeUnknown, match="no data.uuid"):
+        create(sim)
+
+
+def test_unconfigured_provider_says_so() -> None:
+    from pulumi_mihu import SipTrunkConnectionProvider
+    with pytest.raises(MihuError, match="not configured"):
+        SipTrunkConnectionProvider().create(trunk_inputs())
