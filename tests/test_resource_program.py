@@ -1,0 +1,104 @@
+"""Program-level checks under ``pulumi.runtime.set_mocks``: what a SipTrunkConnection
+registers with the engine, in both constructor shapes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_mihu import SipTrunkConnection, SipTrunkConnectionArgs
+from support import SIP_PASSWORD, SIP_USERNAME
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args)
+        outputs = dict(args.inputs)
+        outputs.update(uuid="uuid-1", status="active")
+        return (args.resource_id or "uuid-1"), outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+@pytest.fixture
+def mocks() -> RecordingMocks:
+    recording = RecordingMocks()
+    pulumi.runtime.set_mocks(recording, project="p", stack="s", preview=False)
+    return recording
+
+
+def resolve(output: pulumi.Output[Any]) -> tuple[Any, bool]:
+    """(value, is_secret) of an output, after the program's RPCs complete."""
+    from pulumi.runtime.sync_await import _sync_await
+    return _sync_await(output.future()), _sync_await(output.is_secret())
+
+
+def test_keyword_constructor_registers_the_dynamic_type_with_secret_credentials(
+        mocks: RecordingMocks) -> None:
+    trunk = SipTrunkConnection("main", phone_number="+15551230000", gateway="sip.telnyx.com",
+                               username=SIP_USERNAME, password=SIP_PASSWORD)
+    assert resolve(trunk.uuid) == ("uuid-1", False)
+    assert resolve(trunk.password) == (SIP_PASSWORD, True)
+    assert resolve(trunk.username) == (SIP_USERNAME, True)
+    assert resolve(trunk.name) == ("main", False), "name defaults to the logical name"
+    [registered] = mocks.registered
+    assert registered.typ == "pulumi-python:dynamic/mihu:SipTrunkConnection"
+    assert registered.inputs["phone_number"] == "+15551230000"
+
+
+def test_args_constructor_is_equivalent(mocks: RecordingMocks) -> None:
+    args = SipTrunkConnectionArgs(phone_number="+1555", gateway="sip.telnyx.com",
+                                  username="u", password="p", name="Support line",
+                                  secondary_gateway="sip2.telnyx.com")
+    trunk = SipTrunkConnection("main", args, pulumi.ResourceOptions(protect=True))
+    assert resolve(trunk.name)[0] == "Support line"
+    assert resolve(trunk.secondary_gateway)[0] == "sip2.telnyx.com"
+
+
+def test_additional_secret_outputs_are_requested() -> None:
+    captured: dict[str, Any] = {}
+
+    class Monitor(pulumi.runtime.mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            if request.type.endswith("SipTrunkConnection"):
+                captured["secret_outputs"] = list(request.additionalSecretOutputs)
+                captured["provider"] = request.object["__provider"]
+            return super().RegisterResource(request)
+
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="p", stack="s", monitor=Monitor(mocks))
+    trunk = SipTrunkConnection("main", phone_number="+1555", gateway="sip.telnyx.com",
+                               username=SIP_USERNAME, password=SIP_PASSWORD)
+    resolve(trunk.uuid)
+    assert set(captured["secret_outputs"]) == {"username", "password"}
+    pickled = base64.b64decode(captured["provider"])
+    assert len(captured["provider"]) < 200
+    assert b"pulumi_mihu.sip_trunk_connection" in pickled
+    assert SIP_PASSWORD.encode() not in pickled and SIP_USERNAME.encode() not in pickled
+
+
+def test_missing_required_input_fails_in_the_program(mocks: RecordingMocks) -> None:
+    with pytest.raises(TypeError, match="Missing required property 'password'"):
+        SipTrunkConnection("main", phone_number="+1555", gateway="sip.telnyx.com", username="u")
+    assert mocks.registered == []
+
+
+def test_unknown_keyword_is_refused(mocks: RecordingMocks) -> None:
+    with pytest.raises(TypeError, match="unexpected inputs: passwd"):
+        SipTrunkConnection("main", phone_number="+1555", gateway="g.example.com", username="u",
+                           password="p", passwd="p")
+
+
+def test_get_reads_by_id_with_no_inputs(mocks: RecordingMocks) -> None:
+    trunk = SipTrunkConnection.get("existing", "uuid-77")
+    assert resolve(trunk.id)[0] == "uuid-77"
+    [registered] = mocks.registered
+    assert registered.resource_id == "uuid-77"
+    assert {k for k in registered.inputs if not k.startswith("__")} == set()
