@@ -15,10 +15,10 @@ separate process with 4 worker threads sharing one instance. Hence:
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
-import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -39,10 +39,10 @@ def is_unknown(value: Any) -> bool:
 
 
 def warn(message: str) -> None:
-    """A warning the user sees in the `pulumi` output. In the provider host there is no
-    engine connection, so pulumi.log writes ``warning: ...`` to stderr, which the engine
-    shows."""
-    pulumi.log.warn(message)
+    """A warning the user sees in the `pulumi` output: the provider host has no engine
+    connection, and the engine shows what it writes to stderr. (``pulumi.log.warn`` does the
+    same there, but inside a program it goes to that program's engine instead.)"""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def safe_errors(method: F) -> F:

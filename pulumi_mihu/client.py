@@ -169,8 +169,8 @@ class MihuClient:
             self._sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter (half to all of the step): spreads the host's threads apart when the
-        API rate-limits all of them at once."""
+        """Exponential backoff with jitter (half to all of the step): spreads the host's
+        threads apart when the API rate-limits all of them at once."""
         ceiling = min(MAX_BACKOFF, self.settings.retry_base_delay * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)
 
@@ -319,7 +319,10 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
     cls = _ERROR_CLASSES.get(status)
     if cls is None:
         cls = MihuServerError if status >= 500 else MihuApiError
-    safe = lambda value: redact(value, secrets) if value else value  # noqa: E731
+
+    def safe(value: str | None) -> str | None:
+        return redact(value, secrets) if value else value
+
     return cls(
         method=method,
         path=path,

@@ -27,7 +27,6 @@ from typing import Annotated, Any, ClassVar, overload
 import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -273,7 +272,8 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         """Never reached through Pulumi (diff replaces on every change). If it is, keep the
         outputs rather than wiping them (the SDK's default update returns none), and refuse a
         change that would not reach the API."""
-        changed = [k for k in MANAGED_INPUTS if _normalized(olds.get(k)) != _normalized(news.get(k))]
+        changed = [k for k in MANAGED_INPUTS
+                   if _normalized(olds.get(k)) != _normalized(news.get(k))]
         if changed:
             raise MihuError(f"SIP trunk connections cannot be updated in place (changed: "
                             f"{', '.join(changed)}); Pulumi should have planned a replacement")
@@ -429,7 +429,7 @@ class SipTrunkConnection(pulumi.dynamic.Resource, module="mihu", name="SipTrunkC
         super().__init__(SipTrunkConnectionProvider(), resource_name, props, opts)
 
     @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str],  # noqa: A002 - Pulumi's signature
+    def get(resource_name: str, id: pulumi.Input[str],
             opts: pulumi.ResourceOptions | None = None) -> SipTrunkConnection:
         """Read an existing connection by uuid into the program, without managing it.
         Works where the API answers ``GET .../connections/{uuid}``; fails clearly where not."""
@@ -453,5 +453,6 @@ def _args_and_opts(resource_name: str, args: tuple[Any, ...],
     unknown = kwargs.keys() - set(SipTrunkConnectionArgs.__dataclass_fields__)
     if unknown:
         raise TypeError(f"SipTrunkConnection got unexpected inputs: {', '.join(sorted(unknown))}")
-    fields = {key: kwargs.get(key) for key in SipTrunkConnectionArgs.__dataclass_fields__}
+    fields: dict[str, Any] = {key: kwargs.get(key)
+                              for key in SipTrunkConnectionArgs.__dataclass_fields__}
     return SipTrunkConnectionArgs(**fields), opts or pulumi.ResourceOptions()

@@ -32,7 +32,8 @@ class Sleeps(list[float]):
 
 
 def client_for(server: MihuSimulator, sleeps: Sleeps | None = None, **overrides) -> MihuClient:
-    return MihuClient(settings_for(server, **overrides), sleep=sleeps if sleeps is not None else Sleeps())
+    sleep = sleeps if sleeps is not None else Sleeps()
+    return MihuClient(settings_for(server, **overrides), sleep=sleep)
 
 
 def test_create_sends_bearer_json_and_user_agent(sim: MihuSimulator) -> None:
@@ -175,14 +176,14 @@ def test_connection_refused_is_safe_to_retry_even_for_post() -> None:
 
 def test_non_json_error_body_does_not_crash(sim: MihuSimulator) -> None:
     sim.inject(Fault(action="non_json", status=502, method="GET", times=5))
-    with pytest.raises(MihuServerError, match="non-JSON body.*Bad Gateway"):
+    with pytest.raises(MihuServerError, match=r"non-JSON body.*Bad Gateway"):
         client_for(sim, max_attempts=2).get(COLLECTION)
 
 
 def test_route_missing_as_405_maps_to_method_not_allowed() -> None:
-    with MihuSimulator(read_routes=False, missing_route_status=405) as server:
-        with pytest.raises(MihuMethodNotAllowedError):
-            client_for(server).delete(COLLECTION + "/abc")
+    with MihuSimulator(read_routes=False, missing_route_status=405) as server, \
+            pytest.raises(MihuMethodNotAllowedError):
+        client_for(server).delete(COLLECTION + "/abc")
 
 
 def test_slow_body_within_the_timeout_is_read_whole(sim: MihuSimulator) -> None:

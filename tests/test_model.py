@@ -139,7 +139,7 @@ marked_secrets = st.text(max_size=300).map(lambda text: "SECRET-" + text)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(FIELDS + ("extra", "__provider")), odd_values),
+@given(st.dictionaries(st.sampled_from((*FIELDS, "extra", "__provider")), odd_values),
        st.fixed_dictionaries({}, optional={"username": marked_secrets,
                                            "password": marked_secrets}))
 def test_check_never_raises_and_either_fails_by_field_or_yields_a_valid_payload(
@@ -148,7 +148,7 @@ def test_check_never_raises_and_either_fails_by_field_or_yields_a_valid_payload(
     result = provider.check({}, news)
     if result.failures:
         for failure in result.failures:
-            assert failure.property in FIELDS + ("extra",)
+            assert failure.property in (*FIELDS, "extra")
             assert failure.reason.startswith(failure.property)
             for value in credentials.values():
                 assert value not in failure.reason

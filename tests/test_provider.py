@@ -127,7 +127,7 @@ def test_get_reads_by_uuid_without_credentials(sim: MihuSimulator) -> None:
 
 def test_get_fails_clearly_where_the_api_cannot_read(bare_sim: MihuSimulator) -> None:
     uuid, _ = create(bare_sim)
-    with pytest.raises(MihuError, match="documents no read endpoint.*HTTP 404"):
+    with pytest.raises(MihuError, match=r"documents no read endpoint.*HTTP 404"):
         provider_for(bare_sim).read(uuid, {})
 
 
@@ -243,7 +243,7 @@ def test_several_matches_after_an_ambiguous_create_are_an_error(sim: MihuSimulat
 
 def test_a_created_answer_without_uuid_is_reported(sim: MihuSimulator) -> None:
     sim.inject(Fault(status=201, method="POST", body='{"success": true, "data": {}}'))
-    with pytest.raises(MihuCreateOutcomeUnknown, match="no data.uuid"):
+    with pytest.raises(MihuCreateOutcomeUnknown, match=r"no data\.uuid"):
         create(sim)
 
 

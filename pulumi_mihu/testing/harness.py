@@ -45,7 +45,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import ROOT, SETTINGS, configure
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .host import ProviderCallError, ProviderHost, from_struct, strip_secrets, to_struct
 
@@ -140,6 +140,14 @@ class DeploymentError(Exception):
 class _StepFailed(Exception):
     """Raised into the program when the engine fails a registration, as the real engine
     answers RegisterResource with an error."""
+
+
+def _ignore_reported_step_failures(loop: Any, context: dict[str, Any]) -> None:
+    """A failed step leaves the SDK's output futures holding the error, and asyncio
+    complains about each when it is collected; the error is in the DeploymentError."""
+    if isinstance(context.get("exception"), _StepFailed):
+        return
+    loop.default_exception_handler(context)
 
 
 class _NoMocks(Mocks):
@@ -439,10 +447,8 @@ class StackHarness:
             if program_error and not deployment.errors:
                 deployment.errors.append(program_error)
             if not deployment.errors:
-                try:
+                with suppress(_StepFailed):  # recorded in deployment.errors
                     deployment.finish()
-                except _StepFailed:
-                    pass
             if not preview:
                 self._apply(deployment)
         return self._finish_run(operation, preview, deployment.steps, deployment.errors,
@@ -473,10 +479,11 @@ class StackHarness:
         return result
 
     def _run_program(self, deployment: _Deployment, preview: bool) -> str | None:
-        settings = MockSettings(
+        features = deployment.GetDeploymentInfo(  # type: ignore[no-untyped-call]
+            empty_pb2.Empty()).supportedFeatures
+        settings = MockSettings(  # type: ignore[no-untyped-call]
             monitor=deployment,
-            monitor_features=set(deployment.GetDeploymentInfo(empty_pb2.Empty())
-                                 .supportedFeatures),
+            monitor_features=set(features),
             engine=MockEngine(None), project=self.project, stack=self.stack,
             dry_run=preview, organization="organization", callbacks=None,
         )
@@ -484,12 +491,14 @@ class StackHarness:
         ROOT.set(None)
         SETTINGS.outputs.clear()
         set_all_config({k: str(v) for k, v in self.config.items()}, sorted(self.secret_keys))
+        loop = _ensure_event_loop()
+        loop.set_exception_handler(_ignore_reported_step_failures)
         try:
             with _program_directory(self.program):
                 _sync_await(run_in_stack(self._program_body))
         except _StepFailed:
             return None
-        except Exception as exc:  # noqa: BLE001 - reported like the CLI reports it
+        except Exception as exc:
             return f"the program failed: {type(exc).__name__}: {exc}"
         finally:
             ROOT.set(None)

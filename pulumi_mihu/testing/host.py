@@ -105,7 +105,8 @@ class ProviderHost:
     def __init__(self, config: Mapping[str, Any], *, secret_keys: set[str] | None = None,
                  env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
                  project: str = "project") -> None:
-        self._stderr = tempfile.TemporaryFile()
+        # Lives as long as the host: close() reads and closes it.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         host_env = dict(os.environ if env is None else env)
         host_env.setdefault("PULUMI_PROJECT", project)
         self.process = subprocess.Popen(
@@ -120,10 +121,10 @@ class ProviderHost:
         self.accepts_secrets = self.configure(config, secret_keys or set())
 
     def _read_port(self) -> int:
-        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        assert stdout is not None
         result: list[bytes] = []
-        reader = threading.Thread(target=lambda: result.append(self.process.stdout.readline()),
-                                  daemon=True)
+        reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(START_TIMEOUT)
         line = result[0].strip() if result else b""

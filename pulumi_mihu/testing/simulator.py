@@ -19,6 +19,7 @@ Run it alone: ``python -m pulumi_mihu.testing.simulator --port 8080 --token dev-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import socket
@@ -157,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: MihuSimulator
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the log of record is ``state.requests``."""
 
     def setup(self) -> None:
@@ -228,10 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _send(self, entry: LoggedRequest, status: int, payload: Any,
               headers: dict[str, str] | None = None, trickle: float = 0.0) -> None:
@@ -346,6 +345,8 @@ class MihuSimulator(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     @property
