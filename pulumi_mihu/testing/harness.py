@@ -491,7 +491,7 @@ class StackHarness:
         ROOT.set(None)
         SETTINGS.outputs.clear()
         set_all_config({k: str(v) for k, v in self.config.items()}, sorted(self.secret_keys))
-        loop = _ensure_event_loop()
+        loop = _ensure_event_loop()  # type: ignore[no-untyped-call]
         loop.set_exception_handler(_ignore_reported_step_failures)
         try:
             with _program_directory(self.program):
