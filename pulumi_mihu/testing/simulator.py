@@ -83,6 +83,8 @@ class LoggedRequest:
     body: Any
     status: int | None = None
     response_body: str = ""
+    #: Answered by an injected fault rather than by the API's own logic.
+    injected: bool = False
 
 
 @dataclass
@@ -203,6 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         entry = LoggedRequest(method, path, "Authorization" in self.headers, body)
         with state.lock:
             state.requests.append(entry)
+        entry.injected = fault is not None and fault.action in ("status", "non_json")
         if fault and fault.action in ("status", "non_json"):
             status, payload = fault.status, _error(
                 "Service temporarily unavailable", "SERVICE_UNAVAILABLE")
