@@ -19,7 +19,10 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
+import pulumi
+import pulumi.dynamic
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
@@ -163,6 +166,42 @@ def describe_error(field: str, error: Mapping[str, Any]) -> str:
     if kind == "value_error":
         return f"{field} {ctx.get('error')}"
     return f"{field} is invalid ({kind})"
+
+
+_SERIALIZED_PROVIDERS: dict[type[MihuResourceProvider], str] = {}
+
+
+def serialized_provider(provider_class: type[MihuResourceProvider]) -> str:
+    """The ``__provider`` value of a provider class, computed once per process.
+
+    It is the same for every resource (the pickle is a reference to the class), and
+    ``serialize_provider`` is costly to call per resource: it runs dill, and (pulumi 3.27x)
+    re-wraps a pickle method globally on every call, so after ~990 calls any pickled dict
+    overflows the recursion limit. Calling it once avoids both.
+    """
+    cached = _SERIALIZED_PROVIDERS.get(provider_class)
+    if cached is None:
+        cached = _SERIALIZED_PROVIDERS[provider_class] = serialize_provider(provider_class())
+    return cached
+
+
+class MihuDynamicResource(pulumi.dynamic.Resource):
+    """Base of the Mihu resources: registers like ``pulumi.dynamic.Resource`` (same type
+    token, same ``__provider`` format), with the serialized provider computed once.
+
+    Subclasses call ``_register_dynamic`` from their ``__init__``. It is deliberately not an
+    ``__init__`` itself: the SDK finds the user's source position by counting ``__init__``
+    frames (Resource, CustomResource, then the concrete class), and one more would make it
+    point at this package instead of the user's program.
+    """
+
+    def _register_dynamic(self, provider_class: type[MihuResourceProvider], name: str,
+                          props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
+        if PROVIDER_KEY in props:
+            raise ValueError("A dynamic resource must not define the __provider key")
+        props[PROVIDER_KEY] = serialized_provider(provider_class)
+        pulumi.CustomResource.__init__(
+            self, f"pulumi-python:{self._resource_type_name}", name, props, opts)
 
 
 def is_definitively_gone(client: MihuClient, collection_path: str, resource_id: str) -> bool:

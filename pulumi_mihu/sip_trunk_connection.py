@@ -22,10 +22,9 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
 import pulumi
-import pulumi.dynamic
 from pulumi.dynamic import (
     CheckResult,
     CreateResult,
@@ -36,6 +35,7 @@ from pulumi.dynamic import (
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ._provider import (
+    MihuDynamicResource,
     MihuResourceProvider,
     is_definitively_gone,
     is_unknown,
@@ -371,25 +371,29 @@ class SipTrunkConnectionArgs:
     secondary_gateway: pulumi.Input[str] | None = None
 
 
-class SipTrunkConnection(pulumi.dynamic.Resource, module="mihu", name="SipTrunkConnection"):
+class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConnection"):
     """A SIP trunk connection in a Mihu account.
 
     Every input change replaces the connection (the API has no update). ``username`` and
     ``password`` are always secret, in state and in outputs.
     """
 
-    uuid: pulumi.Output[str]
-    """The connection's uuid, also its Pulumi id."""
-    status: pulumi.Output[str]
-    """The API's status string (its values are not documented)."""
-    created_at: pulumi.Output[str]
-    updated_at: pulumi.Output[str]
-    name: pulumi.Output[str]
-    phone_number: pulumi.Output[str]
-    gateway: pulumi.Output[str]
-    secondary_gateway: pulumi.Output[str | None]
-    username: pulumi.Output[str]
-    password: pulumi.Output[str]
+    if TYPE_CHECKING:
+        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the SDK
+        # resolves a resource class's annotations with typing.get_type_hints on every
+        # registration (~1 ms each), and every output here is a plain string anyway.
+        uuid: pulumi.Output[str]
+        """The connection's uuid, also its Pulumi id."""
+        status: pulumi.Output[str]
+        """The API's status string (its values are not documented)."""
+        created_at: pulumi.Output[str]
+        updated_at: pulumi.Output[str]
+        name: pulumi.Output[str]
+        phone_number: pulumi.Output[str]
+        gateway: pulumi.Output[str]
+        secondary_gateway: pulumi.Output[str | None]
+        username: pulumi.Output[str]
+        password: pulumi.Output[str]
 
     _SECRET_OUTPUTS: ClassVar[list[str]] = list(SECRET_INPUTS)
 
@@ -426,7 +430,7 @@ class SipTrunkConnection(pulumi.dynamic.Resource, module="mihu", name="SipTrunkC
             )
         else:
             props.update({key: None for key in MANAGED_INPUTS})
-        super().__init__(SipTrunkConnectionProvider(), resource_name, props, opts)
+        self._register_dynamic(SipTrunkConnectionProvider, resource_name, props, opts)
 
     @staticmethod
     def get(resource_name: str, id: pulumi.Input[str],

@@ -102,3 +102,29 @@ def test_get_reads_by_id_with_no_inputs(mocks: RecordingMocks) -> None:
     [registered] = mocks.registered
     assert registered.resource_id == "uuid-77"
     assert {k for k in registered.inputs if not k.startswith("__")} == set()
+
+
+def test_source_position_points_at_the_users_program() -> None:
+    positions: list[str] = []
+
+    class Monitor(pulumi.runtime.mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            if request.type.endswith("SipTrunkConnection"):
+                positions.append(request.sourcePosition.uri)
+            return super().RegisterResource(request)
+
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="p", stack="s", monitor=Monitor(mocks))
+    trunk = SipTrunkConnection("main", phone_number="+1555", gateway="sip.telnyx.com",
+                               username="u", password="p")
+    resolve(trunk.uuid)
+    assert positions and positions[0].endswith("/tests/test_resource_program.py")
+
+
+def test_more_than_a_thousand_trunks_register(mocks: RecordingMocks) -> None:
+    """pulumi's serialize_provider re-wraps a pickle method on every call; called per
+    resource, a program with ~1000 dynamic resources died with RecursionError."""
+    trunks = [SipTrunkConnection(f"t{i}", phone_number="+1555", gateway="sip.telnyx.com",
+                                 username="u", password="p") for i in range(1100)]
+    assert resolve(trunks[-1].uuid)[0] == "uuid-1"
+    assert len(mocks.registered) == 1100
