@@ -18,10 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-import requests
-import urllib3
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import (
@@ -38,6 +35,13 @@ from .errors import (
     redact,
 )
 from .settings import API_PREFIX, API_TOKEN, BASE_URL, SUBDOMAIN, MihuSettings
+
+if TYPE_CHECKING:
+    import requests
+
+# `requests` (with urllib3 and charset detection, ~100 ms) is imported on the first call,
+# not with the package: a provider host that only checks and diffs (`pulumi preview`)
+# never needs it.
 
 USER_AGENT = f"pulumi-mihu/{__version__}"
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -71,6 +75,8 @@ class MihuClient:
         if self._session is None:
             with self._lock:
                 if self._session is None:
+                    import requests
+
                     session = requests.Session()
                     # No urllib3-level retries: all retry decisions are made here, where
                     # we know whether a request is safe to repeat.
@@ -123,6 +129,8 @@ class MihuClient:
         must never appear in an error message, even if the API echoes them back.
         Returns the decoded JSON body, or None for an empty one.
         """
+        import requests
+
         known_secrets = [self.settings.api_token.get_secret_value(), *secrets]
         idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
         url = self.settings.base_url + API_PREFIX + path
@@ -177,6 +185,9 @@ class MihuClient:
 
 def _may_have_been_sent(exc: requests.RequestException) -> bool:
     """False only when the connection failed before a byte of the request was written."""
+    import requests
+    import urllib3
+
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return False
     if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
@@ -188,6 +199,9 @@ def _may_have_been_sent(exc: requests.RequestException) -> bool:
 
 
 def _describe_transport_error(exc: requests.RequestException) -> str:
+    import requests
+    import urllib3
+
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect timed out"
     if isinstance(exc, requests.exceptions.ReadTimeout):
