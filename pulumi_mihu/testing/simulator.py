@@ -35,6 +35,8 @@ from typing import Any
 DEFAULT_TOKEN = "sim-token-0123456789"
 API = "/api/v1"
 CONNECTIONS = API + "/channels/sip-trunk/connections"
+#: Counters for a simulator running in another process (benchmarks): not part of the API.
+STATS = "/_simulator/stats"
 
 _CONNECTION_FIELDS = {
     "name": (True, 255),
@@ -264,6 +266,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, body: Any, bad_json: bool) -> tuple[int, Any]:
         state = self.server.state
         auth = self.headers.get("Authorization")
+        if path == STATS and method == "GET":
+            with state.lock:
+                return 200, {"tcp_connections": state.tcp_connections,
+                             "requests": len(state.requests),
+                             "connections": len(state.connections)}
         if not path.startswith(API + "/"):
             return 404, _error("Not found", "NOT_FOUND", "No such route")
         if not auth:

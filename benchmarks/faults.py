@@ -1,0 +1,55 @@
+"""The fault matrix: concurrent creates through the real provider host under each fault
+mix, counting connections created against expected and secrets found in what the user
+could see.
+
+    python -m benchmarks.faults [--runs 5] [--count 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
+from pulumi_mihu.testing.audit import scan
+from pulumi_mihu.testing.faults import concurrent_creates, credentials, fault_mixes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--count", type=int, default=20)
+    options = parser.parse_args(argv)
+    print("| fault mix | faults injected (hit) | runs | connections created / expected "
+          "| duplicate or lost | secret hits |")
+    print("|---|---|---|---|---|---|")
+    for name in sorted(fault_mixes()):
+        injected = hit = created = problems = secret_hits = 0
+        for _ in range(options.runs):
+            faults = fault_mixes()[name]
+            with MihuSimulator() as sim:
+                sim.inject(*faults)
+                config = {"mihu:apiToken": DEFAULT_TOKEN, "mihu:baseUrl": sim.base_url,
+                          "mihu:retryBaseDelay": "0.01"}
+                ids, stderr = concurrent_creates(config, options.count)
+                created += len(sim.connections)
+                problems += len(set(ids) ^ set(sim.connections))
+                injected += sum(f.times for f in fault_mixes()[name])
+                hit += sum(original.times - f.times
+                           for original, f in zip(fault_mixes()[name], faults, strict=True))
+                secrets = {"api token": DEFAULT_TOKEN}
+                for index in range(options.count):
+                    user, password = credentials(index)
+                    secrets[f"username {index}"] = user
+                    secrets[f"password {index}"] = password
+                responses = "\n".join(r.response_body for r in sim.requests if not r.injected)
+                secret_hits += len(scan({"host stderr": stderr, "responses": responses},
+                                        secrets))
+        expected = options.runs * options.count
+        print(f"| {name} | {injected} ({hit}) | {options.runs} | {created} / {expected} "
+              f"| {problems} | {secret_hits} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Named fault mixes and a concurrent-create driver: shared by the concurrency tests and
+the fault matrix (``python -m benchmarks.faults``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+
+from ..sip_trunk_connection import SipTrunkConnectionProvider
+from .host import ProviderHost
+from .simulator import Fault
+
+TYPE = "pulumi-python:dynamic/mihu:SipTrunkConnection"
+
+
+def fault_mixes() -> dict[str, list[Fault]]:
+    """Fresh Fault objects (they count down as they are hit) for each named mix."""
+    return {
+        "none": [],
+        "rate-limited": [Fault(status=429, method="POST", retry_after="0", times=8)],
+        "unavailable": [Fault(status=503, method="POST", times=6),
+                        Fault(status=503, method="GET", times=4)],
+        "dropped": [Fault(action="drop_after", method="POST", times=5),
+                    Fault(action="drop_before", method="POST", times=5)],
+        "mixed": [Fault(status=429, method="POST", retry_after="0", times=3),
+                  Fault(status=502, method="POST", times=3),
+                  Fault(action="drop_after", method="POST", times=3),
+                  Fault(action="drop_before", method="GET", times=3)],
+    }
+
+
+def credentials(index: int) -> tuple[str, str]:
+    return f"user-{index:04d}-a1b2", f"password-{index:04d}-c3d4"
+
+
+def concurrent_creates(config: Mapping[str, str], count: int) -> tuple[list[str], str]:
+    """Check then Create ``count`` connections at once through one real provider host (4
+    worker threads), as the engine does for independent resources. Returns the ids and the
+    host's stderr."""
+    provider = serialize_provider(SipTrunkConnectionProvider())
+    with ProviderHost(config, secret_keys={"mihu:apiToken"}) as host:
+        def create(index: int) -> str:
+            urn = f"urn:pulumi:dev::p::{TYPE}::trunk-{index}"
+            username, password = credentials(index)
+            news = {"__provider": provider, "name": f"trunk-{index}",
+                    "phone_number": f"+1555000{index:04d}", "gateway": "sip.telnyx.com",
+                    "username": rpc.wrap_rpc_secret(username),
+                    "password": rpc.wrap_rpc_secret(password)}
+            inputs, failures = host.check(urn, {}, news)
+            if failures:
+                raise AssertionError(failures)
+            return host.create(urn, inputs)[0]
+
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            ids = list(pool.map(create, range(count)))
+        return ids, host.stderr_text()
