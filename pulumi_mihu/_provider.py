@@ -32,6 +32,7 @@ from .errors import MihuError, redact
 from .settings import MihuSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
+A = TypeVar("A")
 
 
 def is_unknown(value: Any) -> bool:
@@ -243,3 +244,26 @@ def list_items(body: Any) -> list[Any] | None:
             if isinstance(total, int) and total > len(data):
                 return None
     return data
+
+
+def args_and_opts(args_class: type[A], kind: str, resource_name: str, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> tuple[A, pulumi.ResourceOptions]:
+    """Accept both constructor shapes of Pulumi's generated SDKs:
+    ``Kind(name, args, opts=None)`` and ``Kind(name, opts=None, **inputs)``.
+    ``args_class`` is a dataclass of the inputs."""
+    fields = set(args_class.__dataclass_fields__)  # type: ignore[attr-defined]
+    if args and isinstance(args[0], args_class):
+        if len(args) > 2 or kwargs.keys() - {"opts"}:
+            raise TypeError(f"{kind}(name, args, opts=None) takes no other arguments")
+        opts = args[1] if len(args) > 1 else kwargs.get("opts")
+        return args[0], opts or pulumi.ResourceOptions()
+    if len(args) > 1:
+        raise TypeError(f"{kind}(name, opts=None, **inputs): inputs are keywords")
+    opts = args[0] if args else kwargs.pop("opts", None)
+    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+        raise TypeError(f"opts of {kind} {resource_name!r} must be ResourceOptions")
+    unknown = kwargs.keys() - fields
+    if unknown:
+        raise TypeError(f"{kind} got unexpected inputs: {', '.join(sorted(unknown))}")
+    values = {key: kwargs.get(key) for key in fields}  # None: the resource says what is missing
+    return args_class(**values), opts or pulumi.ResourceOptions()

@@ -37,6 +37,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ._provider import (
     MihuDynamicResource,
     MihuResourceProvider,
+    args_and_opts,
     is_definitively_gone,
     is_unknown,
     list_items,
@@ -411,7 +412,8 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
                  secondary_gateway: pulumi.Input[str] | None = None) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = _args_and_opts(resource_name, args, kwargs)
+        args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,
+                                       resource_name, args, kwargs)
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS))
         props: dict[str, Any] = {key: None for key in COMPUTED_OUTPUTS}
@@ -440,23 +442,3 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         return SipTrunkConnection(resource_name, opts)
 
-
-def _args_and_opts(resource_name: str, args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> tuple[SipTrunkConnectionArgs, pulumi.ResourceOptions]:
-    """Accept both constructor shapes of Pulumi's generated SDKs."""
-    if args and isinstance(args[0], SipTrunkConnectionArgs):
-        if len(args) > 2 or kwargs.keys() - {"opts"}:
-            raise TypeError("SipTrunkConnection(name, args, opts=None) takes no other arguments")
-        opts = args[1] if len(args) > 1 else kwargs.get("opts")
-        return args[0], opts or pulumi.ResourceOptions()
-    if len(args) > 1:
-        raise TypeError("SipTrunkConnection(name, opts=None, **inputs): inputs are keywords")
-    opts = args[0] if args else kwargs.pop("opts", None)
-    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
-        raise TypeError(f"opts of SipTrunkConnection {resource_name!r} must be ResourceOptions")
-    unknown = kwargs.keys() - set(SipTrunkConnectionArgs.__dataclass_fields__)
-    if unknown:
-        raise TypeError(f"SipTrunkConnection got unexpected inputs: {', '.join(sorted(unknown))}")
-    fields: dict[str, Any] = {key: kwargs.get(key)
-                              for key in SipTrunkConnectionArgs.__dataclass_fields__}
-    return SipTrunkConnectionArgs(**fields), opts or pulumi.ResourceOptions()
