@@ -111,9 +111,11 @@ class MihuClient:
     def delete(self, path: str, *, secrets: Iterable[str] = ()) -> JSON | None:
         return self.request("DELETE", path, secrets=secrets)
 
-    def post(self, path: str, body: Mapping[str, Any], *,
-             secrets: Iterable[str] = ()) -> JSON | None:
-        return self.request("POST", path, body=body, secrets=secrets)
+    def post(self, path: str, body: Mapping[str, Any], *, secrets: Iterable[str] = (),
+             idempotent: bool = False) -> JSON | None:
+        """``idempotent=True`` for a POST that is an upsert (sending it twice leaves the
+        same state), which makes it as safe to retry as a GET."""
+        return self.request("POST", path, body=body, secrets=secrets, idempotent=idempotent)
 
     def request(
         self,
@@ -122,6 +124,7 @@ class MihuClient:
         *,
         body: Mapping[str, Any] | None = None,
         secrets: Iterable[str] = (),
+        idempotent: bool | None = None,
     ) -> JSON | None:
         """Send one API call, with retries as the module docstring describes.
 
@@ -132,7 +135,8 @@ class MihuClient:
         import requests
 
         known_secrets = [self.settings.api_token.get_secret_value(), *secrets]
-        idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
         url = self.settings.base_url + API_PREFIX + path
         display_path = API_PREFIX + path
         deadline = self._clock() + self.settings.retry_deadline
