@@ -35,6 +35,10 @@ from typing import Any
 DEFAULT_TOKEN = "sim-token-0123456789"
 API = "/api/v1"
 CONNECTIONS = API + "/channels/sip-trunk/connections"
+AGENTS = API + "/agents/"
+ASSIGN_SUFFIX = "/channels/call/sip-trunk"
+#: Agents every simulator knows, so that a demo or a standalone run can assign trunks.
+DEMO_AGENTS = ("a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f601", "a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f602")
 #: Counters for a simulator running in another process (benchmarks): not part of the API.
 STATS = "/_simulator/stats"
 
@@ -96,6 +100,9 @@ class SimulatorState:
     missing_route_status: int = 404
     latency: float = 0.0
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    agents: set[str] = field(default_factory=lambda: set(DEMO_AGENTS))
+    #: agent uuid -> connection uuid of its call channel
+    assignments: dict[str, str] = field(default_factory=dict)
     requests: list[LoggedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     tcp_connections: int = 0
@@ -281,6 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
                                "The provided token is invalid or has been revoked")
         if bad_json:
             return 400, _error("Malformed request", "INVALID_JSON", "The body is not valid JSON")
+        if path.startswith(AGENTS) and path.endswith(ASSIGN_SUFFIX) and method == "POST":
+            return self._assign(path[len(AGENTS):-len(ASSIGN_SUFFIX)], body)
         if path == CONNECTIONS:
             if method == "POST":
                 return self._create(body)
@@ -325,6 +334,52 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.connections[record["uuid"]] = record
         return 201, {"success": True, "message": "Connection created", "data": _public(record)}
+
+
+    def _assign(self, agent: str, body: Any) -> tuple[int, Any]:
+        """``POST /agents/{uuid}/channels/call/sip-trunk``: an upsert of the agent's call
+        channel, refusing a phone number another agent uses unless ``force``."""
+        state = self.server.state
+        if not isinstance(body, dict):
+            return 422, _error("Validation failed", "VALIDATION_ERROR", "must be an object",
+                               "body")
+        connection = body.get("connection_uuid")
+        force = body.get("force", False)
+        if not isinstance(connection, str) or not _is_uuid(connection):
+            return 422, _error("Validation failed", "VALIDATION_ERROR",
+                               "The connection uuid field must be a valid UUID.",
+                               "connection_uuid")
+        if not isinstance(force, bool):
+            return 422, _error("Validation failed", "VALIDATION_ERROR",
+                               "The force field must be true or false.", "force")
+        with state.lock:
+            if agent not in state.agents:
+                return 404, _error("Agent not found", "AGENT_NOT_FOUND")
+            record = state.connections.get(connection)
+            if record is None:
+                return 422, _error("Validation failed", "VALIDATION_ERROR",
+                                   "The selected connection uuid is invalid.", "connection_uuid")
+            phone = record["phone_number"]
+            taken = [other for other, conn in state.assignments.items() if other != agent
+                     and conn in state.connections
+                     and state.connections[conn]["phone_number"] == phone]
+            if taken and not force:
+                return 409, _error("The phone number is already used by another agent",
+                                   "PHONE_NUMBER_IN_USE",
+                                   f"Phone number {phone} is assigned to agent {taken[0]}",
+                                   "connection_uuid")
+            state.assignments[agent] = connection
+        return 200, {"success": True, "message": "SIP trunk connection assigned",
+                     "data": {"agent_uuid": agent, "connection_uuid": connection,
+                              "phone_number": phone}}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:
@@ -372,6 +427,12 @@ class MihuSimulator(ThreadingHTTPServer):
 
     def writes(self) -> list[LoggedRequest]:
         return [r for r in self.state.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+    def add_agent(self, agent_uuid: str | None = None) -> str:
+        agent = agent_uuid or str(uuidlib.uuid4())
+        with self.state.lock:
+            self.state.agents.add(agent)
+        return agent
 
     def inject(self, *faults: Fault) -> None:
         with self.state.lock:
