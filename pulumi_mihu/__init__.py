@@ -4,9 +4,15 @@ Stack config (``mihu:*``) or environment variables configure the provider: see
 :mod:`pulumi_mihu.settings`. Resources:
 
 - :class:`SipTrunkConnection`: a SIP trunk connection.
+- :class:`AgentSipTrunkAssignment`: an agent's calls routed through a connection.
 """
 
 from ._version import __version__
+from .agent_sip_trunk_assignment import (
+    AgentSipTrunkAssignment,
+    AgentSipTrunkAssignmentArgs,
+    AgentSipTrunkAssignmentProvider,
+)
 from .errors import (
     MihuApiError,
     MihuAuthError,
@@ -26,6 +32,9 @@ from .sip_trunk_connection import (
 )
 
 __all__ = [
+    "AgentSipTrunkAssignment",
+    "AgentSipTrunkAssignmentArgs",
+    "AgentSipTrunkAssignmentProvider",
     "MihuApiError",
     "MihuAuthError",
     "MihuConfigError",

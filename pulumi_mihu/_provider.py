@@ -85,13 +85,17 @@ class MihuResourceProvider(ResourceProvider):
 
     def __init__(self) -> None:
         super().__init__()
+        self._reset()
+
+    def _reset(self) -> None:
+        """Set up the process-local state (never pickled): here, the unconfigured client."""
         self._client: MihuClient | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._client = None
+        self._reset()
 
     def configure(self, req: ConfigureRequest) -> None:
         self._client = MihuClient(MihuSettings.resolve(req.config.get))

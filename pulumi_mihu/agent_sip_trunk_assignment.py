@@ -1,0 +1,213 @@
+"""``AgentSipTrunkAssignment``: route an agent's calls through a SIP trunk connection.
+
+Documented: ``POST /api/v1/agents/{uuid}/channels/call/sip-trunk`` with
+``{connection_uuid, force}``, answering ``{agent_uuid, connection_uuid, phone_number}``.
+It sets the agent's call channel whatever it was before, so it is an upsert: sending it
+twice leaves the same state, which makes it safe to retry. Not documented: any way to read
+or remove an assignment.
+
+Choices:
+
+- A new ``agent_uuid`` or ``connection_uuid`` replaces the resource (the id is
+  ``{agent_uuid}/{connection_uuid}``, as the issue asks, and ids never change in place).
+  Pulumi creates the new assignment first, which re-points the agent in one call; the
+  "delete" of the old one that follows knows (from this provider process) that the agent
+  was re-assigned, and does nothing. That is how an assignment follows a replaced trunk.
+- ``force`` only matters at the moment of assigning (it skips the API's check of a phone
+  number used by another agent), so changing it updates state without calling the API.
+- Delete cannot unassign (no endpoint): it warns that the agent keeps its call routing
+  until it is assigned another trunk, and succeeds, so a destroy is never stranded.
+- Refresh keeps state as it is (no read endpoint); ``get`` is refused.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid as uuidlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, overload
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ._provider import (
+    MihuDynamicResource,
+    MihuResourceProvider,
+    args_and_opts,
+    is_unknown,
+    safe_errors,
+    warn,
+)
+from .errors import MihuApiError, MihuError
+
+# ---------------------------------------------------------------------------------------
+# Schema
+# ---------------------------------------------------------------------------------------
+
+
+def _uuid(value: str) -> str:
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        raise ValueError("must be a UUID, such as 3c90c3cc-0d44-4b50-8888-8dd25736052a") from None
+    return value
+
+
+class AgentSipTrunkAssignmentInputs(BaseModel):
+    """The documented body (plus the agent from the path); ``force`` defaults to false."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    agent_uuid: Annotated[str, AfterValidator(_uuid)]
+    connection_uuid: Annotated[str, AfterValidator(_uuid)]
+    force: bool = False
+
+
+REPLACING_INPUTS = ("agent_uuid", "connection_uuid")
+
+
+def assign_path(agent_uuid: str) -> str:
+    return f"/agents/{agent_uuid}/channels/call/sip-trunk"
+
+
+def _is_phone_in_use(error: MihuApiError) -> bool:
+    """The reference documents the check ``force`` skips but not its error; accept any
+    409/422 whose code or message speaks of the phone number being in use."""
+    text = " ".join(filter(None, (error.code, error.api_message, error.details))).lower()
+    return error.status in (409, 422) and "phone" in text and ("use" in text or "taken" in text)
+
+
+# ---------------------------------------------------------------------------------------
+# Provider
+# ---------------------------------------------------------------------------------------
+
+
+class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
+    """Assigns agents' call channels to SIP trunk connections."""
+
+    inputs_model = AgentSipTrunkAssignmentInputs
+
+    def _reset(self) -> None:
+        super()._reset()
+        #: agent -> connection assigned by this provider process (one per deployment).
+        self._assigned: dict[str, str] = {}
+        self._assigned_lock = threading.Lock()
+
+    @safe_errors
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = self.validate(news)
+        return CheckResult(inputs, failures)
+
+    @safe_errors
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in REPLACING_INPUTS
+                    if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
+        force_changed = is_unknown(news.get("force")) or bool(olds.get("force")) != bool(
+            news.get("force"))
+        return DiffResult(changes=bool(replaces) or force_changed, replaces=replaces,
+                          delete_before_replace=False)
+
+    @safe_errors
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs, failures = self.validate(props)
+        if failures:
+            raise MihuError("invalid inputs: " + "; ".join(f.reason for f in failures))
+        model = AgentSipTrunkAssignmentInputs.model_validate(inputs)
+        body = {"connection_uuid": model.connection_uuid, "force": model.force}
+        try:
+            answer = self.client.post(assign_path(model.agent_uuid), body, idempotent=True)
+        except MihuApiError as exc:
+            if _is_phone_in_use(exc):
+                raise MihuError(
+                    f"Agent {model.agent_uuid} cannot use SIP trunk connection "
+                    f"{model.connection_uuid}: its phone number is already used by another "
+                    f"agent ({exc}). Set force=True to share the number (outbound calls work "
+                    "for both; inbound calls go to the agent assigned last)."
+                ) from None
+            raise
+        data = answer.get("data") if isinstance(answer, dict) else None
+        data = data if isinstance(data, dict) else {}
+        with self._assigned_lock:
+            self._assigned[model.agent_uuid] = model.connection_uuid
+        outs = {**model.model_dump(), "phone_number": data.get("phone_number")}
+        return CreateResult(f"{model.agent_uuid}/{model.connection_uuid}", outs)
+
+    @safe_errors
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Only ``force`` changes in place, and it has no lasting effect in the API."""
+        changed = [key for key in REPLACING_INPUTS if olds.get(key) != news.get(key)]
+        if changed:
+            raise MihuError(f"changing {', '.join(changed)} requires a replacement")
+        outs = {k: v for k, v in olds.items() if not k.startswith("__")}
+        outs["force"] = bool(news.get("force"))
+        return UpdateResult(outs)
+
+    @safe_errors
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if "agent_uuid" not in props:
+            raise MihuError(f"Cannot read assignment {id_}: the Mihu API documents no way to "
+                            "read an agent's SIP trunk assignment")
+        return ReadResult(id_, {k: v for k, v in props.items() if not k.startswith("__")})
+
+    @safe_errors
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        agent, connection = props.get("agent_uuid"), props.get("connection_uuid")
+        with self._assigned_lock:
+            current = self._assigned.get(str(agent))
+        if current is not None and current != connection:
+            return  # re-assigned in this deployment: nothing is left to undo
+        warn(f"Agent {agent} keeps routing its calls through SIP trunk connection {connection} "
+             f"(phone number {props.get('phone_number')!r}) until it is assigned another "
+             "one: the Mihu API documents no way to unassign. The assignment is removed from "
+             "the stack.")
+
+
+# ---------------------------------------------------------------------------------------
+# Resource
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgentSipTrunkAssignmentArgs:
+    agent_uuid: pulumi.Input[str]
+    connection_uuid: pulumi.Input[str]
+    force: pulumi.Input[bool] | None = None
+
+
+class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
+                              name="AgentSipTrunkAssignment"):
+    """An agent's call channel routed through a SIP trunk connection.
+
+    Typically ``connection_uuid=trunk.uuid``: when the trunk is replaced, the assignment
+    is replaced too and the agent follows to the new connection.
+    """
+
+    if TYPE_CHECKING:
+        agent_uuid: pulumi.Output[str]
+        connection_uuid: pulumi.Output[str]
+        force: pulumi.Output[bool]
+        phone_number: pulumi.Output[str]
+        """The phone number of the connection, as the API reported it when assigning."""
+
+    @overload
+    def __init__(self, resource_name: str, args: AgentSipTrunkAssignmentArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None: ...
+
+    @overload
+    def __init__(self, resource_name: str, opts: pulumi.ResourceOptions | None = None, *,
+                 agent_uuid: pulumi.Input[str] | None = None,
+                 connection_uuid: pulumi.Input[str] | None = None,
+                 force: pulumi.Input[bool] | None = None) -> None: ...
+
+    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        args_obj, opts = args_and_opts(AgentSipTrunkAssignmentArgs, type(self).__name__,
+                                       resource_name, args, kwargs)
+        for required in ("agent_uuid", "connection_uuid"):
+            if getattr(args_obj, required) is None:
+                raise TypeError(f"Missing required property '{required}' of "
+                                f"AgentSipTrunkAssignment {resource_name!r}")
+        props = {"agent_uuid": args_obj.agent_uuid, "connection_uuid": args_obj.connection_uuid,
+                 "force": False if args_obj.force is None else args_obj.force,
+                 "phone_number": None}
+        self._register_dynamic(AgentSipTrunkAssignmentProvider, resource_name, props, opts)
