@@ -251,10 +251,23 @@ def list_items(body: Any) -> list[Any] | None:
 
 
 def args_and_opts(args_class: type[A], kind: str, resource_name: str, args: tuple[Any, ...],
-                  kwargs: dict[str, Any]) -> tuple[A, pulumi.ResourceOptions]:
+                  kwargs: dict[str, Any],
+                  required: tuple[str, ...] = ()) -> tuple[A, pulumi.ResourceOptions]:
     """Accept both constructor shapes of Pulumi's generated SDKs:
     ``Kind(name, args, opts=None)`` and ``Kind(name, opts=None, **inputs)``.
-    ``args_class`` is a dataclass of the inputs."""
+    ``args_class`` is a dataclass of the inputs; ``required`` ones must not be None unless
+    the resource is read by id (``ResourceOptions(id=...)``), as in generated SDKs."""
+    args_obj, opts = _args_and_opts(args_class, kind, resource_name, args, kwargs)
+    if opts.id is None:
+        for name in required:
+            if getattr(args_obj, name) is None:
+                raise TypeError(f"Missing required property '{name}' of {kind} "
+                                f"{resource_name!r}")
+    return args_obj, opts
+
+
+def _args_and_opts(args_class: type[A], kind: str, resource_name: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> tuple[A, pulumi.ResourceOptions]:
     fields = set(args_class.__dataclass_fields__)  # type: ignore[attr-defined]
     if args and isinstance(args[0], args_class):
         if len(args) > 2 or kwargs.keys() - {"opts"}:

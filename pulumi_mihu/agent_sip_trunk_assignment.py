@@ -202,11 +202,7 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(AgentSipTrunkAssignmentArgs, type(self).__name__,
-                                       resource_name, args, kwargs)
-        for required in ("agent_uuid", "connection_uuid"):
-            if getattr(args_obj, required) is None:
-                raise TypeError(f"Missing required property '{required}' of "
-                                f"AgentSipTrunkAssignment {resource_name!r}")
+                                       resource_name, args, kwargs, required=REPLACING_INPUTS)
         props = {"agent_uuid": args_obj.agent_uuid, "connection_uuid": args_obj.connection_uuid,
                  "force": False if args_obj.force is None else args_obj.force,
                  "phone_number": None}

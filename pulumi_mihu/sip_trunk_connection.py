@@ -133,6 +133,7 @@ class SipTrunkConnectionInputs(BaseModel):
 
 
 MANAGED_INPUTS = tuple(SipTrunkConnectionInputs.model_fields)
+REQUIRED_INPUTS = ("phone_number", "gateway", "username", "password")
 SECRET_INPUTS = ("username", "password")
 #: Outputs the API computes; the inputs are outputs too.
 COMPUTED_OUTPUTS = ("uuid", "status", "created_at", "updated_at")
@@ -413,15 +414,11 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,
-                                       resource_name, args, kwargs)
+                                       resource_name, args, kwargs, required=REQUIRED_INPUTS)
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS))
         props: dict[str, Any] = {key: None for key in COMPUTED_OUTPUTS}
         if opts.id is None:
-            for required in ("phone_number", "gateway", "username", "password"):
-                if getattr(args_obj, required) is None:
-                    raise TypeError(f"Missing required property '{required}' of "
-                                    f"SipTrunkConnection {resource_name!r}")
             props.update(
                 name=args_obj.name if args_obj.name is not None else resource_name,
                 phone_number=args_obj.phone_number,
