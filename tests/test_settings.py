@@ -102,3 +102,8 @@ def test_the_token_is_hidden_from_repr() -> None:
 def test_a_trailing_newline_from_a_token_file_is_not_part_of_the_token() -> None:
     settings = resolve({"mihu:apiToken": TOKEN + "\n", "mihu:subdomain": "demo"})
     assert settings.api_token.get_secret_value() == TOKEN
+
+
+def test_a_blank_token_with_no_environment_fallback_is_missing() -> None:
+    with pytest.raises(MihuConfigError, match="token is missing"):
+        resolve({"mihu:apiToken": "   ", "mihu:subdomain": "demo"})
