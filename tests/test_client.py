@@ -234,3 +234,12 @@ def test_the_client_refuses_to_be_pickled(sim: MihuSimulator) -> None:
     import pickle
     with pytest.raises(TypeError):
         pickle.dumps(client_for(sim))
+
+
+def test_a_netrc_entry_for_the_api_host_does_not_replace_the_token(
+        sim: MihuSimulator, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password other-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert client_for(sim).get(COLLECTION) == {"success": True, "data": []}
