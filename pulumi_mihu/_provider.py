@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -33,6 +33,7 @@ from .settings import MihuSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 A = TypeVar("A")
+M = TypeVar("M", bound=BaseModel)
 
 
 def is_unknown(value: Any) -> bool:
@@ -121,6 +122,19 @@ class MihuResourceProvider(ResourceProvider):
                     value = arg.get(key)
                     if isinstance(value, str) and value and not is_unknown(value):
                         yield value
+
+    @safe_errors
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = self.validate(news)
+        return CheckResult(inputs, failures)
+
+    def model_of(self, props: Mapping[str, Any], model: type[M]) -> M:
+        """The validated inputs of a create. Check ran first, so a failure here means the
+        engine skipped it; say which fields are wrong, never their values."""
+        inputs, failures = self.validate(props)
+        if failures:
+            raise MihuError("invalid inputs: " + "; ".join(f.reason for f in failures))
+        return model.model_validate(inputs)
 
     def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
         """Validate ``news`` with the inputs model, field by field.

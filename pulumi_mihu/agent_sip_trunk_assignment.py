@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, overload
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
@@ -95,11 +95,6 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         self._assigned_lock = threading.Lock()
 
     @safe_errors
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = self.validate(news)
-        return CheckResult(inputs, failures)
-
-    @safe_errors
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in REPLACING_INPUTS
                     if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
@@ -110,10 +105,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 
     @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs, failures = self.validate(props)
-        if failures:
-            raise MihuError("invalid inputs: " + "; ".join(f.reason for f in failures))
-        model = AgentSipTrunkAssignmentInputs.model_validate(inputs)
+        model = self.model_of(props, AgentSipTrunkAssignmentInputs)
         body = {"connection_uuid": model.connection_uuid, "force": model.force}
         try:
             answer = self.client.post(assign_path(model.agent_uuid), body, idempotent=True)

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
 import pulumi
 from pulumi.dynamic import (
-    CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -162,11 +161,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
     secret_inputs = SECRET_INPUTS
 
     @safe_errors
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = self.validate(news)
-        return CheckResult(inputs, failures)
-
-    @safe_errors
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Only the managed inputs count (never ``__provider``, whose bytes change with the
         SDK). The API has no update, so every change replaces; an unknown value is a change,
@@ -179,10 +173,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs, failures = self.validate(props)
-        if failures:
-            raise MihuError("invalid inputs: " + "; ".join(f.reason for f in failures))
-        model = SipTrunkConnectionInputs.model_validate(inputs)
+        model = self.model_of(props, SipTrunkConnectionInputs)
         data = self._post_once(model)
         uuid = data["uuid"]
         outs: dict[str, Any] = dict(model.payload())
