@@ -175,12 +175,17 @@ class MihuClient:
                     delay_hint = _retry_after(response.headers.get("Retry-After"))
             if not retryable or attempt >= self.settings.max_attempts:
                 raise error
-            delay = self._backoff(attempt) if delay_hint is None else delay_hint
+            delay = self.backoff(attempt) if delay_hint is None else delay_hint
             if self._clock() + delay > deadline:
                 raise error
             self._sleep(delay)
 
-    def _backoff(self, attempt: int) -> float:
+    def pause(self, attempt: int) -> None:
+        """Wait before try ``attempt + 1`` of a retry loop run by a caller (a create that
+        checks the list before resending)."""
+        self._sleep(self.backoff(attempt))
+
+    def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter (half to all of the step): spreads the host's
         threads apart when the API rate-limits all of them at once."""
         ceiling = min(MAX_BACKOFF, self.settings.retry_base_delay * 2 ** (attempt - 1))

@@ -17,9 +17,7 @@ What this module assumes, and how it stays safe when the assumption is wrong:
 from __future__ import annotations
 
 import ipaddress
-import random
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
@@ -233,7 +231,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
                     f"{model.phone_number!r} failed {attempt} times ({cause}); the list of "
                     "connections shows none was created."
                 )
-            time.sleep(random.uniform(0.5, 1.0) * settings.retry_base_delay * 2 ** (attempt - 1))
+            self.client.pause(attempt)
 
     def _find_created(self, model: SipTrunkConnectionInputs,
                       started: datetime) -> list[dict[str, Any]] | None:

@@ -26,7 +26,6 @@ import socket
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -438,11 +437,6 @@ class MihuSimulator(ThreadingHTTPServer):
         with self.state.lock:
             self.state.faults.extend(faults)
 
-    def reset_log(self) -> None:
-        with self.state.lock:
-            self.state.requests.clear()
-            self.state.tcp_connections = 0
-
     def start(self) -> MihuSimulator:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="mihu-simulator", daemon=True)
@@ -460,12 +454,6 @@ class MihuSimulator(ThreadingHTTPServer):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def iter_logged_text(sim: MihuSimulator) -> Iterator[str]:
-    """Everything the simulator sent back, for secret audits."""
-    for entry in sim.requests:
-        yield entry.response_body
 
 
 def main(argv: list[str] | None = None) -> None:
