@@ -157,7 +157,7 @@ class MihuClient:
                 error: MihuError = MihuTransportError(
                     redact(
                         f"Mihu API {method} {display_path}: no response from "
-                        f"{self.settings.base_url} ({_describe_transport_error(exc)})",
+                        f"{self.settings.origin} ({_describe_transport_error(exc)})",
                         known_secrets,
                     ),
                     request_sent=sent,
@@ -168,7 +168,7 @@ class MihuClient:
                     if 200 <= response.status_code < 300:
                         return _decode_success(response, method, display_path, known_secrets)
                     error = _api_error(response, method, display_path, known_secrets,
-                                       self.settings.base_url)
+                                       self.settings)
                     retryable = response.status_code in RETRYABLE_STATUSES and (
                         idempotent or response.status_code == 429
                     )
@@ -179,6 +179,13 @@ class MihuClient:
             if self._clock() + delay > deadline:
                 raise error
             self._sleep(delay)
+
+    def now(self) -> float:
+        """The client's monotonic clock (replaceable in tests)."""
+        return self._clock()
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
 
     def pause(self, attempt: int) -> None:
         """Wait before try ``attempt + 1`` of a retry loop run by a caller (a create that
@@ -338,7 +345,7 @@ _ERROR_CLASSES: dict[int, type[MihuApiError]] = {
 
 
 def _api_error(response: requests.Response, method: str, path: str, secrets: list[str],
-               base_url: str) -> MihuApiError:
+               settings: MihuSettings) -> MihuApiError:
     status = response.status_code
     try:
         body = response.json()
@@ -352,7 +359,7 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
     hint = None
     if status in (401, 403):
         hint = (f"Check the token ({API_TOKEN.names()}) and that it belongs to the account at "
-                f"{base_url} ({SUBDOMAIN.names()}, or {BASE_URL.names()})")
+                f"{settings.base_url} ({SUBDOMAIN.names()}, or {BASE_URL.names()})")
         if status == 403:
             hint = "The token is valid but lacks a permission for this call. " + hint
     elif status == 429:
@@ -373,4 +380,5 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
         field=safe(field),
         details=safe(details),
         hint=hint,
+        origin=settings.origin,
     )

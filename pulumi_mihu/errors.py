@@ -10,16 +10,29 @@ reference to the request or response objects either.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
+#: Shorter values are not redacted: a 1-3 character credential cannot be told apart from
+#: ordinary text, and cutting it out of every word ("Ser[redacted]ice") garbles the
+#: message and shows the credential by where the cuts fall.
+MIN_REDACTED_LENGTH = 4
+#: Values at least this long are redacted wherever they stand, even inside a longer word
+#: (an echo such as ``user=abc&password=...`` URL-encoded); shorter ones only as a whole
+#: word, so that a 4-letter password does not cut "unavailable" apart.
+ANYWHERE_LENGTH = 8
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret in ``text``; longest first, so a secret
-    that contains another is not half-replaced."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    """Replace each secret in ``text`` with ``[redacted]``, longest first (so a secret that
+    contains another is not half-replaced). See MIN_REDACTED_LENGTH and ANYWHERE_LENGTH."""
+    for secret in sorted({s for s in secrets if s and len(s) >= MIN_REDACTED_LENGTH},
+                         key=len, reverse=True):
+        if len(secret) >= ANYWHERE_LENGTH:
+            text = text.replace(secret, REDACTED)
+        else:
+            text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", REDACTED, text)
     return text
 
 
@@ -61,6 +74,7 @@ class MihuApiError(MihuError):
         field: str | None = None,
         details: str | None = None,
         hint: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -69,7 +83,8 @@ class MihuApiError(MihuError):
         self.field = field
         self.api_message = message
         self.details = details
-        parts = [f"Mihu API {method} {path} failed: HTTP {status}"]
+        where = f" at {origin}" if origin else ""
+        parts = [f"Mihu API {method} {path}{where} failed: HTTP {status}"]
         if code:
             parts.append(f"code {code}")
         if field:
@@ -113,7 +128,11 @@ class MihuServerError(MihuApiError):
     """5xx after the retry budget was spent."""
 
 
-class MihuCreateOutcomeUnknown(MihuError):
+class MihuCreateOutcomeUnknownError(MihuError):
     """A create request may have reached the API but no answer proves whether it created
     anything. Raised instead of blindly sending the POST again, which could create a second
     trunk for the same phone number."""
+
+
+#: The earlier name, kept so that ``except MihuCreateOutcomeUnknown`` goes on working.
+MihuCreateOutcomeUnknown = MihuCreateOutcomeUnknownError

@@ -4,8 +4,11 @@ Settings are resolved inside the provider host by ``configure()``, from the stac
 (``mihu:*`` keys, secrets already unwrapped by the host) with environment-variable
 fallbacks. They are never captured in the pickled provider, which lives in the stack state:
 the token would otherwise be stored there, and rotating it would change every resource.
-Stack config wins over the environment, as in Terraform providers: the explicit setting is
-the one a reviewer sees.
+Settings come from one source as a whole: the stack config when it has any ``mihu:*``
+setting, otherwise the environment. Mixing them lets a leftover environment variable (say
+``MIHU_BASE_URL`` from another shell) send the stack's token to another place than the
+one the stack's reviewer sees; with one source, what the config says is all that counts.
+The resolved settings remember their source, and errors name the base URL and the source.
 """
 
 from __future__ import annotations
@@ -50,13 +53,16 @@ MAX_ATTEMPTS = Setting("maxAttempts", "MIHU_MAX_ATTEMPTS", "tries per request, r
 RETRY_DEADLINE = Setting("retryDeadline", "MIHU_RETRY_DEADLINE", "seconds for all tries of a call")
 RETRY_BASE_DELAY = Setting("retryBaseDelay", "MIHU_RETRY_BASE_DELAY",
                            "seconds before the first retry; doubles each time, with jitter")
+CREATE_SETTLE_TIME = Setting("createSettleTime", "MIHU_CREATE_SETTLE_TIME",
+                             "seconds to watch the list after a create got no clear answer")
 ALL_SETTINGS = (API_TOKEN, SUBDOMAIN, BASE_URL, REQUEST_TIMEOUT, MAX_ATTEMPTS, RETRY_DEADLINE,
-                RETRY_BASE_DELAY)
+                RETRY_BASE_DELAY, CREATE_SETTLE_TIME)
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DEADLINE = 120.0
 DEFAULT_RETRY_BASE_DELAY = 0.5
+DEFAULT_CREATE_SETTLE_TIME = 30.0
 
 _SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 
@@ -83,6 +89,14 @@ class MihuSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_deadline: float = DEFAULT_RETRY_DEADLINE
     retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
+    create_settle_time: float = DEFAULT_CREATE_SETTLE_TIME
+    #: Where the settings were read: "stack config", "environment" or "code".
+    source: str = "code"
+
+    @property
+    def origin(self) -> str:
+        """The base URL and where it came from, for error messages."""
+        return f"{self.base_url} (settings from the {self.source})"
 
     @classmethod
     def resolve(
@@ -91,7 +105,8 @@ class MihuSettings:
         environ: Mapping[str, str] | None = None,
     ) -> MihuSettings:
         """Read every setting from ``config`` (a ``get(key)`` callable such as
-        ``pulumi.dynamic.Config.get``, or a mapping of ``mihu:*`` keys) then ``environ``."""
+        ``pulumi.dynamic.Config.get``, or a mapping of ``mihu:*`` keys) if it has any
+        ``mihu:*`` setting, otherwise from ``environ`` (see the module docstring)."""
         env = os.environ if environ is None else environ
         if config is None:
             get: Callable[[str], Any] = lambda _key: None  # noqa: E731
@@ -100,38 +115,50 @@ class MihuSettings:
         else:
             get = config.get
 
-        def raw(setting: Setting) -> str | None:
-            value = get(setting.config_key)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                value = env.get(setting.env)
-            if value is None:
-                return None
-            text = str(value).strip()
-            return text or None
+        in_config = {s.key: _text(get(s.config_key)) for s in ALL_SETTINGS}
+        if any(value is not None for value in in_config.values()):
+            source, values = "stack config", in_config
+        else:
+            source, values = "environment", {s.key: _text(env.get(s.env)) for s in ALL_SETTINGS}
+        return cls._from_values(values, source)
 
-        token = raw(API_TOKEN)
+    @classmethod
+    def _from_values(cls, values: Mapping[str, str | None], source: str) -> MihuSettings:
+        token = values[API_TOKEN.key]
         if token is None:
+            ignored = ("; the environment is not read when the stack config has mihu:* "
+                       "settings" if source == "stack config" else "")
             raise MihuConfigError(
-                f"Mihu API token is missing: set {API_TOKEN.names()} "
-                "(for example `pulumi config set --secret mihu:apiToken ...`)."
+                f"Mihu API token is missing: set {API_TOKEN.names()} (for example `pulumi "
+                f"config set --secret mihu:apiToken ...`){ignored}."
             )
         if any(ch.isspace() for ch in token) or not token.isprintable():
             raise MihuConfigError(
                 f"Mihu API token from {API_TOKEN.names()} contains whitespace or control "
                 "characters; paste the bare token, without 'Bearer '."
             )
+
+        def number(setting: Setting, default: float, integer: bool = False) -> float:
+            return _positive_number(setting, values[setting.key], default, integer)
+
         return cls(
             api_token=SecretStr(token),
-            base_url=_resolve_base_url(raw(BASE_URL), raw(SUBDOMAIN)),
-            request_timeout=_positive_number(REQUEST_TIMEOUT, raw(REQUEST_TIMEOUT),
-                                             DEFAULT_REQUEST_TIMEOUT),
-            max_attempts=int(_positive_number(MAX_ATTEMPTS, raw(MAX_ATTEMPTS),
-                                              DEFAULT_MAX_ATTEMPTS, integer=True)),
-            retry_deadline=_positive_number(RETRY_DEADLINE, raw(RETRY_DEADLINE),
-                                            DEFAULT_RETRY_DEADLINE),
-            retry_base_delay=_positive_number(RETRY_BASE_DELAY, raw(RETRY_BASE_DELAY),
-                                              DEFAULT_RETRY_BASE_DELAY),
+            base_url=_resolve_base_url(values[BASE_URL.key], values[SUBDOMAIN.key]),
+            request_timeout=number(REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT),
+            max_attempts=int(number(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, integer=True)),
+            retry_deadline=number(RETRY_DEADLINE, DEFAULT_RETRY_DEADLINE),
+            retry_base_delay=number(RETRY_BASE_DELAY, DEFAULT_RETRY_BASE_DELAY),
+            create_settle_time=number(CREATE_SETTLE_TIME, DEFAULT_CREATE_SETTLE_TIME),
+            source=source,
         )
+
+
+def _text(value: Any) -> str | None:
+    """A setting's raw value, or None when absent or blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _positive_number(setting: Setting, text: str | None, default: float,

@@ -24,20 +24,42 @@ def test_base_url_wins_over_subdomain_and_drops_a_trailing_api_prefix() -> None:
     assert settings.base_url == "https://acme.mindhunters.ai"
 
 
-def test_stack_config_wins_over_environment_which_fills_the_gaps() -> None:
-    settings = resolve({"mihu:apiToken": TOKEN},
-                       {"MIHU_API_TOKEN": "other", "MIHU_SUBDOMAIN": "demo",
+def test_settings_come_from_the_stack_config_as_a_whole_when_it_has_any() -> None:
+    settings = resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "acme"},
+                       {"MIHU_API_TOKEN": "other", "MIHU_BASE_URL": "https://evil.example.com",
+                        "MIHU_REQUEST_TIMEOUT": "7.5", "MIHU_MAX_ATTEMPTS": "2"})
+    assert settings.api_token.get_secret_value() == TOKEN
+    # A leftover MIHU_BASE_URL would win over the config's subdomain if sources were mixed,
+    # and the stack's token would go there.
+    assert settings.base_url == "https://acme.mihu.ai"
+    assert settings.request_timeout == 30.0 and settings.max_attempts == 5
+    assert settings.source == "stack config"
+
+
+def test_the_environment_is_used_as_a_whole_when_the_stack_config_has_no_setting() -> None:
+    settings = resolve({"other:key": "x"},
+                       {"MIHU_API_TOKEN": TOKEN, "MIHU_SUBDOMAIN": "demo",
                         "MIHU_REQUEST_TIMEOUT": "7.5", "MIHU_MAX_ATTEMPTS": "2"})
     assert settings.api_token.get_secret_value() == TOKEN
     assert settings.base_url == "https://demo.mihu.ai"
-    assert settings.request_timeout == 7.5
-    assert settings.max_attempts == 2
+    assert (settings.request_timeout, settings.max_attempts) == (7.5, 2)
+    assert settings.source == "environment"
 
 
-def test_blank_stack_config_falls_back_to_environment() -> None:
-    settings = resolve({"mihu:apiToken": "  ", "mihu:subdomain": "demo"},
-                       {"MIHU_API_TOKEN": TOKEN})
-    assert settings.api_token.get_secret_value() == TOKEN
+def test_a_token_only_in_the_environment_is_not_mixed_with_stack_config() -> None:
+    with pytest.raises(MihuConfigError) as info:
+        resolve({"mihu:apiToken": "  ", "mihu:subdomain": "demo"}, {"MIHU_API_TOKEN": TOKEN})
+    assert "environment is not read" in str(info.value)
+    assert TOKEN not in str(info.value)
+
+
+def test_errors_name_the_base_url_used_and_where_it_came_from(sim) -> None:
+    from pulumi_mihu.client import MihuClient
+    from pulumi_mihu.errors import MihuAuthError
+    client = MihuClient(resolve({"mihu:apiToken": "wrong-token", "mihu:baseUrl": sim.base_url}))
+    with pytest.raises(MihuAuthError) as info:
+        client.get("/channels/sip-trunk/connections")
+    assert f"at {sim.base_url} (settings from the stack config)" in str(info.value)
 
 
 def test_missing_token_names_the_config_key_and_the_env_var() -> None:
@@ -107,3 +129,24 @@ def test_a_trailing_newline_from_a_token_file_is_not_part_of_the_token() -> None
 def test_a_blank_token_with_no_environment_fallback_is_missing() -> None:
     with pytest.raises(MihuConfigError, match="token is missing"):
         resolve({"mihu:apiToken": "   ", "mihu:subdomain": "demo"})
+
+
+def test_a_missing_token_fails_the_preview_in_one_line_without_a_traceback(
+        sim, make_stack) -> None:
+    """configure() keeps the error; check reports it as the resource's one problem."""
+    import pulumi
+
+    from pulumi_mihu import SipTrunkConnection
+    from pulumi_mihu.testing.harness import DeploymentError
+
+    def program() -> None:
+        SipTrunkConnection("main", pulumi.ResourceOptions(), phone_number="+15551230000",
+                           gateway="sip.telnyx.com", username="user-1", password="pass-1")
+
+    stack = make_stack(program, sim, config={"mihu:apiToken": ""})
+    with pytest.raises(DeploymentError) as info:
+        stack.preview()
+    [error] = info.value.result.errors
+    assert "Mihu API token is missing" in error and "mihu:apiToken" in error
+    assert "Traceback" not in error and len(error.splitlines()) == 1
+    assert sim.requests == []

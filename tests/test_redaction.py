@@ -1,0 +1,30 @@
+"""Redaction: whole credential values long enough to be recognised, and messages that stay
+readable."""
+
+from __future__ import annotations
+
+from pulumi_mihu.errors import ANYWHERE_LENGTH, MIN_REDACTED_LENGTH, REDACTED, redact
+
+MESSAGE = "Service temporarily unavailable"
+
+
+def test_a_one_character_credential_does_not_garble_a_message() -> None:
+    assert redact(MESSAGE, ["v", "e", "ai"]) == MESSAGE
+
+
+def test_a_short_credential_is_redacted_only_as_a_whole_word() -> None:
+    assert MIN_REDACTED_LENGTH <= len("vice") < ANYWHERE_LENGTH
+    assert redact(MESSAGE, ["vice", "tempo"]) == MESSAGE
+    assert redact("username vice was refused", ["vice"]) == f"username {REDACTED} was refused"
+    assert redact('{"password":"abcd"}', ["abcd"]) == f'{{"password":"{REDACTED}"}}'
+
+
+def test_a_long_credential_is_redacted_wherever_it_stands() -> None:
+    secret = "S1pPassw0rd"
+    assert len(secret) >= ANYWHERE_LENGTH
+    assert redact(f"password={secret}&x=1 or x{secret}y", [secret]) == (
+        f"password={REDACTED}&x=1 or x{REDACTED}y")
+
+
+def test_a_secret_containing_another_is_replaced_whole() -> None:
+    assert redact("token abcdefgh1234", ["abcdefgh", "abcdefgh1234"]) == f"token {REDACTED}"
