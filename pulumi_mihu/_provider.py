@@ -28,8 +28,28 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from .client import MihuClient
-from .errors import MihuError, redact
+from .errors import MihuConfigError, MihuError, redact
+from .http_shapes import is_definitively_gone, list_items
 from .settings import MihuSettings
+
+__all__ = [
+    "RESOURCE_NAME_KEY",
+    "MihuDynamicResource",
+    "MihuResourceProvider",
+    "args_and_opts",
+    "describe_error",
+    "is_definitively_gone",
+    "is_unknown",
+    "list_items",
+    "safe_errors",
+    "serialized_provider",
+    "warn",
+]
+
+#: An input every Mihu resource sends to Check (and nothing keeps: Check's answer drops
+#: ``__`` keys): the resource's name, so that a check spanning resources (one assignment
+#: per agent) can name both. The dynamic provider interface passes no URN.
+RESOURCE_NAME_KEY = "__resource_name"
 
 F = TypeVar("F", bound=Callable[..., Any])
 A = TypeVar("A")
@@ -91,6 +111,7 @@ class MihuResourceProvider(ResourceProvider):
     def _reset(self) -> None:
         """Set up the process-local state (never pickled): here, the unconfigured client."""
         self._client: MihuClient | None = None
+        self._config_error: MihuConfigError | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -99,7 +120,13 @@ class MihuResourceProvider(ResourceProvider):
         self._reset()
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._client = MihuClient(MihuSettings.resolve(req.config.get))
+        """Resolve the settings. A bad setting is kept, not raised: raised here, it would
+        reach the user as a provider-host traceback; ``check`` reports it as one line
+        instead (so `pulumi preview` fails cleanly), and any other call raises it."""
+        try:
+            self._client = MihuClient(MihuSettings.resolve(req.config.get))
+        except MihuConfigError as exc:
+            self._config_error = exc
 
     def configure_with(self, settings: MihuSettings) -> None:
         """Configure outside a provider host (tests, scripts)."""
@@ -107,6 +134,8 @@ class MihuResourceProvider(ResourceProvider):
 
     @property
     def client(self) -> MihuClient:
+        if self._config_error is not None:
+            raise self._config_error
         if self._client is None:
             raise MihuError(
                 f"{type(self).__name__} is not configured: the Pulumi provider host calls "
@@ -126,6 +155,8 @@ class MihuResourceProvider(ResourceProvider):
     @safe_errors
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.validate(news)
+        if self._config_error is not None:
+            failures.insert(0, CheckFailure("", str(self._config_error)))
         return CheckResult(inputs, failures)
 
     def model_of(self, props: Mapping[str, Any], model: type[M]) -> M:
@@ -219,49 +250,9 @@ class MihuDynamicResource(pulumi.dynamic.Resource):
         if PROVIDER_KEY in props:
             raise ValueError("A dynamic resource must not define the __provider key")
         props[PROVIDER_KEY] = serialized_provider(provider_class)
+        props[RESOURCE_NAME_KEY] = name
         pulumi.CustomResource.__init__(
             self, f"pulumi-python:{self._resource_type_name}", name, props, opts)
-
-
-def is_definitively_gone(client: MihuClient, collection_path: str, resource_id: str) -> bool:
-    """Does a 404 on ``collection_path/{id}`` prove the resource is gone?
-
-    The Mihu API answers 404 both for a missing resource and for a missing route, and the
-    item routes are undocumented. So a 404 counts only when the collection route answers
-    with a list (proving the routes exist) in which the id is absent.
-    """
-    try:
-        body = client.get(collection_path)
-    except MihuError:
-        return False
-    items = list_items(body)
-    if items is None:
-        return False
-    return all(item.get("uuid") != resource_id for item in items if isinstance(item, dict))
-
-
-def list_items(body: Any) -> list[Any] | None:
-    """The items of a list response (``data: [...]`` or ``data: {items: [...]}``), or None
-    when the shape is unknown or the list is visibly paginated (an absent item may be on
-    another page)."""
-    if not isinstance(body, dict):
-        return None
-    data = body.get("data")
-    container: dict[str, Any] = body
-    if isinstance(data, dict):
-        container = data
-        data = data.get("items")
-    if not isinstance(data, list):
-        return None
-    for key in ("next", "next_page_url", "next_cursor"):
-        if container.get(key) or body.get(key):
-            return None
-    for meta in (container.get("meta"), body.get("meta"), container.get("pagination")):
-        if isinstance(meta, dict):
-            total = meta.get("total")
-            if isinstance(total, int) and total > len(data):
-                return None
-    return data
 
 
 def args_and_opts(args_class: type[A], kind: str, resource_name: str, args: tuple[Any, ...],

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
 import pulumi
@@ -31,23 +31,21 @@ from pulumi.dynamic import (
 )
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from ._create_guard import CreateLedger, CreateRequest, create_once
 from ._provider import (
     MihuDynamicResource,
     MihuResourceProvider,
     args_and_opts,
     is_definitively_gone,
     is_unknown,
-    list_items,
     safe_errors,
     warn,
 )
 from .errors import (
-    MihuCreateOutcomeUnknown,
+    MihuCreateOutcomeUnknownError,
     MihuError,
     MihuMethodNotAllowedError,
     MihuNotFoundError,
-    MihuServerError,
-    MihuTransportError,
 )
 
 COLLECTION = "/channels/sip-trunk/connections"
@@ -90,14 +88,22 @@ def _host(value: str) -> str:
     return value
 
 
+def _is_blank(value: str) -> bool:
+    """Nothing but white space (NBSP and the other Unicode spaces included) or invisible
+    format characters such as a zero-width space: what a user cannot see is no value."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Zs", "Cf") for ch in value)
+
+
 def _no_control_chars(value: str) -> str:
+    if value and _is_blank(value):
+        raise ValueError("must not be blank (only spaces or invisible characters)")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters (newlines, tabs, NUL)")
     return value
 
 
 def _blank_is_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and _is_blank(value):
         return None
     return value
 
@@ -158,105 +164,41 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
     inputs_model = SipTrunkConnectionInputs
     secret_inputs = SECRET_INPUTS
 
+    def _reset(self) -> None:
+        super()._reset()
+        self._ledger = CreateLedger()
+
     @safe_errors
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Only the managed inputs count (never ``__provider``, whose bytes change with the
         SDK). The API has no update, so every change replaces; an unknown value is a change,
-        since it may turn out different."""
+        since it may turn out different. A planned replacement is noted, so that ``delete``
+        knows when it is the first half of a delete-before-replace."""
         changed = [
             key for key in MANAGED_INPUTS
             if is_unknown(news.get(key)) or _normalized(olds.get(key)) != _normalized(news.get(key))
         ]
+        if changed:
+            self._ledger.note_replacement_planned(id_, news, MANAGED_INPUTS)
         return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
     @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """One POST, made safe against every fault of ``_create_guard``'s model."""
         model = self.model_of(props, SipTrunkConnectionInputs)
-        data = self._post_once(model)
-        uuid = data["uuid"]
+        self._ledger.note_created(props, MANAGED_INPUTS)
+        data = create_once(self.client, self._ledger, CreateRequest(
+            collection=COLLECTION, payload=model.payload(),
+            secrets=[model.username, model.password],
+            describe=f"SIP trunk connection {model.name!r} for phone number "
+                     f"{model.phone_number!r}",
+            read_answer=lambda body: _connection_data(body, model),
+        ), warn)
         outs: dict[str, Any] = dict(model.payload())
         outs["secondary_gateway"] = model.secondary_gateway
         for key in COMPUTED_OUTPUTS:
             outs[key] = data.get(key)
-        return CreateResult(uuid, outs)
-
-    def _post_once(self, model: SipTrunkConnectionInputs) -> dict[str, Any]:
-        """POST the connection, and never create two.
-
-        The client retries a POST only when the API proves it was not processed. When the
-        outcome is unknown (timeout, dropped connection, 5xx), look for the connection by its
-        natural key (name, phone number, gateways, created since this call began) in the
-        list route: one match is adopted, none means the POST was not processed and may be
-        sent again, several is an error. Without a list route, fail and say why.
-        """
-        secrets = [model.username, model.password]
-        settings = self.client.settings
-        started = datetime.now(timezone.utc)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                body = self.client.post(COLLECTION, model.payload(), secrets=secrets)
-                return _connection_data(body, model)
-            except (MihuTransportError, MihuServerError) as exc:
-                if isinstance(exc, MihuTransportError) and not exc.request_sent:
-                    raise
-                cause = str(exc)
-            matches = self._find_created(model, started)
-            if matches is None:
-                raise MihuCreateOutcomeUnknown(
-                    f"Creating the SIP trunk connection {model.name!r} for phone number "
-                    f"{model.phone_number!r} may or may not have succeeded ({cause}). It was not "
-                    "sent again, to avoid creating a duplicate, and the API offers no way to "
-                    "check. Look in the Mihu console for that connection: if it exists, delete "
-                    "it (or adopt it with SipTrunkConnection.get) before running `pulumi up` "
-                    "again."
-                )
-            if len(matches) == 1:
-                warn(f"The create request for phone number {model.phone_number!r} got no "
-                     f"clear answer ({cause}), but the connection {matches[0]['uuid']} was "
-                     "found in the account and is adopted.")
-                return matches[0]
-            if len(matches) > 1:
-                uuids = ", ".join(str(m.get("uuid")) for m in matches)
-                raise MihuCreateOutcomeUnknown(
-                    f"Creating the SIP trunk connection {model.name!r} for phone number "
-                    f"{model.phone_number!r} got no clear answer ({cause}), and the account now "
-                    f"holds several matching connections ({uuids}). Delete the extra ones in "
-                    "the Mihu console, then run `pulumi up` again."
-                )
-            if attempt >= settings.max_attempts:
-                raise MihuCreateOutcomeUnknown(
-                    f"Creating the SIP trunk connection {model.name!r} for phone number "
-                    f"{model.phone_number!r} failed {attempt} times ({cause}); the list of "
-                    "connections shows none was created."
-                )
-            self.client.pause(attempt)
-
-    def _find_created(self, model: SipTrunkConnectionInputs,
-                      started: datetime) -> list[dict[str, Any]] | None:
-        """Connections matching the natural key and created since ``started`` (minus clock
-        skew), or None when the list route cannot answer."""
-        try:
-            items = list_items(self.client.get(COLLECTION))
-        except MihuError:
-            return None
-        if items is None:
-            return None
-        payload = model.payload()
-        not_before = started - timedelta(minutes=5)
-        found = []
-        for item in items:
-            if not isinstance(item, dict) or not item.get("uuid"):
-                continue
-            if any(_normalized(item.get(k)) != _normalized(payload.get(k))
-                   for k in ("name", "phone_number", "gateway", "secondary_gateway")):
-                continue
-            created = _parse_time(item.get("created_at"))
-            if created is not None and created < not_before:
-                continue
-            found.append(item)
-        return found
+        return CreateResult(data["uuid"], outs)
 
     @safe_errors
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -304,45 +246,50 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     @safe_errors
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """2xx deletes. When the API cannot delete (405/501, or a 404 that does not prove the
-        connection is gone), warn that it is left in the account and let the destroy go on:
-        blocking it would strand the whole stack on an endpoint that may not exist.
-        Transient errors were retried by the client; if they persist the error propagates
-        and the resource stays in state."""
+        """2xx deletes. Transient errors were retried by the client; if they persist the
+        error propagates and the resource stays in state.
+
+        When the API cannot delete (405/501, or a 404 that does not prove the connection is
+        gone), what to do depends on why Pulumi deletes: in a destroy (or the second half of
+        a create-before-delete replacement) warn that it is left in the account and go on,
+        since blocking would strand the stack on an endpoint that may not exist; as the
+        first half of a ``delete_before_replace``, fail before the replacement is created,
+        since going on would leave two connections with the same number, which is what
+        that option is for avoiding."""
         try:
             self.client.delete(f"{COLLECTION}/{id_}", secrets=self.secrets_of(props))
-        except MihuNotFoundError:
+        except MihuNotFoundError as exc:
             if is_definitively_gone(self.client, COLLECTION, id_):
                 return
-            warn(f"{_describe(props, id_)} was NOT deleted from the Mihu account: the API "
-                 f"answered DELETE with HTTP 404 (no such connection, or no such route; the "
-                 "API documents no delete). It is removed from the stack; delete it in the "
-                 "Mihu console if it still exists.")
+            self._not_deleted(id_, props, f"answered DELETE with HTTP {exc.status} (no such "
+                              "connection, or no such route; the API documents no delete)")
         except MihuMethodNotAllowedError as exc:
-            warn(f"{_describe(props, id_)} was NOT deleted from the Mihu account: the API "
-                 f"does not offer DELETE for SIP trunk connections (HTTP {exc.status}). It is "
-                 "removed from the stack; delete it in the Mihu console.")
+            self._not_deleted(id_, props, f"does not offer DELETE for SIP trunk connections "
+                              f"(HTTP {exc.status})")
+
+    def _not_deleted(self, id_: str, props: dict[str, Any], why: str) -> None:
+        what = _describe(props, id_)
+        if self._ledger.is_replacement_pending(id_):
+            raise MihuError(
+                f"Cannot replace {what} with delete_before_replace: the Mihu API {why}, so "
+                "the old connection could not be deleted first, and creating the new one "
+                "next to it would leave two connections for the same phone number. Nothing "
+                "was created. Delete the old connection in the Mihu console, remove it from "
+                "the stack with `pulumi state delete <urn>` (the urn is shown by `pulumi "
+                "stack --show-urns`), then run `pulumi up` again."
+            )
+        warn(f"{what} was NOT deleted from the Mihu account: the API {why}. It is removed "
+             "from the stack; delete it in the Mihu console.")
 
 
 def _connection_data(body: Any, model: SipTrunkConnectionInputs) -> dict[str, Any]:
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("uuid"), str) or not data["uuid"]:
-        raise MihuCreateOutcomeUnknown(
+        raise MihuCreateOutcomeUnknownError(
             f"The Mihu API accepted the SIP trunk connection {model.name!r} for phone number "
             f"{model.phone_number!r} but its answer has no data.uuid, so Pulumi cannot track it. "
-            "Check the Mihu console and delete or adopt the connection."
         )
     return data
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------------------------

@@ -49,6 +49,15 @@ def test_required_fields(field: str) -> None:
     assert [(f.property, f.reason) for f in result.failures] == [(field, f"{field} is required")]
 
 
+@pytest.mark.parametrize("blank", ["   ", "\u00a0", "\u2003\u200b", " \u00a0 "])
+@pytest.mark.parametrize("field", ["name", "phone_number", "gateway", "username", "password"])
+def test_blank_values_fail_check_naming_the_field(field: str, blank: str) -> None:
+    found = failures(**{field: blank})
+    assert list(found) == [field]
+    if field != "gateway":  # gateways have their own wording ("must not contain spaces")
+        assert "blank" in found[field]
+
+
 @pytest.mark.parametrize("field, limit", [
     ("name", 255), ("phone_number", 32), ("gateway", 255), ("username", 255),
     ("password", 255), ("secondary_gateway", 255),

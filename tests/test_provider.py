@@ -24,7 +24,11 @@ def create(server: MihuSimulator, **overrides: Any) -> tuple[str, dict[str, Any]
 def test_create_sends_exactly_one_post_with_the_documented_body(sim: MihuSimulator) -> None:
     uuid, outs = create(sim, secondary_gateway="sip2.telnyx.com")
     posts = sim.requests_to("POST")
-    assert len(posts) == 1 and len(sim.requests) == 1
+    assert len(posts) == 1
+    # The only other request: one read of the list, the baseline the create guard compares
+    # against should the POST get no clear answer.
+    assert [(r.method, r.path) for r in sim.requests] == [("GET", CONNECTIONS),
+                                                          ("POST", CONNECTIONS)]
     assert posts[0].path == "/api/v1/channels/sip-trunk/connections"
     assert posts[0].body == trunk_inputs(secondary_gateway="sip2.telnyx.com")
     stored = sim.connections[uuid]
@@ -37,7 +41,7 @@ def test_create_sends_exactly_one_post_with_the_documented_body(sim: MihuSimulat
 
 def test_create_without_secondary_gateway_omits_it_from_the_body(sim: MihuSimulator) -> None:
     create(sim, secondary_gateway="")
-    assert "secondary_gateway" not in sim.requests[0].body
+    assert "secondary_gateway" not in sim.requests_to("POST")[0].body
 
 
 def test_create_refuses_invalid_inputs_without_a_request(sim: MihuSimulator) -> None:
@@ -78,7 +82,7 @@ def test_update_keeps_outputs_and_refuses_real_changes(sim: MihuSimulator) -> No
     assert kept.outs == outs
     with pytest.raises(MihuError, match="cannot be updated in place"):
         provider.update(uuid, outs, trunk_inputs(name="new"))
-    assert len(sim.requests) == 1
+    assert len(sim.writes()) == 1
 
 
 # -- read --------------------------------------------------------------------------------
@@ -234,11 +238,23 @@ def test_ambiguous_create_without_a_list_route_fails_without_repeating(
     assert len(bare_sim.connections) == 1
 
 
-def test_several_matches_after_an_ambiguous_create_are_an_error(sim: MihuSimulator) -> None:
-    create(sim)  # an identical connection made moments ago, by someone else
+def test_an_identical_connection_that_existed_before_is_never_adopted(
+        sim: MihuSimulator) -> None:
+    twin, _ = create(sim)  # an identical connection made moments ago, by someone else
     sim.inject(Fault(action="drop_after", method="POST"))
-    with pytest.raises(MihuCreateOutcomeUnknown, match="several matching"):
-        create(sim)
+    uuid, _ = create(sim)
+    assert uuid != twin and set(sim.connections) == {twin, uuid}
+    assert len(sim.requests_to("POST")) == 2
+
+
+def test_several_new_matches_after_an_ambiguous_create_are_an_error(
+        sim: MihuSimulator) -> None:
+    provider = provider_for(sim)
+    provider.create(trunk_inputs(phone_number="+15550000000"))  # takes the baseline
+    create(sim)  # another process's twin, made after this provider's baseline
+    sim.inject(Fault(action="drop_after", method="POST"))
+    with pytest.raises(MihuCreateOutcomeUnknown, match="several new connections"):
+        provider.create(trunk_inputs())
 
 
 def test_a_created_answer_without_uuid_is_reported(sim: MihuSimulator) -> None:

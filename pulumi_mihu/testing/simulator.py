@@ -55,12 +55,15 @@ _CONNECTION_FIELDS = {
 class Fault:
     """One injected misbehaviour, applied to the next matching requests.
 
-    ``action``: ``status`` (answer ``status`` with the envelope and ``retry_after``),
-    ``drop_before`` (close the connection without processing), ``drop_after`` (process, then
-    close without answering), ``non_json`` (answer ``status`` with an HTML body),
-    ``slow_body`` (process, then trickle the answer out over ``delay`` seconds).
-    ``delay`` also applies before any action. ``body`` replaces the answer's body for
-    ``status`` and ``non_json`` (to imitate an API that echoes the request, say).
+    ``action``: ``status`` (answer ``status`` with the envelope and ``retry_after``, without
+    processing), ``commit_then_status`` (process, then answer ``status``: a gateway whose
+    upstream committed), ``drop_before`` (close the connection without processing),
+    ``drop_after`` (process, then close without answering), ``non_json`` (answer ``status``
+    with an HTML body), ``slow_body`` (process, then trickle the answer out over ``delay``
+    seconds), ``delay`` (only the delay, then process and answer as usual). ``delay``
+    applies before any action and before processing: longer than the client's timeout, it
+    makes a server that commits after the client gave up. ``body`` replaces the answer's
+    body for ``status`` and ``non_json`` (to imitate an API that echoes the request, say).
     ``exact`` matches ``path_prefix`` as the whole path.
     """
 
@@ -86,9 +89,10 @@ class LoggedRequest:
     path: str
     authorization: bool
     body: Any
+    #: None: never answered (the connection was dropped).
     status: int | None = None
     response_body: str = ""
-    #: Answered by an injected fault rather than by the API's own logic.
+    #: Answered (or dropped) by an injected fault rather than by the API's own logic.
     injected: bool = False
 
 
@@ -105,6 +109,8 @@ class SimulatorState:
     requests: list[LoggedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     tcp_connections: int = 0
+    #: Requests received and not yet answered (or dropped).
+    in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -195,6 +201,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         state = self.server.state
+        with state.lock:
+            state.in_flight += 1
+        try:
+            self._serve(method)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+    def _serve(self, method: str) -> None:
+        state = self.server.state
         path = self.path.split("?", 1)[0]
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -202,9 +218,6 @@ class _Handler(BaseHTTPRequestHandler):
         delay = state.latency + (fault.delay if fault else 0.0)
         if delay:
             time.sleep(delay)
-        if fault and fault.action == "drop_before":
-            self._drop()
-            return
         try:
             body = json.loads(raw) if raw else None
             bad_json = False
@@ -213,6 +226,10 @@ class _Handler(BaseHTTPRequestHandler):
         entry = LoggedRequest(method, path, "Authorization" in self.headers, body)
         with state.lock:
             state.requests.append(entry)
+        if fault and fault.action == "drop_before":
+            entry.injected = True  # received, never processed, never answered
+            self._drop()
+            return
         entry.injected = fault is not None and fault.action in ("status", "non_json")
         if fault and fault.action in ("status", "non_json"):
             status, payload = fault.status, _error(
@@ -229,6 +246,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(entry, status, payload, headers)
             return
         status, payload = self._route(method, path, body, bad_json)
+        if fault and fault.action == "commit_then_status":
+            entry.injected = True
+            self._send(entry, fault.status, _error("Bad gateway", "BAD_GATEWAY"))
+            return
         if fault and fault.action == "drop_after":
             entry.status = status
             self._drop()
@@ -423,6 +444,13 @@ class MihuSimulator(ThreadingHTTPServer):
 
     def requests_to(self, method: str | None = None) -> list[LoggedRequest]:
         return [r for r in self.state.requests if method is None or r.method == method]
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every request received has been answered or dropped: a server that
+        commits after the client gave up is still working when the client reports."""
+        deadline = time.monotonic() + timeout
+        while self.state.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def writes(self) -> list[LoggedRequest]:
         return [r for r in self.state.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]

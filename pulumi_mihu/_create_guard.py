@@ -1,0 +1,284 @@
+"""Creating a connection without losing it or making two: the fault model and its answers.
+
+A create is one ``POST``, and the Mihu API documents no idempotency key, no read and no
+list route (see ``docs/fault-model.md`` for the long form, with the tests of each row).
+What the network and the server can do to that POST, and what the provider does:
+
+=====================================================  =====================================
+fault                                                  what the provider does
+=====================================================  =====================================
+connection refused / connect timeout (nothing sent)    send again (the client does): nothing
+                                                       can have been created
+429 Too Many Requests                                  send again after Retry-After (the
+                                                       client does); assumed: a 429 is
+                                                       answered before any processing
+400/401/403/404/409/422 and other 4xx                  fail: the API refused, nothing made
+cut after sending, before the server processed it      *ambiguous*: settle (below)
+server committed, then the answer was lost (cut)       *ambiguous*: settle, finds it, adopts
+5xx (from a gateway whose upstream may have committed) *ambiguous*: settle
+read timeout; the server commits seconds later         *ambiguous*: settle waits for it
+2xx without ``data.uuid``                              committed: settle finds it or fails
+=====================================================  =====================================
+
+**Settle** (the answer to every ambiguous outcome): read the list route, repeatedly, for
+up to ``mihu:createSettleTime`` seconds, looking for a connection with this create's
+natural key (name, phone number, gateways) that is *new*: absent from the account's
+baseline (the list taken by this provider process before its first create), not created
+or adopted by another create of this process, and not a connection this deployment is
+replacing. One such connection: it is ours, adopt it. Several: fail, naming them. None
+after the settle time: the POST was not processed and is taken as never to be (a
+server commits within the settle time or not at all: the one assumption), so it is sent
+again, up to ``mihu:maxAttempts`` POSTs. No list route, a paginated list, or no baseline
+to compare with: the outcome cannot be told, and the create fails with a message that
+names the phone number and says what to check; it is never sent blind.
+
+Creates with the same natural key run one at a time in a process, so two resources'
+creates cannot take each other's connection.
+
+The ledger also remembers which ids ``diff`` planned to replace, so that ``delete`` can
+tell the delete half of a ``delete_before_replace`` (where failing to delete must stop
+the replacement before anything is created) from a plain destroy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import MihuClient
+from .errors import (
+    MihuApiError,
+    MihuCreateOutcomeUnknownError,
+    MihuError,
+    MihuMethodNotAllowedError,
+    MihuNotFoundError,
+    MihuServerError,
+    MihuTransportError,
+)
+from .http_shapes import list_items
+
+NATURAL_KEY = ("name", "phone_number", "gateway", "secondary_gateway")
+
+
+def natural_key(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """What identifies a connection in a list, credentials aside (never returned). Loosely
+    compared (phone number digits, host names in lower case), so that an API that stores
+    a reformatted value is not taken to have created nothing (a resend would duplicate);
+    connections that existed before are excluded by the baseline, not by this key."""
+    name, phone, *gateways = (str(values.get(key) or "").strip() for key in NATURAL_KEY)
+    digits = re.sub(r"[^0-9+]", "", phone)
+    return (name, digits, *(host.lower().rstrip(".") for host in gateways))
+
+
+def fingerprint(values: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    """Hashes of the known values of ``keys`` (credentials are among them: hashed, never
+    kept in the clear in a long-lived structure)."""
+    return {key: hashlib.sha256(repr(values[key]).encode()).hexdigest()
+            for key in keys if isinstance(values.get(key), (str, bool, int, float))}
+
+
+@dataclass
+class CreateLedger:
+    """What one provider process (one deployment) knows about its creates."""
+
+    #: uuids in the account before this process's first create; None until taken.
+    baseline: frozenset[str] | None = None
+    #: The list route answered 404/405 or a paginated list: no baseline can be taken.
+    list_unavailable: bool = False
+    #: uuids created or adopted by this process.
+    claimed: set[str] = field(default_factory=set)
+    #: id of a resource being replaced -> fingerprint of its replacement's inputs.
+    replacing: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: ids whose replacement has been created.
+    replaced: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    key_locks: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict)
+
+    @contextmanager
+    def one_at_a_time(self, key: tuple[str, ...]) -> Iterator[None]:
+        with self.lock:
+            key_lock = self.key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            yield
+
+    def take_baseline(self, client: MihuClient, collection: str) -> frozenset[str] | None:
+        """The account's uuids before this process created anything (taken once)."""
+        with self.lock:
+            if self.baseline is not None or self.list_unavailable:
+                return self.baseline
+            try:
+                items = list_items(client.get(collection))
+            except (MihuNotFoundError, MihuMethodNotAllowedError):
+                items = None
+            except MihuError:
+                return None  # a passing failure: try again at the next create
+            if items is None:
+                self.list_unavailable = True
+                return None
+            self.baseline = frozenset(uuid_of(item) for item in items) - {""}
+            return self.baseline
+
+    def claim(self, uuid: str) -> None:
+        with self.lock:
+            self.claimed.add(uuid)
+
+    def note_replacement_planned(self, old_id: str, news: Mapping[str, Any],
+                                 keys: tuple[str, ...]) -> None:
+        with self.lock:
+            self.replacing[old_id] = fingerprint(news, keys)
+
+    def note_created(self, props: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+        """A create ran: if it is the replacement of a planned one, remember that."""
+        created = fingerprint(props, keys)
+        with self.lock:
+            for old_id, planned in self.replacing.items():
+                if all(created.get(k, v) == v for k, v in planned.items()):
+                    self.replaced.add(old_id)
+
+    def is_replacement_pending(self, old_id: str) -> bool:
+        """Is this delete the first half of a delete-before-replace (the replacement is
+        planned and not created yet)?"""
+        with self.lock:
+            return old_id in self.replacing and old_id not in self.replaced
+
+    def is_foreign(self, uuid: str) -> bool:
+        """Could not be the connection of the create being settled."""
+        with self.lock:
+            return (uuid in self.claimed or uuid in self.replacing
+                    or (self.baseline is not None and uuid in self.baseline))
+
+
+def uuid_of(item: Any) -> str:
+    return str(item.get("uuid") or "") if isinstance(item, dict) else ""
+
+
+def is_ambiguous(error: MihuError) -> bool:
+    """May the POST that raised ``error`` have been processed?"""
+    if isinstance(error, MihuTransportError):
+        return error.request_sent
+    return isinstance(error, MihuServerError)
+
+
+@dataclass
+class CreateRequest:
+    """One create: where to POST, what, and how to recognise the result in a list."""
+
+    collection: str
+    payload: dict[str, Any]
+    secrets: list[str]
+    describe: str  # "SIP trunk connection 'x' for phone number '+1...'"
+    #: data of a 2xx answer -> the created object (raises when it has no uuid)
+    read_answer: Callable[[Any], dict[str, Any]]
+
+
+def create_once(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
+                warn: Callable[[str], None]) -> dict[str, Any]:
+    """POST ``request`` and return the created object, never creating two of it."""
+    with ledger.one_at_a_time(natural_key(request.payload)):
+        ledger.take_baseline(client, request.collection)
+        attempts = client.settings.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                created = request.read_answer(
+                    client.post(request.collection, request.payload, secrets=request.secrets))
+            except MihuCreateOutcomeUnknownError as exc:  # committed, but no uuid
+                return _adopt(client, ledger, request, str(exc), warn)
+            except MihuError as exc:
+                if not is_ambiguous(exc):
+                    raise
+                found = _settle(client, ledger, request, str(exc))
+                if found is not None:
+                    return _adopted(ledger, request, found, str(exc), warn)
+                if attempt < attempts:
+                    client.pause(attempt)
+                continue
+            ledger.claim(uuid_of(created))
+            return created
+        raise MihuError(
+            f"Creating the {request.describe} failed {attempts} times without a clear answer; "
+            "the list of connections shows none was created, so nothing is left behind. "
+            "Run `pulumi up` again when the Mihu API is healthy."
+        )
+
+
+def _adopt(client: MihuClient, ledger: CreateLedger, request: CreateRequest, cause: str,
+           warn: Callable[[str], None]) -> dict[str, Any]:
+    found = _settle(client, ledger, request, cause)
+    if found is None:
+        raise MihuCreateOutcomeUnknownError(
+            f"{cause} The list of connections shows no new one after waiting "
+            f"{client.settings.create_settle_time:g} s. " + _what_to_check(request))
+    return _adopted(ledger, request, found, cause, warn)
+
+
+def _adopted(ledger: CreateLedger, request: CreateRequest, found: dict[str, Any], cause: str,
+             warn: Callable[[str], None]) -> dict[str, Any]:
+    ledger.claim(uuid_of(found))
+    warn(f"Creating the {request.describe} got no clear answer ({cause}), but the new "
+         f"connection {uuid_of(found)} appeared in the account and is adopted.")
+    return found
+
+
+def _settle(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
+            cause: str) -> dict[str, Any] | None:
+    """After an ambiguous POST: the new connection with our natural key, or None once the
+    settle time has passed without one. Raises when the account cannot tell."""
+    deadline = client.now() + client.settings.create_settle_time
+    look = 0
+    while True:
+        look += 1
+        found = _new_matches(client, ledger, request, cause)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            uuids = ", ".join(uuid_of(item) for item in found)
+            raise MihuCreateOutcomeUnknownError(
+                f"Creating the {request.describe} got no clear answer ({cause}), and the "
+                f"account now holds several new connections that match it ({uuids}). Delete "
+                "the extra ones in the Mihu console (keep one), then adopt the one you keep "
+                "(README: \"After an interrupted deployment\") and run `pulumi up` again.")
+        remaining = deadline - client.now()
+        if remaining <= 0:
+            return None
+        client.sleep(min(client.backoff(look), remaining))
+
+
+def _new_matches(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
+                 cause: str) -> list[dict[str, Any]]:
+    try:
+        items = list_items(client.get(request.collection))
+    except MihuApiError as exc:
+        items, why = None, f"the list route answered HTTP {exc.status}"
+    except MihuError as exc:
+        items, why = None, f"the list could not be read ({exc})"
+    else:
+        why = "the API's list of connections is paginated or of an unknown shape"
+    if items is None:
+        raise _unknown(request, cause, why)
+    key = natural_key(request.payload)
+    matching = [item for item in items
+                if isinstance(item, dict) and uuid_of(item) and natural_key(item) == key
+                and not ledger.is_foreign(uuid_of(item))]
+    if matching and ledger.baseline is None:
+        raise _unknown(request, cause, "there is no list from before the create to tell "
+                       f"whether {uuid_of(matching[0])} existed already")
+    return matching
+
+
+def _unknown(request: CreateRequest, cause: str, why: str) -> MihuCreateOutcomeUnknownError:
+    return MihuCreateOutcomeUnknownError(
+        f"Creating the {request.describe} may or may not have succeeded ({cause}), and "
+        f"{why}. It was not sent again, to avoid creating a duplicate. "
+        + _what_to_check(request))
+
+
+def _what_to_check(request: CreateRequest) -> str:
+    return (f"Look in the Mihu console for a connection with phone number "
+            f"{request.payload.get('phone_number')!r}: if there is one, either adopt it "
+            "(README: \"After an interrupted deployment\") or delete it, then run "
+            "`pulumi up` again.")
