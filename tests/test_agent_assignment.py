@@ -193,3 +193,36 @@ def test_agent_assignment_example(sim: MihuSimulator,
     assert result.output("agent_uuid") == agent
     assert sim.state.assignments == {agent: result.output("trunk_uuid")}
     stack.destroy()
+
+
+def test_two_assignments_of_one_agent_fail_the_preview_naming_both(
+        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
+    agent = sim.add_agent()
+    first, second = new_trunk(sim), new_trunk(sim, phone="+15559870000")
+
+    def program() -> None:
+        for name, connection in (("support-calls", first), ("sales-calls", second)):
+            AgentSipTrunkAssignment(name, agent_uuid=agent, connection_uuid=connection)
+
+    writes_before = len(sim.writes())
+    with pytest.raises(DeploymentError) as info:
+        make_stack(program, sim).preview()
+    message = str(info.value.result.errors)
+    assert agent in message and "'support-calls'" in message and "sales-calls" in message
+    assert len(sim.writes()) == writes_before and sim.state.assignments == {}
+
+
+def test_one_assignment_per_agent_is_checked_again_without_complaint(
+        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
+    """The same resource checked twice in one provider process (preview then update in
+    one engine run) is not a second assignment."""
+    agent, trunk = sim.add_agent(), new_trunk(sim)
+
+    def program() -> None:
+        AgentSipTrunkAssignment("calls", agent_uuid=agent, connection_uuid=trunk)
+
+    provider = assignment_provider(sim)
+    news = {"agent_uuid": agent, "connection_uuid": trunk, "__resource_name": "calls"}
+    assert provider.check({}, news).failures == []
+    assert provider.check({}, news).failures == []
+    assert make_stack(program, sim).up().changes() == {"create": 1}
