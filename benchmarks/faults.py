@@ -12,7 +12,12 @@ import sys
 
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 from pulumi_mihu.testing.audit import scan
-from pulumi_mihu.testing.faults import concurrent_creates, credentials, fault_mixes
+from pulumi_mihu.testing.faults import (
+    FAULT_SETTINGS,
+    concurrent_creates,
+    credentials,
+    fault_mixes,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,19 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20)
     options = parser.parse_args(argv)
     print("| fault mix | faults injected (hit) | runs | connections created / expected "
-          "| duplicate or lost | secret hits |")
-    print("|---|---|---|---|---|---|")
+          "| duplicated | lost | secret hits |")
+    print("|---|---|---|---|---|---|---|")
     for name in sorted(fault_mixes()):
-        injected = hit = created = problems = secret_hits = 0
+        injected = hit = created = duplicated = lost = secret_hits = 0
         for _ in range(options.runs):
             faults = fault_mixes()[name]
             with MihuSimulator() as sim:
                 sim.inject(*faults)
                 config = {"mihu:apiToken": DEFAULT_TOKEN, "mihu:baseUrl": sim.base_url,
-                          "mihu:retryBaseDelay": "0.01"}
+                          "mihu:retryBaseDelay": "0.01", **FAULT_SETTINGS}
                 ids, stderr = concurrent_creates(config, options.count)
+                sim.wait_idle()
                 created += len(sim.connections)
-                problems += len(set(ids) ^ set(sim.connections))
+                # In the account but tracked by no resource; tracked but not in the account.
+                duplicated += len(set(sim.connections) - set(ids))
+                lost += len(set(ids) - set(sim.connections)) + len(ids) - len(set(ids))
                 injected += sum(f.times for f in fault_mixes()[name])
                 hit += sum(original.times - f.times
                            for original, f in zip(fault_mixes()[name], faults, strict=True))
@@ -47,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                                         secrets))
         expected = options.runs * options.count
         print(f"| {name} | {injected} ({hit}) | {options.runs} | {created} / {expected} "
-              f"| {problems} | {secret_hits} |")
+              f"| {duplicated} | {lost} | {secret_hits} |")
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from pulumi_mihu.testing.faults import concurrent_creates, fault_mixes
+from pulumi_mihu.testing.faults import FAULT_SETTINGS, concurrent_creates, fault_mixes
 from support import stack_config
 
 
@@ -14,7 +14,8 @@ from support import stack_config
 def test_twenty_concurrent_creates_make_exactly_twenty_connections(
         sim: MihuSimulator, mix: str) -> None:
     sim.inject(*fault_mixes()[mix])
-    ids, _ = concurrent_creates(stack_config(sim), 20)
+    ids, _ = concurrent_creates(stack_config(sim, **FAULT_SETTINGS), 20)
+    sim.wait_idle()
     assert len(set(ids)) == 20
     assert sorted(ids) == sorted(sim.connections)
     phones = sorted(c["phone_number"] for c in sim.connections.values())

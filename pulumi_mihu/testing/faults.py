@@ -16,8 +16,14 @@ from .simulator import Fault
 TYPE = "pulumi-python:dynamic/mihu:SipTrunkConnection"
 
 
+#: Settings every mix runs with: the client gives up after 1 s (so a 1.5 s "slow commit"
+#: commits after it gave up), and the create guard watches the list for 3 s.
+FAULT_SETTINGS = {"mihu:requestTimeout": "1", "mihu:createSettleTime": "3"}
+
+
 def fault_mixes() -> dict[str, list[Fault]]:
-    """Fresh Fault objects (they count down as they are hit) for each named mix."""
+    """Fresh Fault objects (they count down as they are hit) for each named mix: every
+    row of the create fault model (``pulumi_mihu/_create_guard.py``)."""
     return {
         "none": [],
         "rate-limited": [Fault(status=429, method="POST", retry_after="0", times=8)],
@@ -25,10 +31,15 @@ def fault_mixes() -> dict[str, list[Fault]]:
                         Fault(status=503, method="GET", times=4)],
         "dropped": [Fault(action="drop_after", method="POST", times=5),
                     Fault(action="drop_before", method="POST", times=5)],
+        "commit-then-5xx": [Fault(action="commit_then_status", status=502, method="POST",
+                                  times=5)],
+        "slow-commit": [Fault(action="delay", delay=1.5, method="POST", times=5)],
         "mixed": [Fault(status=429, method="POST", retry_after="0", times=3),
                   Fault(status=502, method="POST", times=3),
                   Fault(action="drop_after", method="POST", times=3),
-                  Fault(action="drop_before", method="GET", times=3)],
+                  Fault(action="drop_before", method="GET", times=3),
+                  Fault(action="commit_then_status", status=503, method="POST", times=2),
+                  Fault(action="delay", delay=1.5, method="POST", times=2)],
     }
 
 
