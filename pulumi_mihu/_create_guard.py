@@ -86,8 +86,9 @@ def fingerprint(values: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, s
 class CreateLedger:
     """What one provider process (one deployment) knows about its creates."""
 
-    #: uuids in the account before this process's first create; None until taken.
-    baseline: frozenset[str] | None = None
+    #: uuid -> natural key of every connection in the account before this process's
+    #: first create; None until taken.
+    baseline: dict[str, tuple[str, ...]] | None = None
     #: The list route answered 404/405 or a paginated list: no baseline can be taken.
     list_unavailable: bool = False
     #: uuids created or adopted by this process.
@@ -106,8 +107,9 @@ class CreateLedger:
         with key_lock:
             yield
 
-    def take_baseline(self, client: MihuClient, collection: str) -> frozenset[str] | None:
-        """The account's uuids before this process created anything (taken once)."""
+    def take_baseline(self, client: MihuClient,
+                      collection: str) -> dict[str, tuple[str, ...]] | None:
+        """The account's connections before this process created anything (taken once)."""
         with self.lock:
             if self.baseline is not None or self.list_unavailable:
                 return self.baseline
@@ -120,7 +122,8 @@ class CreateLedger:
             if items is None:
                 self.list_unavailable = True
                 return None
-            self.baseline = frozenset(uuid_of(item) for item in items) - {""}
+            self.baseline = {uuid_of(item): natural_key(item) for item in items
+                             if uuid_of(item)}
             return self.baseline
 
     def claim(self, uuid: str) -> None:
@@ -145,6 +148,36 @@ class CreateLedger:
         planned and not created yet)?"""
         with self.lock:
             return old_id in self.replacing and old_id not in self.replaced
+
+    def untracked_twins(self, key: tuple[str, ...]) -> list[str]:
+        """Connections that existed before this deployment with the same natural key, and
+        that no resource of it is replacing or has taken."""
+        with self.lock:
+            return sorted(uuid for uuid, other in (self.baseline or {}).items()
+                          if other == key and uuid not in self.replacing
+                          and uuid not in self.claimed)
+
+    def claim_adopted(self, uuid: str) -> bool:
+        """Take ``uuid`` for an adopting resource; False when this deployment already
+        created or adopted it for another one."""
+        with self.lock:
+            if uuid in self.claimed:
+                return False
+            self.claimed.add(uuid)
+            return True
+
+    def release(self, uuid: str) -> None:
+        with self.lock:
+            self.claimed.discard(uuid)
+
+    def is_taken(self, uuid: str) -> bool:
+        """Created or adopted by a resource of this deployment."""
+        with self.lock:
+            return uuid in self.claimed
+
+    def is_being_replaced(self, uuid: str) -> bool:
+        with self.lock:
+            return uuid in self.replacing
 
     def is_foreign(self, uuid: str) -> bool:
         """Could not be the connection of the create being settled."""
@@ -179,8 +212,19 @@ class CreateRequest:
 def create_once(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
                 warn: Callable[[str], None]) -> dict[str, Any]:
     """POST ``request`` and return the created object, never creating two of it."""
-    with ledger.one_at_a_time(natural_key(request.payload)):
+    key = natural_key(request.payload)
+    with ledger.one_at_a_time(key):
         ledger.take_baseline(client, request.collection)
+        twins = ledger.untracked_twins(key)
+        if twins:
+            raise MihuError(
+                f"Not creating the {request.describe}: the account already has a connection "
+                f"with the same name, phone number and gateways that this stack does not "
+                f"manage ({', '.join(twins)}), and a second one would mis-route calls. If it "
+                "is the one this resource should manage (left by an interrupted deployment, "
+                "or made in the console), adopt it: set adopt_uuid to its uuid (README: "
+                "\"Import an existing connection\"). Otherwise delete it in the Mihu console, "
+                "or give this connection another name.")
         attempts = client.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:

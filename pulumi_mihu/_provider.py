@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic
@@ -103,6 +104,9 @@ class MihuResourceProvider(ResourceProvider):
     secret_inputs: tuple[str, ...] = ()
     #: The pydantic model of the resource's inputs.
     inputs_model: type[BaseModel]
+    #: Inputs whose value no two resources of a stack may share -> why (checked per
+    #: provider process, that is per deployment, and reported by Check naming both).
+    unique_inputs: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self) -> None:
         super().__init__()
@@ -112,6 +116,9 @@ class MihuResourceProvider(ResourceProvider):
         """Set up the process-local state (never pickled): here, the unconfigured client."""
         self._client: MihuClient | None = None
         self._config_error: MihuConfigError | None = None
+        #: (input, value) -> name of the resource of this deployment that holds it.
+        self._unique_holders: dict[tuple[str, str], str] = {}
+        self._unique_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -157,7 +164,24 @@ class MihuResourceProvider(ResourceProvider):
         inputs, failures = self.validate(news)
         if self._config_error is not None:
             failures.insert(0, CheckFailure("", str(self._config_error)))
+        failures += self._unique_failures(news)
         return CheckResult(inputs, failures)
+
+    def _unique_failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        """A value of a ``unique_inputs`` input already held by another resource. The
+        same resource checked twice (preview, then update) is recognised by its name."""
+        name = news.get(RESOURCE_NAME_KEY)
+        failures = []
+        for key, why in self.unique_inputs.items():
+            value = news.get(key)
+            if not isinstance(value, str) or is_unknown(value) or not isinstance(name, str):
+                continue
+            with self._unique_lock:
+                holder = self._unique_holders.setdefault((key, value), name)
+            if holder != name:
+                failures.append(CheckFailure(key, f"{value} is already the {key} of "
+                                                  f"{holder!r} in this stack; {why}"))
+        return failures
 
     def model_of(self, props: Mapping[str, Any], model: type[M]) -> M:
         """The validated inputs of a create. Check ran first, so a failure here means the

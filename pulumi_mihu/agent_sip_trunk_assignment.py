@@ -24,22 +24,15 @@ from __future__ import annotations
 
 import threading
 import uuid as uuidlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, overload
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
 import pulumi
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    UpdateResult,
-)
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
-    RESOURCE_NAME_KEY,
     MihuDynamicResource,
     MihuResourceProvider,
     args_and_opts,
@@ -95,32 +88,17 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
     """Assigns agents' call channels to SIP trunk connections."""
 
     inputs_model = AgentSipTrunkAssignmentInputs
+    #: An agent has one call channel: a second assignment would leave it routed through
+    #: whichever ran last, and removing either would leave state saying the agent uses a
+    #: trunk it does not.
+    unique_inputs: ClassVar[Mapping[str, str]] = {
+        "agent_uuid": "an agent has one call channel, so keep one assignment per agent"}
 
     def _reset(self) -> None:
         super()._reset()
         #: agent -> connection assigned by this provider process (one per deployment).
         self._assigned: dict[str, str] = {}
-        #: agent -> name of the resource of this deployment that assigns it.
-        self._claimed_agents: dict[str, str] = {}
         self._assigned_lock = threading.Lock()
-
-    @safe_errors
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """The inputs' rules, and one assignment per agent in a stack: an agent has one call
-        channel, so a second assignment would leave it routed through whichever ran last,
-        and removing either would leave state saying the agent uses a trunk it does not."""
-        result = super().check(olds, news)
-        agent, name = news.get("agent_uuid"), news.get(RESOURCE_NAME_KEY)
-        if not isinstance(agent, str) or is_unknown(agent) or not isinstance(name, str):
-            return result
-        with self._assigned_lock:
-            other = self._claimed_agents.setdefault(agent, name)
-        if other != name:
-            result.failures.append(CheckFailure(
-                "agent_uuid", f"agent {agent} is already assigned by AgentSipTrunkAssignment "
-                f"{other!r} in this stack; an agent has one call channel, so keep one "
-                "assignment per agent"))
-        return result
 
     @safe_errors
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+import uuid as uuidlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
@@ -31,17 +33,19 @@ from pulumi.dynamic import (
 )
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ._create_guard import CreateLedger, CreateRequest, create_once
+from ._create_guard import NATURAL_KEY, CreateLedger, CreateRequest, create_once, natural_key
 from ._provider import (
     MihuDynamicResource,
     MihuResourceProvider,
     args_and_opts,
     is_definitively_gone,
     is_unknown,
+    list_items,
     safe_errors,
     warn,
 )
 from .errors import (
+    MihuApiError,
     MihuCreateOutcomeUnknownError,
     MihuError,
     MihuMethodNotAllowedError,
@@ -108,6 +112,17 @@ def _blank_is_none(value: Any) -> Any:
     return value
 
 
+def _optional_uuid(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        raise ValueError("must be the uuid of an existing connection, such as "
+                         "3c90c3cc-0d44-4b50-8888-8dd25736052a") from None
+    return value
+
+
 def _text(max_length: int) -> Any:
     return Annotated[str, Field(min_length=1, max_length=max_length),
                      AfterValidator(_no_control_chars)]
@@ -129,13 +144,17 @@ class SipTrunkConnectionInputs(BaseModel):
         Annotated[str, Field(max_length=255), AfterValidator(_host)] | None,
         BeforeValidator(_blank_is_none),
     ] = None
+    #: Not sent to the API: the uuid of an existing connection to manage instead of
+    #: creating one. Read only when the resource is created.
+    adopt_uuid: Annotated[str | None, AfterValidator(_optional_uuid)] = None
 
     def payload(self) -> dict[str, Any]:
         """The POST body: the documented fields, ``secondary_gateway`` only when set."""
-        return self.model_dump(exclude_none=True)
+        return self.model_dump(exclude_none=True, exclude={"adopt_uuid"})
 
 
-MANAGED_INPUTS = tuple(SipTrunkConnectionInputs.model_fields)
+#: Inputs that are the connection's: a change to any of them is a replacement.
+MANAGED_INPUTS = tuple(k for k in SipTrunkConnectionInputs.model_fields if k != "adopt_uuid")
 REQUIRED_INPUTS = ("phone_number", "gateway", "username", "password")
 SECRET_INPUTS = ("username", "password")
 #: Outputs the API computes; the inputs are outputs too.
@@ -163,6 +182,8 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     inputs_model = SipTrunkConnectionInputs
     secret_inputs = SECRET_INPUTS
+    unique_inputs: ClassVar[Mapping[str, str]] = {
+        "adopt_uuid": "two resources cannot adopt one connection"}
 
     def _reset(self) -> None:
         super()._reset()
@@ -187,6 +208,8 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         """One POST, made safe against every fault of ``_create_guard``'s model."""
         model = self.model_of(props, SipTrunkConnectionInputs)
         self._ledger.note_created(props, MANAGED_INPUTS)
+        if model.adopt_uuid and not self._ledger.is_being_replaced(model.adopt_uuid):
+            return self._outputs(model, self._adopt(model, model.adopt_uuid))
         data = create_once(self.client, self._ledger, CreateRequest(
             collection=COLLECTION, payload=model.payload(),
             secrets=[model.username, model.password],
@@ -194,11 +217,72 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
                      f"{model.phone_number!r}",
             read_answer=lambda body: _connection_data(body, model),
         ), warn)
+        return self._outputs(model, data)
+
+    @staticmethod
+    def _outputs(model: SipTrunkConnectionInputs, data: dict[str, Any]) -> CreateResult:
         outs: dict[str, Any] = dict(model.payload())
         outs["secondary_gateway"] = model.secondary_gateway
+        if model.adopt_uuid:
+            outs["adopt_uuid"] = model.adopt_uuid
         for key in COMPUTED_OUTPUTS:
             outs[key] = data.get(key)
         return CreateResult(data["uuid"], outs)
+
+    def _adopt(self, model: SipTrunkConnectionInputs, uuid: str) -> dict[str, Any]:
+        """Manage an existing connection: no POST, no DELETE. Verified as far as the API
+        allows: it must exist and have the program's name, number and gateways (read by
+        the item route, or found in the list); where neither route answers, it is adopted
+        with a warning that nothing could be checked. Credentials are never returned by
+        the API, so the program's are recorded as the connection's, unverified."""
+        if not self._ledger.claim_adopted(uuid):
+            raise MihuError(f"SIP trunk connection {uuid} is already managed by another "
+                            "resource of this stack; two resources cannot adopt one connection")
+        found = self._find_existing(uuid)
+        if found is None:
+            warn(f"SIP trunk connection {uuid} is adopted UNVERIFIED: the Mihu API documents "
+                 "no way to read a connection and this one answers neither the item nor the "
+                 f"list route, so neither its existence nor its name {model.name!r}, phone "
+                 f"number {model.phone_number!r} and gateways could be checked. Check them in "
+                 "the Mihu console.")
+            return {"uuid": uuid}
+        differences = [
+            f"{key} is {found.get(key)!r} in the account but {getattr(model, key)!r} in the "
+            "program"
+            for key, ours, theirs in zip(NATURAL_KEY, natural_key(model.payload()),
+                                         natural_key(found), strict=True) if ours != theirs]
+        if differences:
+            self._ledger.release(uuid)
+            raise MihuError(f"Not adopting SIP trunk connection {uuid}: "
+                            + "; ".join(differences) + ". Make the program match the "
+                            "connection (adoption never changes it), then run `pulumi up`.")
+        warn(f"SIP trunk connection {uuid} ({model.phone_number!r}) is adopted: the stack now "
+             "manages it. Its username and password are recorded as the program's; the API "
+             "never returns them, so they could not be checked.")
+        return found
+
+    def _find_existing(self, uuid: str) -> dict[str, Any] | None:
+        """The connection as the API shows it; None when the API cannot show it. Raises when
+        the API proves it does not exist."""
+        try:
+            body = self.client.get(f"{COLLECTION}/{uuid}")
+        except (MihuNotFoundError, MihuMethodNotAllowedError):
+            body = None
+        data = body.get("data") if isinstance(body, dict) else None
+        if isinstance(data, dict):
+            return data
+        try:
+            items = list_items(self.client.get(COLLECTION))
+        except MihuApiError:
+            items = None
+        if items is None:
+            return None
+        for item in items:
+            if isinstance(item, dict) and item.get("uuid") == uuid:
+                return item
+        self._ledger.release(uuid)
+        raise MihuError(f"Cannot adopt SIP trunk connection {uuid}: the account's list of "
+                        "connections does not have it. Check the uuid in the Mihu console.")
 
     @safe_errors
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -256,6 +340,10 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         first half of a ``delete_before_replace``, fail before the replacement is created,
         since going on would leave two connections with the same number, which is what
         that option is for avoiding."""
+        if self._ledger.is_taken(id_):
+            warn(f"{_describe(props, id_)} is not deleted: another resource of this stack "
+                 "adopted it in this deployment and manages it now.")
+            return
         try:
             self.client.delete(f"{COLLECTION}/{id_}", secrets=self.secrets_of(props))
         except MihuNotFoundError as exc:
@@ -307,6 +395,7 @@ class SipTrunkConnectionArgs:
     password: pulumi.Input[str]
     name: pulumi.Input[str] | None = None
     secondary_gateway: pulumi.Input[str] | None = None
+    adopt_uuid: pulumi.Input[str] | None = None
 
 
 class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConnection"):
@@ -346,7 +435,8 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
                  username: pulumi.Input[str] | None = None,
                  password: pulumi.Input[str] | None = None,
                  name: pulumi.Input[str] | None = None,
-                 secondary_gateway: pulumi.Input[str] | None = None) -> None: ...
+                 secondary_gateway: pulumi.Input[str] | None = None,
+                 adopt_uuid: pulumi.Input[str] | None = None) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,
@@ -363,6 +453,8 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
                 password=pulumi.Output.secret(args_obj.password),
                 secondary_gateway=args_obj.secondary_gateway,
             )
+            if args_obj.adopt_uuid is not None:
+                props["adopt_uuid"] = args_obj.adopt_uuid
         else:
             props.update({key: None for key in MANAGED_INPUTS})
         self._register_dynamic(SipTrunkConnectionProvider, resource_name, props, opts)

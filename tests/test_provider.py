@@ -238,13 +238,16 @@ def test_ambiguous_create_without_a_list_route_fails_without_repeating(
     assert len(bare_sim.connections) == 1
 
 
-def test_an_identical_connection_that_existed_before_is_never_adopted(
+def test_an_untracked_identical_connection_is_neither_adopted_nor_duplicated(
         sim: MihuSimulator) -> None:
-    twin, _ = create(sim)  # an identical connection made moments ago, by someone else
+    """One made moments ago by someone else, or left by an interrupted deployment: the
+    create stops before its POST and says how to adopt it."""
+    twin, _ = create(sim)
     sim.inject(Fault(action="drop_after", method="POST"))
-    uuid, _ = create(sim)
-    assert uuid != twin and set(sim.connections) == {twin, uuid}
-    assert len(sim.requests_to("POST")) == 2
+    with pytest.raises(MihuError, match="adopt_uuid") as info:
+        create(sim)
+    assert twin in str(info.value)
+    assert list(sim.connections) == [twin] and len(sim.requests_to("POST")) == 1
 
 
 def test_several_new_matches_after_an_ambiguous_create_are_an_error(
