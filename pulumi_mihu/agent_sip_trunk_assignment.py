@@ -158,7 +158,8 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         warn(f"Agent {agent} keeps routing its calls through SIP trunk connection {connection} "
              f"(phone number {props.get('phone_number')!r}) until it is assigned another "
              "one: the Mihu API documents no way to unassign. The assignment is removed from "
-             "the stack.")
+             "the stack. If that connection is being deleted too, assign the agent another "
+             "trunk in the Mihu console, or its calls have no working route.")
 
 
 # ---------------------------------------------------------------------------------------

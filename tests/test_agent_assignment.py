@@ -226,3 +226,36 @@ def test_one_assignment_per_agent_is_checked_again_without_complaint(
     assert provider.check({}, news).failures == []
     assert provider.check({}, news).failures == []
     assert make_stack(program, sim).up().changes() == {"create": 1}
+
+
+def test_the_standalone_simulator_prints_its_token_and_agents_and_takes_more(
+        capsys: pytest.CaptureFixture) -> None:
+    """A new user running the simulator by hand needs the token and an agent's uuid to
+    follow the README's agent example."""
+    import threading
+
+    from pulumi_mihu.testing import simulator
+
+    agent = "11111111-2222-3333-4444-555555555555"
+    started = threading.Event()
+    servers: list[MihuSimulator] = []
+    original = MihuSimulator.serve_forever
+
+    def serve(self: MihuSimulator, *args: Any) -> None:
+        servers.append(self)
+        started.set()
+        original(self, *args)
+
+    MihuSimulator.serve_forever = serve  # type: ignore[method-assign]
+    try:
+        thread = threading.Thread(target=simulator.main, args=(["--port", "0", "--agent", agent],))
+        thread.start()
+        assert started.wait(10)
+        assert agent in servers[0].state.agents
+        servers[0].shutdown()
+        thread.join(10)
+    finally:
+        MihuSimulator.serve_forever = original  # type: ignore[method-assign]
+    printed = capsys.readouterr().out
+    assert servers[0].state.token in printed and agent in printed
+    assert "pulumi config set mihu:baseUrl" in printed

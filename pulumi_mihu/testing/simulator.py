@@ -494,13 +494,24 @@ def main(argv: list[str] | None = None) -> None:
                              "GET/DELETE routes")
     parser.add_argument("--missing-route-status", type=int, choices=(404, 405), default=404)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--agent", action="append", default=[], metavar="UUID",
+                        help="an agent uuid the simulator knows, besides its demo agents "
+                             "(repeatable)")
     options = parser.parse_args(argv)
     sim = MihuSimulator(options.host, options.port, token=options.token,
                         read_routes=not options.no_read_routes,
                         missing_route_status=options.missing_route_status,
                         latency=options.latency_ms / 1000)
+    for agent in options.agent:
+        sim.add_agent(agent)
+    # A local test double: its token is not a secret, and the user needs it to configure
+    # the stack (mihu:apiToken), as they need the agents' uuids for assignments.
     print(f"Mihu API simulator on {sim.base_url} (read routes "
-          f"{'on' if sim.state.read_routes else 'off'})", flush=True)
+          f"{'on' if sim.state.read_routes else 'off'})\n"
+          f"  token it accepts: {sim.state.token}\n"
+          f"  agents: {', '.join(sorted(sim.state.agents))}\n"
+          f"  pulumi config set mihu:baseUrl {sim.base_url}\n"
+          f"  pulumi config set --secret mihu:apiToken {sim.state.token}", flush=True)
     try:
         sim.serve_forever()
     except KeyboardInterrupt:
