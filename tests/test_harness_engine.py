@@ -5,8 +5,8 @@ scenarios run through the real CLI in test_differential.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -53,7 +53,7 @@ def test_a_failure_lets_creates_in_flight_finish_and_records_them(
     # The first POST fails after the others of its wave succeeded and the next wave started.
     sim.inject(Fault(status=422, method="POST", delay=0.1))
     stack = make_stack(Trunks(8), sim)
-    with pytest.raises(DeploymentError, match="422|refused|invalid"):
+    with pytest.raises(DeploymentError, match=r"422|refused|invalid"):
         stack.up()
     assert len(sim.connections) >= 3
     assert trunk_ids(stack) == sorted(sim.connections), "every connection made is in state"
