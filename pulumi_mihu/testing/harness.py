@@ -6,31 +6,55 @@ custom monitor). For each dynamic resource the monitor does what the engine's st
 generator does, against the SDK's real provider host (``python -u -m pulumi.dynamic``,
 see :mod:`pulumi_mihu.testing.host`) started once per operation:
 
-Reproduced engine behaviour
+Reproduced engine behaviour (checked against the real CLI by tests/test_differential.py)
 - Configure with the whole stack config (namespaced keys, secrets included).
 - ``ignore_changes``: ignored inputs take their old values before Check.
-- Check(old inputs, new inputs); failures fail the deployment with the engine's message
-  ("... property 'x' value {v} has a problem: ...", secrets shown as ``[secret]``).
+- Check(old inputs, new inputs), one registration at a time (the engine's step generator
+  is serial); failures fail the deployment with the engine's message ("... property 'x'
+  value {v} has a problem: ...", secrets shown as ``[secret]``).
 - Diff(old outputs, checked inputs, old inputs); DIFF_UNKNOWN falls back to comparing
   inputs. No changes: a "same" step keeps the old outputs. Changes without replaces:
-  Update. Replaces: create-then-delete (the old one deleted after the program finishes),
-  or delete-then-create with ``delete_before_replace`` (option or provider's answer).
+  Update. Replaces: Check again with no old inputs, then create-replacement and replace,
+  the old one marked for deletion (``delete: true``, a separate checkpoint entry next to
+  its replacement) and deleted after the program; or, with ``delete_before_replace``
+  (option or provider's answer), delete-replaced, replace, create-replacement, the old
+  entry kept as ``pendingReplacement`` until its replacement exists (a later up creates
+  it without deleting again). Preview records the same steps without calling the
+  provider, so a replacement shows its three steps (``pulumi preview
+  --show-replacement-steps``); ``change_summary()`` counts like Pulumi's summary.
 - Create/Update outputs are re-marked secret by top-level key when that input was secret
   or the key is in ``additional_secret_outputs``; Check's inputs likewise.
 - Preview calls only Check and Diff (the Python host does not support preview creates);
   outputs not known yet reach the program as unknowns.
-- ``protect`` refuses replace and delete; ``retain_on_delete`` drops without Delete.
-- Resources left out of the program are deleted after it finishes, in reverse order.
-- ``ResourceOptions(id=...)`` (get): Read with the inputs and no outputs. ``import_`` is
-  refused, as dynamic resources cannot be imported.
+- ``protect`` refuses a replace (while still set) and a delete; ``retain_on_delete``
+  deletes from the checkpoint without calling Delete.
+- Resources left out of the program, and entries marked for deletion, are deleted after
+  it finishes, scheduled as the engine does: antichains of the dependency graph (parent,
+  dependencies, property dependencies), dependents first, each antichain in parallel.
+- Concurrency: the program's registrations arrive concurrently (its RPC thread pool is
+  4 x ``parallel``, as pulumi-language-python-exec sizes it) and at most ``parallel``
+  (the CLI's default: 4 x CPUs, or ``PULUMI_PARALLEL``) step chains run at once; the
+  provider host's own 4 threads queue the rest, as under the engine.
+- A failure (a provider error, a check failure, the program raising) cancels the
+  deployment: no new step starts, but the steps already running finish and are
+  recorded. The checkpoint is written as the engine's snapshot manager does, failed or
+  not: what the steps produced, then the old entries no step replaced or deleted.
+- ``ResourceOptions(id=...)`` (get): Read with the inputs and no outputs; when the
+  program drops it, a read-discard step with no provider call. ``import_`` is refused, as
+  dynamic resources cannot be imported.
 - Refresh: Read with the old outputs; an empty id drops the resource from state.
-- Destroy: Delete in reverse order, honouring protect and retain_on_delete.
+- Destroy: deletes everything with the same scheduling, honouring protect and
+  retain_on_delete; a protected resource's failure does not stop the others.
 
 Not reproduced
 - Component resources and explicit provider resources are recorded but not driven;
-  ``replace_on_changes``, aliases, custom timeouts, transforms, hooks, and the engine's
-  parallelism limit are ignored.
-- Dependencies are not tracked: deletes simply run in reverse registration order.
+  ``replace_on_changes``, ``deleted_with``, aliases, custom timeouts, transforms, hooks,
+  targets and ``--continue-on-error`` are ignored.
+- Which registrations got their steps started before a failure is a race in the engine
+  as here (a registration's Check waits for a free provider-host thread): the counts can
+  differ between runs, but every started step is recorded on both.
+- Refresh reads one resource at a time (the engine reads in parallel); the engine's
+  dependent replacements of delete-before-replace are not computed.
 - State secrets are stored in plaintext, marked with the SDK's secret wrapper, in memory or
   in the JSON state file: keep that file in a temporary directory. The real CLI encrypts
   them with the stack's secrets provider.
