@@ -150,7 +150,7 @@ def test_trunk_and_assignment_lifecycle(sim: MihuSimulator,
 
     program.password = "rotated-password"           # replaces the trunk
     plan = stack.preview()
-    assert plan.changes() == {"replace": 2}
+    assert plan.change_summary() == {"replace": 2}
     second = stack.up()
     new_trunk_uuid = second.output("trunk")
     assert new_trunk_uuid != first.output("trunk")

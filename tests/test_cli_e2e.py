@@ -43,7 +43,7 @@ def test_preview_up_up_refresh_destroy(cli: PulumiCli, sim: MihuSimulator) -> No
     outputs = cli.outputs()
     assert outputs["status"] == "active" and outputs["uuid"] in sim.connections
     second = cli.up()
-    assert "1 unchanged" in second.stdout
+    assert "2 unchanged" in second.stdout  # the stack and the trunk
     assert len(sim.writes()) == 1
     cli.refresh()
     state_text = json.dumps(cli.export_state())

@@ -109,7 +109,7 @@ def test_each_input_change_plans_and_performs_a_replacement(
     old_uuid = stack.up().output("uuid")
     program.inputs[field] = value
     plan = stack.preview()
-    assert plan.changes() == {"replace": 1}
+    assert plan.change_summary() == {"replace": 1}
     assert plan.steps[0].detail == field
     result = stack.up()
     assert result.changes() == {"replace": 1, "create-replacement": 1, "delete-replaced": 1}
@@ -148,7 +148,8 @@ def test_retain_on_delete_keeps_the_connection_in_the_account(
     uuid = stack.up().output("uuid")
     program.enabled = False
     result = stack.up()
-    assert result.changes() == {"discard": 1}
+    assert result.changes() == {"delete": 1}  # the engine's op; no Delete call
+    assert result.steps[0].detail == "retain_on_delete"
     assert uuid in sim.connections and stack.state == []
     assert sim.requests_to("DELETE") == []
 
@@ -188,7 +189,7 @@ def test_refresh_picks_up_drift_and_the_next_up_repairs_it(
     [trunk] = stack.resources_of_type("SipTrunkConnection")
     assert trunk.outputs["name"] == "edited in the console"
     plan = stack.preview()
-    assert plan.changes() == {"replace": 1} and plan.steps[0].detail == "name"
+    assert plan.change_summary() == {"replace": 1} and plan.steps[0].detail == "name"
 
 
 def test_refresh_drops_a_connection_deleted_behind_pulumis_back(

@@ -6,31 +6,55 @@ custom monitor). For each dynamic resource the monitor does what the engine's st
 generator does, against the SDK's real provider host (``python -u -m pulumi.dynamic``,
 see :mod:`pulumi_mihu.testing.host`) started once per operation:
 
-Reproduced engine behaviour
+Reproduced engine behaviour (checked against the real CLI by tests/test_differential.py)
 - Configure with the whole stack config (namespaced keys, secrets included).
 - ``ignore_changes``: ignored inputs take their old values before Check.
-- Check(old inputs, new inputs); failures fail the deployment with the engine's message
-  ("... property 'x' value {v} has a problem: ...", secrets shown as ``[secret]``).
+- Check(old inputs, new inputs), one registration at a time (the engine's step generator
+  is serial); failures fail the deployment with the engine's message ("... property 'x'
+  value {v} has a problem: ...", secrets shown as ``[secret]``).
 - Diff(old outputs, checked inputs, old inputs); DIFF_UNKNOWN falls back to comparing
   inputs. No changes: a "same" step keeps the old outputs. Changes without replaces:
-  Update. Replaces: create-then-delete (the old one deleted after the program finishes),
-  or delete-then-create with ``delete_before_replace`` (option or provider's answer).
+  Update. Replaces: Check again with no old inputs, then create-replacement and replace,
+  the old one marked for deletion (``delete: true``, a separate checkpoint entry next to
+  its replacement) and deleted after the program; or, with ``delete_before_replace``
+  (option or provider's answer), delete-replaced, replace, create-replacement, the old
+  entry kept as ``pendingReplacement`` until its replacement exists (a later up creates
+  it without deleting again). Preview records the same steps without calling the
+  provider, so a replacement shows its three steps (``pulumi preview
+  --show-replacement-steps``); ``change_summary()`` counts like Pulumi's summary.
 - Create/Update outputs are re-marked secret by top-level key when that input was secret
   or the key is in ``additional_secret_outputs``; Check's inputs likewise.
 - Preview calls only Check and Diff (the Python host does not support preview creates);
   outputs not known yet reach the program as unknowns.
-- ``protect`` refuses replace and delete; ``retain_on_delete`` drops without Delete.
-- Resources left out of the program are deleted after it finishes, in reverse order.
-- ``ResourceOptions(id=...)`` (get): Read with the inputs and no outputs. ``import_`` is
-  refused, as dynamic resources cannot be imported.
+- ``protect`` refuses a replace (while still set) and a delete; ``retain_on_delete``
+  deletes from the checkpoint without calling Delete.
+- Resources left out of the program, and entries marked for deletion, are deleted after
+  it finishes, scheduled as the engine does: antichains of the dependency graph (parent,
+  dependencies, property dependencies), dependents first, each antichain in parallel.
+- Concurrency: the program's registrations arrive concurrently (its RPC thread pool is
+  4 x ``parallel``, as pulumi-language-python-exec sizes it) and at most ``parallel``
+  (the CLI's default: 4 x CPUs, or ``PULUMI_PARALLEL``) step chains run at once; the
+  provider host's own 4 threads queue the rest, as under the engine.
+- A failure (a provider error, a check failure, the program raising) cancels the
+  deployment: no new step starts, but the steps already running finish and are
+  recorded. The checkpoint is written as the engine's snapshot manager does, failed or
+  not: what the steps produced, then the old entries no step replaced or deleted.
+- ``ResourceOptions(id=...)`` (get): Read with the inputs and no outputs; when the
+  program drops it, a read-discard step with no provider call. ``import_`` is refused, as
+  dynamic resources cannot be imported.
 - Refresh: Read with the old outputs; an empty id drops the resource from state.
-- Destroy: Delete in reverse order, honouring protect and retain_on_delete.
+- Destroy: deletes everything with the same scheduling, honouring protect and
+  retain_on_delete; a protected resource's failure does not stop the others.
 
 Not reproduced
 - Component resources and explicit provider resources are recorded but not driven;
-  ``replace_on_changes``, aliases, custom timeouts, transforms, hooks, and the engine's
-  parallelism limit are ignored.
-- Dependencies are not tracked: deletes simply run in reverse registration order.
+  ``replace_on_changes``, ``deleted_with``, aliases, custom timeouts, transforms, hooks,
+  targets and ``--continue-on-error`` are ignored.
+- Which registrations got their steps started before a failure is a race in the engine
+  as here (a registration's Check waits for a free provider-host thread): the counts can
+  differ between runs, but every started step is recorded on both.
+- Refresh reads one resource at a time (the engine reads in parallel); the engine's
+  dependent replacements of delete-before-replace are not computed.
 - State secrets are stored in plaintext, marked with the SDK's secret wrapper, in memory or
   in the JSON state file: keep that file in a temporary directory. The real CLI encrypts
   them with the stack's secrets provider.
@@ -45,8 +69,9 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +88,8 @@ from .host import ProviderCallError, ProviderHost, from_struct, strip_secrets, t
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 STACK_TYPE = "pulumi:pulumi:Stack"
+#: The steps the engine counts in its change summary (``Step.Logical()``).
+LOGICAL_OPS = ("same", "create", "update", "delete", "replace", "read", "read-discard")
 
 Program = Callable[[], Any] | str | Path
 
@@ -81,8 +108,15 @@ class ResourceState:
     protect: bool = False
     retain_on_delete: bool = False
     external: bool = False
+    #: Replaced (create-then-delete) and not deleted yet: the engine's ``delete: true``.
+    #: It is a separate entry next to the live resource of the same URN.
     pending_delete: bool = False
+    #: Deleted by a delete-before-replace whose create has not happened yet: the engine's
+    #: ``pendingReplacement: true``. The next up creates it without deleting again.
+    pending_replacement: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
+    parent: str = ""
+    dependencies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -116,8 +150,14 @@ class RunResult:
         return Counter(step.op for step in self.steps)
 
     def changes(self) -> Counter[str]:
-        """Steps that change something (Pulumi's summary without 'same' and reads)."""
+        """Steps that change something: every step but 'same', reads and refreshes (a
+        replacement counts its replace, create-replacement and delete-replaced steps)."""
         return Counter(s.op for s in self.steps if s.op not in ("same", "read", "refresh"))
+
+    def change_summary(self) -> Counter[str]:
+        """The counts of Pulumi's change summary: logical steps only (a replacement is one
+        'replace'), 'same' included."""
+        return Counter(s.op for s in self.steps if s.op in LOGICAL_OPS)
 
     def output(self, name: str) -> Any:
         value, _ = strip_secrets({name: self.outputs[name]})
@@ -129,6 +169,19 @@ class RunResult:
     def summary(self) -> str:
         counts = self.counts()
         return ", ".join(f"{n} {op}" for op, n in sorted(counts.items())) or "no resources"
+
+
+def default_parallel() -> int:
+    """The CLI's default ``--parallel``: ``PULUMI_PARALLEL``, else 4 x GOMAXPROCS (the
+    CPUs this process may use)."""
+    from_env = os.environ.get("PULUMI_PARALLEL", "")
+    if from_env.isdigit() and int(from_env) > 0:
+        return int(from_env)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return 4 * cpus
 
 
 class DeploymentError(Exception):
@@ -178,20 +231,41 @@ def _show(value: Any) -> str:
 
 class _Deployment(MockMonitor):
     """The engine for one operation: receives the program's registrations and plans and
-    performs the steps."""
+    performs the steps.
+
+    State follows the engine's snapshot manager: ``base`` is a copy of the previous
+    checkpoint, ``news`` collects the states that steps produce (in completion order), and
+    ``done`` the base entries that no longer belong in the checkpoint. The new checkpoint
+    is ``news`` and then the base entries not done, whether the deployment succeeded or
+    failed: nothing a completed step did is lost.
+    """
 
     def __init__(self, harness: StackHarness, preview: bool, host: ProviderHost) -> None:
         super().__init__(_NoMocks())
         self.harness = harness
         self.preview = preview
         self.host = host
-        self.old = {r.urn: r for r in harness.state}
-        self.new: dict[str, ResourceState] = {}
+        self.parallel = harness.parallel
+        self.base = [replace(r) for r in harness.state]
+        # Like the engine's lookup table, without the entries pending deletion: the live
+        # resource of a URN is the one the program's registration compares with.
+        self.old = {r.urn: r for r in self.base if not r.pending_delete}
+        self.news: list[ResourceState] = []
+        self.done: set[int] = set()
+        self.registered: set[str] = set()
         self.steps: list[Step] = []
         self.errors: list[str] = []
         self.stack_outputs: dict[str, Any] = {}
-        self.pending_deletes: list[ResourceState] = [r for r in harness.state if r.pending_delete]
         self.lock = threading.Lock()
+        # The step executor's workers: a registration's chain of steps holds one.
+        self.workers = threading.BoundedSemaphore(self.parallel)
+        # The step generator handles registrations one at a time (Check runs there).
+        self.generator = threading.Lock()
+        # After a failure the engine starts no new step, but waits for the running ones
+        # and records what they did.
+        self.canceled = False
+        self.active = 0
+        self.idle = threading.Condition(self.lock)
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -202,13 +276,59 @@ class _Deployment(MockMonitor):
     def fail(self, message: str) -> _StepFailed:
         with self.lock:
             self.errors.append(message)
+            self.canceled = True
         return _StepFailed(message)
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.canceled = True
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
         except ProviderCallError as exc:
             raise self.fail(f"{exc.method} of {exc.urn} failed: {exc.details}") from None
+
+    def start_step(self, op: str, urn: str, detail: str = "") -> None:
+        """The step executor checks for cancellation before each step of a chain."""
+        with self.lock:
+            if self.canceled:
+                raise _StepFailed(f"{op} of {urn} canceled: the deployment failed")
+            self.steps.append(Step(op, urn, detail))
+
+    def mark_new(self, state: ResourceState) -> None:
+        with self.lock:
+            self.news.append(state)
+
+    def mark_done(self, state: ResourceState | None) -> None:
+        if state is not None:
+            with self.lock:
+                self.done.add(id(state))
+
+    def snapshot(self) -> list[ResourceState]:
+        with self.lock:
+            return ([r for r in self.news if id(r) not in self.done]
+                    + [r for r in self.base if id(r) not in self.done])
+
+    @contextmanager
+    def handling(self) -> Any:
+        """One registration being processed; refused once the deployment is canceled (the
+        engine stops reading the program's events)."""
+        with self.lock:
+            if self.canceled:
+                raise _StepFailed("the deployment failed; registration not processed")
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.active -= 1
+                self.idle.notify_all()
+
+    def wait_for_running_steps(self) -> None:
+        with self.lock:
+            while self.active:
+                self.idle.wait()
 
     # -- the monitor ----------------------------------------------------------------------
 
@@ -221,21 +341,43 @@ class _Deployment(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        if not request.custom or not request.type.startswith(DYNAMIC_PREFIX):
-            # Components (and anything else) are recorded, not driven.
-            self.new[urn] = ResourceState(urn, request.type, request.name, custom=False)
-            return resource_pb2.RegisterResourceResponse(urn=urn, object=to_struct({}))
-        if request.importId:
-            raise self.fail(f"{urn}: import is not supported for dynamic resources (the Read "
-                            "request carries no __provider); use ResourceOptions(id=...)")
-        inputs = from_struct(request.object)
-        state = self._register_custom(urn, request, inputs)
-        with self.lock:
-            self.new[urn] = state
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=state.id or "",
-                                                     object=to_struct(state.outputs))
+        with self.handling():
+            with self.lock:
+                self.registered.add(urn)
+            dependencies = _dependencies(request)
+            if not request.custom or not request.type.startswith(DYNAMIC_PREFIX):
+                # Components (and anything else) are recorded, not driven.
+                state = ResourceState(urn, request.type, request.name, custom=False,
+                                      parent=request.parent, dependencies=dependencies)
+                self.mark_done(self.old.get(urn))
+                self.mark_new(state)
+                return resource_pb2.RegisterResourceResponse(urn=urn, object=to_struct({}))
+            if request.importId:
+                raise self.fail(f"{urn}: import is not supported for dynamic resources (the "
+                                "Read request carries no __provider); use "
+                                "ResourceOptions(id=...)")
+            inputs = from_struct(request.object)
+            state = self._register_custom(urn, request, inputs, dependencies)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=state.id or "",
+                                                         object=to_struct(state.outputs))
 
-    def _register_custom(self, urn: str, request: Any, inputs: dict[str, Any]) -> ResourceState:
+    def _check(self, urn: str, request: Any, olds: Mapping[str, Any],
+               inputs: Mapping[str, Any]) -> dict[str, Any]:
+        with self.generator:
+            checked, failures = self.call(self.host.check, urn, olds, inputs)
+        checked = _remark_secrets(checked, _secret_keys(inputs))
+        if failures:
+            lines = [
+                f"{request.type} resource '{request.name}'s property '{prop}' value "
+                f"{_show(checked.get(prop, inputs.get(prop)))} has a problem: {reason}"
+                if prop else f"{request.type} resource '{request.name}' has a problem: {reason}"
+                for prop, reason in failures
+            ]
+            raise self.fail("\n".join(lines))
+        return checked
+
+    def _register_custom(self, urn: str, request: Any, inputs: dict[str, Any],
+                         dependencies: list[str]) -> ResourceState:
         old = self.old.get(urn)
         if old is not None and old.external:
             old = None
@@ -247,103 +389,224 @@ class _Deployment(MockMonitor):
                 else:
                     inputs.pop(key, None)
         secret_inputs = _secret_keys(inputs)
-        checked, failures = self.call(self.host.check, urn, old.inputs if old else {}, inputs)
-        checked = _remark_secrets(checked, secret_inputs)
-        if failures:
-            lines = [
-                f"{request.type} resource '{request.name}'s property '{prop}' value "
-                f"{_show(checked.get(prop, inputs.get(prop)))} has a problem: {reason}"
-                if prop else f"{request.type} resource '{request.name}' has a problem: {reason}"
-                for prop, reason in failures
-            ]
-            raise self.fail("\n".join(lines))
+        checked = self._check(urn, request, old.inputs if old else {}, inputs)
         secret_outputs = secret_inputs | set(request.additionalSecretOutputs)
         new = ResourceState(
             urn, request.type, request.name, inputs=checked, protect=request.protect,
             retain_on_delete=request.retainOnDelete,
-            additional_secret_outputs=list(request.additionalSecretOutputs))
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            parent=request.parent, dependencies=dependencies)
         if old is None:
-            self.step("create", urn)
-            if self.preview:
-                new.outputs = dict(checked)
-                return new
-            new.id, outs = self.call(self.host.create, urn, checked)
-            new.outputs = _remark_secrets(outs, secret_outputs)
+            with self.workers:
+                self.start_step("create", urn)
+                if self.preview:
+                    new.outputs = dict(checked)
+                else:
+                    new.id, outs = self.call(self.host.create, urn, checked)
+                    new.outputs = _remark_secrets(outs, secret_outputs)
+            self.mark_new(new)
             return new
-        diff = self.call(self.host.diff, urn, old.id, old.outputs, checked, old.inputs, ignore)
+        with self.workers:
+            diff = self.call(self.host.diff, urn, old.id, old.outputs, checked, old.inputs,
+                             ignore)
         changes = diff.changes
         if changes is None:
             changes = strip_secrets(old.inputs)[0] != strip_secrets(checked)[0]
         new.id = old.id
-        if not changes:
+        # A resource deleted by a delete-before-replace whose create did not happen is
+        # replaced whatever the diff says.
+        if not changes and not old.pending_replacement:
             self.step("same", urn)
             new.outputs = old.outputs
+            self.mark_done(old)
+            self.mark_new(new)
             return new
-        if not diff.replaces:
-            self.step("update", urn)
-            if self.preview:
-                new.outputs = dict(checked)
-                return new
-            outs = self.call(self.host.update, urn, old.id, old.outputs, checked, old.inputs)
-            new.outputs = _remark_secrets(outs, secret_outputs)
+        if not diff.replaces and not old.pending_replacement:
+            with self.workers:
+                self.start_step("update", urn)
+                if self.preview:
+                    new.outputs = dict(checked)
+                else:
+                    outs = self.call(self.host.update, urn, old.id, old.outputs, checked,
+                                     old.inputs)
+                    new.outputs = _remark_secrets(outs, secret_outputs)
+            self.mark_done(old)
+            self.mark_new(new)
             return new
-        if old.protect:
+        if old.protect and request.protect:
             raise self.fail(f"unable to replace resource {urn} as it is currently marked for "
                             "protection; to unprotect it, remove protect=True and run up")
+        # The engine checks the inputs again without the old ones: a replacement starts
+        # from nothing.
+        new.inputs = checked = self._check(urn, request, {}, inputs)
+        detail = ",".join(diff.replaces)
         before = request.deleteBeforeReplace or diff.delete_before_replace
-        self.step("replace", urn, ",".join(diff.replaces))
         new.id = ""
+        with self.workers:
+            if before:
+                # delete-replaced, replace, create-replacement; the old entry stays in the
+                # checkpoint (pendingReplacement) until its replacement exists.
+                if not old.pending_replacement:
+                    self._delete(old, "delete-replaced", detail, pending_replacement=True)
+                self.start_step("replace", urn, detail)
+                self.start_step("create-replacement", urn, detail)
+                self._create_replacement(urn, new, checked, secret_outputs)
+                self.mark_done(old)
+            else:
+                # create-replacement, replace; the old one is marked for deletion and
+                # deleted after the program, as a separate checkpoint entry.
+                self.start_step("create-replacement", urn, detail)
+                self._create_replacement(urn, new, checked, secret_outputs)
+                old.pending_delete = True
+                self.start_step("replace", urn, detail)
+        self.mark_new(new)
+        return new
+
+    def _create_replacement(self, urn: str, new: ResourceState, checked: dict[str, Any],
+                            secret_outputs: set[str]) -> None:
         if self.preview:
             new.outputs = dict(checked)
-            return new
-        if before:
-            self._delete(old, "delete-replaced")
+            return
         new.id, outs = self.call(self.host.create, urn, checked)
-        self.step("create-replacement", urn)
         new.outputs = _remark_secrets(outs, secret_outputs)
-        if not before:
-            old.pending_delete = True
-            with self.lock:
-                self.pending_deletes.append(old)
-        return new
 
     def ReadResource(self, request: Any) -> resource_pb2.ReadResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
-        inputs = from_struct(request.properties)
-        self.step("read", urn)
-        id_, outs, _ = self.call(self.host.read, urn, request.id, None, inputs)
-        if not id_:
-            raise self.fail(f"reading {urn}: resource {request.id} does not exist")
-        state = ResourceState(urn, request.type, request.name, id=id_, inputs=inputs,
-                              outputs=_remark_secrets(outs, set(request.additionalSecretOutputs)),
-                              external=True)
-        with self.lock:
-            self.new[urn] = state
-        return resource_pb2.ReadResourceResponse(urn=urn, properties=to_struct(state.outputs))
+        with self.handling():
+            with self.lock:
+                self.registered.add(urn)
+            inputs = from_struct(request.properties)
+            with self.workers:
+                self.start_step("read", urn)
+                id_, outs, _ = self.call(self.host.read, urn, request.id, None, inputs)
+            if not id_:
+                raise self.fail(f"reading {urn}: resource {request.id} does not exist")
+            state = ResourceState(
+                urn, request.type, request.name, id=id_, inputs=inputs,
+                outputs=_remark_secrets(outs, set(request.additionalSecretOutputs)),
+                external=True, parent=request.parent, dependencies=list(request.dependencies))
+            self.mark_done(self.old.get(urn))
+            self.mark_new(state)
+            return resource_pb2.ReadResourceResponse(urn=urn, properties=to_struct(state.outputs))
 
     # -- after the program ----------------------------------------------------------------
 
-    def _delete(self, resource: ResourceState, op: str = "delete") -> None:
-        if resource.protect:
+    def _delete(self, resource: ResourceState, op: str = "delete", detail: str = "",
+                pending_replacement: bool = False) -> None:
+        """One delete step. Protection only stops a plain delete (a replacement checked it
+        before); retain_on_delete and read (external) resources make no provider call. The
+        delete of a delete-before-replace leaves the entry in the checkpoint, marked
+        pending replacement, until the replacement is created."""
+        if op == "delete" and resource.protect:
             raise self.fail(f"resource {resource.urn} cannot be deleted because it is protected")
-        if resource.retain_on_delete:
-            self.step("discard", resource.urn, "retain_on_delete")
-            return
-        self.step(op, resource.urn)
-        if not self.preview and resource.custom and not resource.external:
+        if resource.external:
+            op = "discard-replaced" if op == "delete-replaced" else "read-discard"
+        self.start_step(op, resource.urn, detail or (
+            "retain_on_delete" if resource.retain_on_delete else ""))
+        if (not self.preview and resource.custom and not resource.external
+                and not resource.retain_on_delete):
             self.call(self.host.delete, resource.urn, resource.id, resource.outputs,
                       resource.inputs)
+        if pending_replacement:
+            resource.pending_replacement = True
+        elif not self.preview:
+            self.mark_done(resource)
+
+    def condemned(self) -> list[tuple[ResourceState, str]]:
+        """What the engine's GenerateDeletes finds: entries marked for deletion, and those
+        the program did not register."""
+        found = []
+        for resource in self.base:
+            if id(resource) in self.done:
+                continue
+            if resource.pending_delete:
+                found.append((resource, "delete-replaced"))
+            elif resource.urn not in self.registered:
+                if resource.pending_replacement:
+                    # Already deleted: the engine just drops it (remove-pending-replace).
+                    self.step("remove-pending-replace", resource.urn)
+                    if not self.preview:
+                        self.mark_done(resource)
+                else:
+                    found.append((resource, "delete"))
+        return found
+
+    def delete_all(self, condemned: list[tuple[ResourceState, str]]) -> None:
+        """The engine's ScheduleDeletes: antichains of the dependency graph, dependents
+        first; each antichain's deletes run in parallel. A failure cancels the rest, except
+        a protected resource's, after which only what it depends on is kept."""
+        skipped: set[int] = set()
+
+        def delete(item: tuple[ResourceState, str]) -> ResourceState | None:
+            """The resource if its delete failed."""
+            resource, op = item
+            try:
+                self._delete(resource, op)
+            except _StepFailed:
+                return resource
+            return None
+
+        for antichain in _schedule_deletes(condemned, self.base):
+            batch = [(r, op) for r, op in antichain if id(r) not in skipped]
+            if len(batch) > 1:
+                with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+                    outcomes = list(pool.map(delete, batch))
+            else:
+                outcomes = [delete(item) for item in batch]
+            failed = [r for r in outcomes if r is not None]
+            for resource in failed:
+                skipped |= {id(r) for r in _dependencies_of(resource, self.base)}
+            if failed and any(not r.protect for r in failed):
+                return
 
     def finish(self) -> None:
         """Delete replaced resources and those the program no longer declares."""
-        for resource in reversed(self.pending_deletes):
-            self._delete(resource, "delete-replaced")
-            resource.pending_delete = False
-        for urn in reversed(list(self.old)):
-            if urn not in self.new and not self.old[urn].pending_delete:
-                if self.old[urn].external:
-                    continue
-                self._delete(self.old[urn])
+        self.delete_all(self.condemned())
+
+
+def _dependencies(request: Any) -> list[str]:
+    """The URNs a registration depends on, as the engine's dependency graph sees them:
+    its parent, its explicit dependencies and its properties' dependencies."""
+    urns = [request.parent] if request.parent else []
+    urns += list(request.dependencies)
+    for deps in request.propertyDependencies.values():
+        urns += list(deps.urns)
+    return sorted(set(urns) - {""})
+
+
+def _dependencies_of(resource: ResourceState, states: list[ResourceState]) -> list[ResourceState]:
+    """Everything ``resource`` depends on, transitively."""
+    by_urn: dict[str, list[ResourceState]] = {}
+    for state in states:
+        by_urn.setdefault(state.urn, []).append(state)
+    seen: dict[int, ResourceState] = {}
+    frontier = [resource]
+    while frontier:
+        current = frontier.pop()
+        for urn in current.dependencies:
+            for dep in by_urn.get(urn, []):
+                if id(dep) not in seen and dep is not resource:
+                    seen[id(dep)] = dep
+                    frontier.append(dep)
+    return list(seen.values())
+
+
+def _schedule_deletes(condemned: list[tuple[ResourceState, str]],
+                      states: list[ResourceState]) -> list[list[tuple[ResourceState, str]]]:
+    """Antichains of the condemned resources, in the order the engine runs them."""
+    left = list(condemned)
+    antichains: list[list[tuple[ResourceState, str]]] = []
+    while left:
+        left_urns = {r.urn for r, _ in left}
+        free = [(r, op) for r, op in left
+                if not any(urn in left_urns and urn != r.urn for urn in r.dependencies)]
+        if not free:  # a cycle cannot happen in a checkpoint; delete the rest together
+            free = left
+        antichains.append(free)
+        taken = {id(r) for r, _ in free}
+        left = [(r, op) for r, op in left if id(r) not in taken]
+    antichains.reverse()
+    return antichains
 
 
 class StackHarness:
@@ -358,7 +621,8 @@ class StackHarness:
     def __init__(self, program: Program, *, config: Mapping[str, str] | None = None,
                  secret_keys: set[str] | None = None, project: str = "mihu-stack",
                  stack: str = "dev", state_file: str | Path | None = None,
-                 host_env: Mapping[str, str] | None = None) -> None:
+                 host_env: Mapping[str, str] | None = None,
+                 parallel: int | None = None) -> None:
         self.program = program
         self.config = dict(config or {})
         self.secret_keys = set(secret_keys or ())
@@ -366,6 +630,7 @@ class StackHarness:
         self.stack = stack
         self.state_file = Path(state_file) if state_file else None
         self.host_env = host_env
+        self.parallel = parallel or default_parallel()
         self.state: list[ResourceState] = []
         self.outputs: dict[str, Any] = {}
         self.host_logs: list[str] = []
@@ -413,18 +678,9 @@ class StackHarness:
     def destroy(self) -> RunResult:
         with self._host() as host:
             deployment = _Deployment(self, False, host)
-            remaining = list(self.state)
-            for resource in reversed(self.state):
-                if not resource.custom or resource.external:
-                    remaining.remove(resource)
-                    continue
-                try:
-                    deployment._delete(resource)
-                except _StepFailed:
-                    break
-                remaining.remove(resource)
-            self.state = remaining
-            if not remaining:
+            deployment.finish()
+            self.state = deployment.snapshot()
+            if not self.state:
                 self.outputs = {}
         return self._finish_run("destroy", False, deployment.steps, deployment.errors)
 
@@ -446,6 +702,11 @@ class StackHarness:
             program_error = self._run_program(deployment, preview)
             if program_error and not deployment.errors:
                 deployment.errors.append(program_error)
+            if deployment.errors:
+                deployment.cancel()
+            # As the engine does: steps already running finish and are recorded, failed
+            # deployment or not; no new step starts after a failure.
+            deployment.wait_for_running_steps()
             if not deployment.errors:
                 with suppress(_StepFailed):  # recorded in deployment.errors
                     deployment.finish()
@@ -455,15 +716,10 @@ class StackHarness:
                                 deployment.stack_outputs)
 
     def _apply(self, deployment: _Deployment) -> None:
-        """The new checkpoint: what the program registered, plus (after a failure) what it
-        did not get to, plus replaced resources still waiting for deletion."""
-        new_state = list(deployment.new.values())
-        registered = set(deployment.new)
-        if deployment.errors:
-            new_state += [r for urn, r in deployment.old.items()
-                          if urn not in registered and not r.pending_delete]
-        new_state += [r for r in deployment.pending_deletes if r.pending_delete]
-        self.state = new_state
+        """The new checkpoint, as the engine's snapshot manager writes it after a
+        deployment, successful or not: what the steps produced, then the old entries that
+        no step replaced or deleted (entries pending deletion included)."""
+        self.state = deployment.snapshot()
         if not deployment.errors:
             self.outputs = deployment.stack_outputs
 
@@ -493,6 +749,11 @@ class StackHarness:
         set_all_config({k: str(v) for k, v in self.config.items()}, sorted(self.secret_keys))
         loop = _ensure_event_loop()  # type: ignore[no-untyped-call]
         loop.set_exception_handler(_ignore_reported_step_failures)
+        # pulumi-language-python-exec sizes the program's RPC threads at 4 x parallel.
+        executor = ThreadPoolExecutor(max_workers=4 * self.parallel,
+                                      thread_name_prefix="harness-program")
+        previous_executor = getattr(loop, "_default_executor", None)
+        loop.set_default_executor(executor)
         try:
             with _program_directory(self.program):
                 _sync_await(run_in_stack(self._program_body))
@@ -502,6 +763,10 @@ class StackHarness:
             return f"the program failed: {type(exc).__name__}: {exc}"
         finally:
             ROOT.set(None)
+            # Registrations still running are waited for by the caller. The loop is shared
+            # with whatever runs next in this thread: give it back its executor.
+            loop._default_executor = previous_executor
+            executor.shutdown(wait=False)
         return None
 
     def _program_body(self) -> None:
