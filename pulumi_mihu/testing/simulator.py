@@ -278,15 +278,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for key, value in headers.items():
             self.send_header(key, value)
-        self.end_headers()
-        if trickle and data:
-            step = max(1, len(data) // 5)
-            for start in range(0, len(data), step):
-                self.wfile.write(data[start:start + step])
-                self.wfile.flush()
-                time.sleep(trickle / 5)
-        else:
-            self.wfile.write(data)
+        try:
+            self.end_headers()
+            if trickle and data:
+                step = max(1, len(data) // 5)
+                for start in range(0, len(data), step):
+                    self.wfile.write(data[start:start + step])
+                    self.wfile.flush()
+                    time.sleep(trickle / 5)
+            else:
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (a timeout shorter than a slow commit): what a real server
+            # sees too. The request was processed all the same.
+            self.close_connection = True
 
     # -- the API ------------------------------------------------------------------------
 
