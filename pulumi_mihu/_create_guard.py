@@ -53,6 +53,7 @@ from typing import Any
 from .client import MihuClient
 from .errors import (
     MihuApiError,
+    MihuBadResponseError,
     MihuCreateOutcomeUnknownError,
     MihuError,
     MihuMethodNotAllowedError,
@@ -67,24 +68,50 @@ NATURAL_KEY = ("name", "phone_number", "gateway", "secondary_gateway")
 
 def natural_key(values: Mapping[str, Any]) -> tuple[str, ...]:
     """What identifies a connection in a list, credentials aside (never returned). Loosely
-    compared (phone number digits, host names in lower case), so that an API that stores
-    a reformatted value is not taken to have created nothing (a resend would duplicate);
-    connections that existed before are excluded by the baseline, not by this key."""
+    compared (phone number digits only, host names in lower case), so that an API that
+    stores a reformatted value (E.164, say) is not taken to have created nothing, which
+    would lead to a resend; connections that existed before are excluded by the baseline,
+    not by this key."""
     name, phone, *gateways = (str(values.get(key) or "").strip() for key in NATURAL_KEY)
-    digits = re.sub(r"[^0-9+]", "", phone)
-    return (name, digits, *(host.lower().rstrip(".") for host in gateways))
+    return (name, re.sub(r"[^0-9]", "", phone), *(host.lower().rstrip(".") for host in gateways))
 
 
 def fingerprint(values: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
     """Hashes of the known values of ``keys`` (credentials are among them: hashed, never
     kept in the clear in a long-lived structure)."""
-    return {key: hashlib.sha256(repr(values[key]).encode()).hexdigest()
+    return {key: _hash(values[key])
             for key in keys if isinstance(values.get(key), (str, bool, int, float))}
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def state_hash(outputs: Mapping[str, Any]) -> str:
+    """Identifies one resource's old outputs (what Diff and Delete both receive)."""
+    return _hash(sorted((k, repr(v)) for k, v in outputs.items() if not k.startswith("__")))
+
+
+@dataclass
+class Diffed:
+    """What ``diff`` saw of one existing resource in this deployment."""
+
+    olds: str                   # state_hash of its old outputs
+    news: dict[str, str]        # fingerprint of its new inputs
+    adopt_uuid: str | None      # the adopt_uuid of its new inputs, if any
+    replacement_created: bool = False
 
 
 @dataclass
 class CreateLedger:
-    """What one provider process (one deployment) knows about its creates."""
+    """What one provider process (one deployment) knows about the stack's connections.
+
+    The engine calls Diff for every resource of the program that exists already, before
+    any Create or Delete of that resource; a resource removed from the program, or a
+    destroy, gets a Delete with no Diff. So the ids seen by ``diff`` are the connections
+    the stack keeps (or replaces), which tells a create whether its resource is new, and a
+    delete whether it is a replacement's (and which half) or a removal.
+    """
 
     #: uuid -> natural key of every connection in the account before this process's
     #: first create; None until taken.
@@ -93,10 +120,8 @@ class CreateLedger:
     list_unavailable: bool = False
     #: uuids created or adopted by this process.
     claimed: set[str] = field(default_factory=set)
-    #: id of a resource being replaced -> fingerprint of its replacement's inputs.
-    replacing: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: ids whose replacement has been created.
-    replaced: set[str] = field(default_factory=set)
+    #: id of each existing resource diffed in this deployment -> what diff saw.
+    diffed: dict[str, Diffed] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     key_locks: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict)
 
@@ -109,7 +134,9 @@ class CreateLedger:
 
     def take_baseline(self, client: MihuClient,
                       collection: str) -> dict[str, tuple[str, ...]] | None:
-        """The account's connections before this process created anything (taken once)."""
+        """The account's connections before this process created anything (taken once).
+        None where the API has no usable list; raises when the list failed for now (a
+        create must not go ahead without it: it is what the duplicate checks compare to)."""
         with self.lock:
             if self.baseline is not None or self.list_unavailable:
                 return self.baseline
@@ -117,51 +144,69 @@ class CreateLedger:
                 items = list_items(client.get(collection))
             except (MihuNotFoundError, MihuMethodNotAllowedError):
                 items = None
-            except MihuError:
-                return None  # a passing failure: try again at the next create
             if items is None:
                 self.list_unavailable = True
                 return None
-            self.baseline = {uuid_of(item): natural_key(item) for item in items
-                             if uuid_of(item)}
+            self.baseline = {uuid_of(item): natural_key(item) for item in items}
             return self.baseline
 
     def claim(self, uuid: str) -> None:
         with self.lock:
             self.claimed.add(uuid)
 
-    def note_replacement_planned(self, old_id: str, news: Mapping[str, Any],
-                                 keys: tuple[str, ...]) -> None:
+    def note_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any],
+                  keys: tuple[str, ...]) -> None:
+        adopt = news.get("adopt_uuid")
         with self.lock:
-            self.replacing[old_id] = fingerprint(news, keys)
+            self.diffed[id_] = Diffed(state_hash(olds), fingerprint(news, keys),
+                                      adopt if isinstance(adopt, str) else None)
 
     def note_created(self, props: Mapping[str, Any], keys: tuple[str, ...]) -> None:
-        """A create ran: if it is the replacement of a planned one, remember that."""
+        """A create ran: if it is the replacement of a diffed resource, remember that."""
         created = fingerprint(props, keys)
         with self.lock:
-            for old_id, planned in self.replacing.items():
-                if all(created.get(k, v) == v for k, v in planned.items()):
-                    self.replaced.add(old_id)
+            for seen in self.diffed.values():
+                if all(created.get(k, v) == v for k, v in seen.news.items()):
+                    seen.replacement_created = True
 
-    def is_replacement_pending(self, old_id: str) -> bool:
-        """Is this delete the first half of a delete-before-replace (the replacement is
-        planned and not created yet)?"""
+    def existed(self, adopt_uuid: str) -> bool:
+        """Was a resource with this adopt_uuid diffed, i.e. does it exist already (so its
+        create is a replacement, which must never adopt again)?"""
         with self.lock:
-            return old_id in self.replacing and old_id not in self.replaced
+            return any(seen.adopt_uuid == adopt_uuid for seen in self.diffed.values())
+
+    def kept_by_the_stack(self, uuid: str) -> bool:
+        """Is ``uuid`` the id of a resource of this deployment's program, or created or
+        adopted by one?"""
+        with self.lock:
+            return uuid in self.diffed or uuid in self.claimed
+
+    def delete_kind(self, id_: str, olds: Mapping[str, Any]) -> str:
+        """Why Pulumi deletes ``id_``: ``"kept"`` (another resource of the program has
+        this id: do not delete), ``"replace-first"`` (the first half of a
+        delete-before-replace, planned or forced), ``"replace-after"`` (the replacement
+        exists), or ``"remove"`` (a destroy, or a resource left out of the program)."""
+        with self.lock:
+            seen = self.diffed.get(id_)
+            if seen is None:
+                return "kept" if id_ in self.claimed else "remove"
+            if seen.olds != state_hash(olds):
+                return "kept"
+            return "replace-after" if seen.replacement_created else "replace-first"
 
     def untracked_twins(self, key: tuple[str, ...]) -> list[str]:
         """Connections that existed before this deployment with the same natural key, and
-        that no resource of it is replacing or has taken."""
+        that no resource of its program has."""
         with self.lock:
             return sorted(uuid for uuid, other in (self.baseline or {}).items()
-                          if other == key and uuid not in self.replacing
+                          if other == key and uuid not in self.diffed
                           and uuid not in self.claimed)
 
     def claim_adopted(self, uuid: str) -> bool:
-        """Take ``uuid`` for an adopting resource; False when this deployment already
-        created or adopted it for another one."""
+        """Take ``uuid`` for an adopting resource; False when a resource of this
+        deployment already has it."""
         with self.lock:
-            if uuid in self.claimed:
+            if uuid in self.claimed or uuid in self.diffed:
                 return False
             self.claimed.add(uuid)
             return True
@@ -170,20 +215,11 @@ class CreateLedger:
         with self.lock:
             self.claimed.discard(uuid)
 
-    def is_taken(self, uuid: str) -> bool:
-        """Created or adopted by a resource of this deployment."""
-        with self.lock:
-            return uuid in self.claimed
-
-    def is_being_replaced(self, uuid: str) -> bool:
-        with self.lock:
-            return uuid in self.replacing
-
-    def is_foreign(self, uuid: str) -> bool:
+    def is_foreign(self, uuid: str, baseline: Mapping[str, Any] | None) -> bool:
         """Could not be the connection of the create being settled."""
         with self.lock:
-            return (uuid in self.claimed or uuid in self.replacing
-                    or (self.baseline is not None and uuid in self.baseline))
+            return (uuid in self.claimed or uuid in self.diffed
+                    or (baseline is not None and uuid in baseline))
 
 
 def uuid_of(item: Any) -> str:
@@ -214,28 +250,22 @@ def create_once(client: MihuClient, ledger: CreateLedger, request: CreateRequest
     """POST ``request`` and return the created object, never creating two of it."""
     key = natural_key(request.payload)
     with ledger.one_at_a_time(key):
-        ledger.take_baseline(client, request.collection)
+        baseline = _baseline_or_refuse(client, ledger, request)
         twins = ledger.untracked_twins(key)
         if twins:
-            raise MihuError(
-                f"Not creating the {request.describe}: the account already has a connection "
-                f"with the same name, phone number and gateways that this stack does not "
-                f"manage ({', '.join(twins)}), and a second one would mis-route calls. If it "
-                "is the one this resource should manage (left by an interrupted deployment, "
-                "or made in the console), adopt it: set adopt_uuid to its uuid (README: "
-                "\"Import an existing connection\"). Otherwise delete it in the Mihu console, "
-                "or give this connection another name.")
+            raise MihuError(untracked_twin_message(request.describe, twins))
         attempts = client.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
                 created = request.read_answer(
                     client.post(request.collection, request.payload, secrets=request.secrets))
-            except MihuCreateOutcomeUnknownError as exc:  # committed, but no uuid
-                return _adopt(client, ledger, request, str(exc), warn)
+            except (MihuCreateOutcomeUnknownError, MihuBadResponseError) as exc:
+                # Accepted (2xx), but no uuid could be read: committed, so never resent.
+                return _adopt(client, ledger, request, baseline, str(exc), warn)
             except MihuError as exc:
                 if not is_ambiguous(exc):
                     raise
-                found = _settle(client, ledger, request, str(exc))
+                found = _settle(client, ledger, request, baseline, str(exc))
                 if found is not None:
                     return _adopted(ledger, request, found, str(exc), warn)
                 if attempt < attempts:
@@ -250,12 +280,37 @@ def create_once(client: MihuClient, ledger: CreateLedger, request: CreateRequest
         )
 
 
-def _adopt(client: MihuClient, ledger: CreateLedger, request: CreateRequest, cause: str,
+def _baseline_or_refuse(client: MihuClient, ledger: CreateLedger,
+                        request: CreateRequest) -> Mapping[str, Any] | None:
+    try:
+        return ledger.take_baseline(client, request.collection)
+    except MihuError as exc:
+        raise MihuError(
+            f"Not creating the {request.describe}: the list of connections, read before the "
+            f"first create to guard against duplicates, could not be read ({exc}). Nothing "
+            "was sent; run `pulumi up` again when the Mihu API answers.") from None
+
+
+def untracked_twin_message(describe: str, twins: list[str]) -> str:
+    return (
+        f"Not creating the {describe}: the account already has a connection with the same "
+        f"name, phone number and gateways that no resource of this program has "
+        f"({', '.join(twins)}), and a second one would mis-route calls. If it is the one this "
+        "resource should manage (left by an interrupted deployment, or made in the console), "
+        "adopt it: set adopt_uuid to its uuid (README: \"Import an existing connection\"). "
+        "If you renamed the resource in the program, add `aliases=[pulumi.Alias(name=...)]` "
+        "with its old name instead, so that Pulumi keeps the connection. Otherwise delete it "
+        "in the Mihu console, or give this connection another name.")
+
+
+def _adopt(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
+           baseline: Mapping[str, Any] | None, cause: str,
            warn: Callable[[str], None]) -> dict[str, Any]:
-    found = _settle(client, ledger, request, cause)
+    found = _settle(client, ledger, request, baseline, cause)
     if found is None:
         raise MihuCreateOutcomeUnknownError(
-            f"{cause} The list of connections shows no new one after waiting "
+            f"Creating the {request.describe} was accepted without a readable answer "
+            f"({cause}), and the list of connections shows no new one after waiting "
             f"{client.settings.create_settle_time:g} s. " + _what_to_check(request))
     return _adopted(ledger, request, found, cause, warn)
 
@@ -269,14 +324,14 @@ def _adopted(ledger: CreateLedger, request: CreateRequest, found: dict[str, Any]
 
 
 def _settle(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
-            cause: str) -> dict[str, Any] | None:
+            baseline: Mapping[str, Any] | None, cause: str) -> dict[str, Any] | None:
     """After an ambiguous POST: the new connection with our natural key, or None once the
     settle time has passed without one. Raises when the account cannot tell."""
     deadline = client.now() + client.settings.create_settle_time
     look = 0
     while True:
         look += 1
-        found = _new_matches(client, ledger, request, cause)
+        found = _new_matches(client, ledger, request, baseline, cause)
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
@@ -293,7 +348,7 @@ def _settle(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
 
 
 def _new_matches(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
-                 cause: str) -> list[dict[str, Any]]:
+                 baseline: Mapping[str, Any] | None, cause: str) -> list[dict[str, Any]]:
     try:
         items = list_items(client.get(request.collection))
     except MihuApiError as exc:
@@ -306,9 +361,8 @@ def _new_matches(client: MihuClient, ledger: CreateLedger, request: CreateReques
         raise _unknown(request, cause, why)
     key = natural_key(request.payload)
     matching = [item for item in items
-                if isinstance(item, dict) and uuid_of(item) and natural_key(item) == key
-                and not ledger.is_foreign(uuid_of(item))]
-    if matching and ledger.baseline is None:
+                if natural_key(item) == key and not ledger.is_foreign(uuid_of(item), baseline)]
+    if matching and baseline is None:
         raise _unknown(request, cause, "there is no list from before the create to tell "
                        f"whether {uuid_of(matching[0])} existed already")
     return matching

@@ -24,6 +24,7 @@ from ._version import __version__
 from .errors import (
     MihuApiError,
     MihuAuthError,
+    MihuBadResponseError,
     MihuConflictError,
     MihuError,
     MihuMethodNotAllowedError,
@@ -273,13 +274,13 @@ def _decode_success(response: requests.Response, method: str, path: str,
     try:
         decoded = response.json()
     except ValueError:
-        raise MihuError(
+        raise MihuBadResponseError(
             f"Mihu API {method} {path}: HTTP {response.status_code} with a body that is not "
             f"JSON: {_snippet(response.text, secrets)!r}"
         ) from None
     if not isinstance(decoded, dict):
-        raise MihuError(f"Mihu API {method} {path}: expected a JSON object, got "
-                        f"{type(decoded).__name__}")
+        raise MihuBadResponseError(f"Mihu API {method} {path}: expected a JSON object, got "
+                                   f"{type(decoded).__name__}")
     return decoded
 
 

@@ -10,8 +10,10 @@ reference to the request or response objects either.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 #: Shorter values are not redacted: a 1-3 character credential cannot be told apart from
@@ -25,19 +27,32 @@ ANYWHERE_LENGTH = 8
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace each secret in ``text`` with ``[redacted]``, longest first (so a secret that
-    contains another is not half-replaced). See MIN_REDACTED_LENGTH and ANYWHERE_LENGTH."""
-    for secret in sorted({s for s in secrets if s and len(s) >= MIN_REDACTED_LENGTH},
-                         key=len, reverse=True):
-        if len(secret) >= ANYWHERE_LENGTH:
-            text = text.replace(secret, REDACTED)
+    """Replace each secret in ``text`` with ``[redacted]``, in every form an echo may take
+    (as sent in a JSON body, with non-ASCII characters escaped; URL-encoded), longest
+    first so that a secret containing another is not half-replaced. See
+    MIN_REDACTED_LENGTH and ANYWHERE_LENGTH for which values and where."""
+    forms = {form: len(secret) for secret in secrets
+             if secret and len(secret) >= MIN_REDACTED_LENGTH for form in _echo_forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        if forms[form] >= ANYWHERE_LENGTH:
+            text = text.replace(form, REDACTED)
         else:
-            text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", REDACTED, text)
+            text = re.sub(rf"(?<![^\W_]){re.escape(form)}(?![^\W_])", REDACTED, text)
     return text
+
+
+def _echo_forms(secret: str) -> set[str]:
+    return {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+            quote(secret, safe=""), quote_plus(secret)}
 
 
 class MihuError(Exception):
     """Base of everything pulumi-mihu raises on purpose."""
+
+
+class MihuBadResponseError(MihuError):
+    """A 2xx answer that is not the JSON object the API documents: for a write, it was
+    accepted, but what it made cannot be read from the answer."""
 
 
 class MihuConfigError(MihuError):

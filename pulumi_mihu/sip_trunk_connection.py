@@ -193,14 +193,13 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Only the managed inputs count (never ``__provider``, whose bytes change with the
         SDK). The API has no update, so every change replaces; an unknown value is a change,
-        since it may turn out different. A planned replacement is noted, so that ``delete``
-        knows when it is the first half of a delete-before-replace."""
+        since it may turn out different. Every diff is noted in the ledger: it is how
+        ``create`` and ``delete`` later know which resources exist and why one is deleted."""
         changed = [
             key for key in MANAGED_INPUTS
             if is_unknown(news.get(key)) or _normalized(olds.get(key)) != _normalized(news.get(key))
         ]
-        if changed:
-            self._ledger.note_replacement_planned(id_, news, MANAGED_INPUTS)
+        self._ledger.note_diff(id_, olds, news, MANAGED_INPUTS)
         return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
     @safe_errors
@@ -208,7 +207,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         """One POST, made safe against every fault of ``_create_guard``'s model."""
         model = self.model_of(props, SipTrunkConnectionInputs)
         self._ledger.note_created(props, MANAGED_INPUTS)
-        if model.adopt_uuid and not self._ledger.is_being_replaced(model.adopt_uuid):
+        if model.adopt_uuid and not self._ledger.existed(model.adopt_uuid):
             return self._outputs(model, self._adopt(model, model.adopt_uuid))
         data = create_once(self.client, self._ledger, CreateRequest(
             collection=COLLECTION, payload=model.payload(),
@@ -340,29 +339,34 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         first half of a ``delete_before_replace``, fail before the replacement is created,
         since going on would leave two connections with the same number, which is what
         that option is for avoiding."""
-        if self._ledger.is_taken(id_):
+        kind = self._ledger.delete_kind(id_, props)
+        if kind == "kept":
             warn(f"{_describe(props, id_)} is not deleted: another resource of this stack "
-                 "adopted it in this deployment and manages it now.")
+                 "has it (adopted it, or shares its id) and keeps managing it.")
             return
+        # The first half of a delete-before-replace may wait for the list to prove a 404:
+        # giving up would stop the replacement with the old connection perhaps gone.
+        patience = self.client.settings.create_settle_time if kind == "replace-first" else 0
         try:
             self.client.delete(f"{COLLECTION}/{id_}", secrets=self.secrets_of(props))
         except MihuNotFoundError as exc:
-            if is_definitively_gone(self.client, COLLECTION, id_):
+            if is_definitively_gone(self.client, COLLECTION, id_, patience=patience):
                 return
-            self._not_deleted(id_, props, f"answered DELETE with HTTP {exc.status} (no such "
-                              "connection, or no such route; the API documents no delete)")
+            self._not_deleted(kind, id_, props, f"answered DELETE with HTTP {exc.status} (no "
+                              "such connection, or no such route; the API documents no delete)")
         except MihuMethodNotAllowedError as exc:
-            self._not_deleted(id_, props, f"does not offer DELETE for SIP trunk connections "
-                              f"(HTTP {exc.status})")
+            self._not_deleted(kind, id_, props, f"does not offer DELETE for SIP trunk "
+                              f"connections (HTTP {exc.status})")
 
-    def _not_deleted(self, id_: str, props: dict[str, Any], why: str) -> None:
+    def _not_deleted(self, kind: str, id_: str, props: dict[str, Any], why: str) -> None:
         what = _describe(props, id_)
-        if self._ledger.is_replacement_pending(id_):
+        if kind == "replace-first":
             raise MihuError(
                 f"Cannot replace {what} with delete_before_replace: the Mihu API {why}, so "
                 "the old connection could not be deleted first, and creating the new one "
                 "next to it would leave two connections for the same phone number. Nothing "
-                "was created. Delete the old connection in the Mihu console, remove it from "
+                "was created. (After a 404 the old connection may already be gone: check.) "
+                "Delete the old connection in the Mihu console, remove it from "
                 "the stack with `pulumi state delete <urn>` (the urn is shown by `pulumi "
                 "stack --show-urns`), then run `pulumi up` again."
             )

@@ -28,3 +28,10 @@ def test_a_long_credential_is_redacted_wherever_it_stands() -> None:
 
 def test_a_secret_containing_another_is_replaced_whole() -> None:
     assert redact("token abcdefgh1234", ["abcdefgh", "abcdefgh1234"]) == f"token {REDACTED}"
+
+
+def test_echoes_in_other_encodings_are_redacted_too() -> None:
+    password = "P\u00e4ss wort&7781"
+    for echo in ('"P\\u00e4ss wort\\u00267781"'.replace("\\u0026", "&"),
+                 "P%C3%A4ss%20wort%267781", "P%C3%A4ss+wort%267781"):
+        assert "7781" not in redact(f"rejected: {echo}", [password]), echo
