@@ -22,22 +22,20 @@ read timeout; the server commits seconds later         *ambiguous*: settle waits
 
 **Settle** (the answer to every ambiguous outcome): read the list route, repeatedly, for
 up to ``mihu:createSettleTime`` seconds, looking for a connection with this create's
-natural key (name, phone number, gateways) that is *new*: absent from the account's
-baseline (the list taken by this provider process before its first create), not created
-or adopted by another create of this process, and not a connection this deployment is
-replacing. One such connection: it is ours, adopt it. Several: fail, naming them. None
-after the settle time: the POST was not processed and is taken as never to be (a
-server commits within the settle time or not at all: the one assumption), so it is sent
-again, up to ``mihu:maxAttempts`` POSTs. No list route, a paginated list, or no baseline
-to compare with: the outcome cannot be told, and the create fails with a message that
-names the phone number and says what to check; it is never sent blind.
+natural key (name, phone number digits, gateways) that is *new*: absent from the
+account's baseline (the list taken by this provider process before its first create),
+not created or adopted by another create of this process, and not the id of a resource of
+the program. One: it is ours, adopt it. Several: fail, naming them. None after the settle
+time: the POST was not processed and is taken as never to be (the one assumption), so it
+is sent again, up to ``mihu:maxAttempts`` POSTs. No list route, an incomplete list, or no
+baseline: the outcome cannot be told, and the create fails with a message that names the
+phone number and says what to check; it is never sent blind.
 
-Creates with the same natural key run one at a time in a process, so two resources'
-creates cannot take each other's connection.
+Before its POST a create needs the baseline (refused, nothing sent, when the list fails
+for now) and refuses to make a twin of a connection no resource of the program has.
+Creates with the same natural key run one at a time in a process.
 
-The ledger also remembers which ids ``diff`` planned to replace, so that ``delete`` can
-tell the delete half of a ``delete_before_replace`` (where failing to delete must stop
-the replacement before anything is created) from a plain destroy.
+The ledger notes every Diff; see ``CreateLedger`` and ``docs/fault-model.md``.
 """
 
 from __future__ import annotations
