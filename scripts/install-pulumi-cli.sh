@@ -81,7 +81,7 @@ copy_module() {
 }
 
 build() {  # build <module copy> <package> <version stamped into it> <output>
-  (cd "$1" && CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -trimpath \
+  (cd "$1" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$GO" build -trimpath \
      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$3" \
      -o "$4" "$2")
 }

@@ -116,8 +116,10 @@ def test_each_input_change_previews_and_performs_a_replacement(
 
         up = cli.up()
         assert "+-1 replaced" in up.stdout, field
-        new = cli.outputs()["uuid"]
-        assert new != live and new in server.connections, field
+        created = [u for u in server.connections if u not in (live, *left_behind)]
+        assert len(created) == 1, field
+        new = created[0]
+        assert f'"{new}"' in up.stdout, "the stack output shows the new uuid"
         writes = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.writes()[writes_before:]]
         assert writes[0] == ("POST", "connections"), "create before delete"
         if server is sim:
