@@ -1,16 +1,20 @@
-"""Shared fixtures: a simulator on loopback, and stacks run through the engine-protocol
-harness."""
+"""Shared fixtures: a simulator on loopback, stacks run through the engine-protocol
+harness, and stacks run through the real Pulumi CLI."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
+from pulumi_mihu.testing.cli import PulumiCli
 from pulumi_mihu.testing.harness import StackHarness
-from support import stack_config
+from support import CLI_PROJECT, cli_config, require_cli, stack_config
+
+CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 
 
 @pytest.fixture
@@ -36,3 +40,26 @@ def make_stack() -> Callable[..., StackHarness]:
         return StackHarness(program, config=config, secret_keys={"mihu:apiToken"}, **kwargs)
 
     return build
+
+
+@pytest.fixture
+def make_cli(tmp_path: Path) -> Iterator[Callable[..., PulumiCli]]:
+    """Build a stack of tests/cli_programs/trunks.py run by the real Pulumi CLI against a
+    simulator (file backend, passphrase secrets). At teardown, no output of any of its
+    commands may contain the API token or a SIP credential."""
+    built: list[PulumiCli] = []
+
+    def build(server: MihuSimulator, spec: dict[str, Any] | None = None, *,
+              stack: str = "dev", **config: str) -> PulumiCli:
+        require_cli()
+        cli = PulumiCli(CLI_PROGRAM, project=CLI_PROJECT, stack=stack,
+                        work_dir=tmp_path / f"cli-{len(built)}")
+        values, secret_keys = cli_config(server, spec, **config)
+        cli.init(values, secret_keys)
+        built.append(cli)
+        return cli
+
+    yield build
+    from support import assert_no_credentials
+    for cli in built:
+        assert_no_credentials(cli.output_text(), "CLI output")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
+from pulumi_mihu.testing.cli import pulumi_path
 
 #: Credentials used across tests: distinctive, so a leak is found by a plain substring scan.
 SIP_USERNAME = "sipuser-7f3a9c"
@@ -45,3 +49,46 @@ def stack_config(server: MihuSimulator, **extra: str) -> dict[str, str]:
               "mihu:retryBaseDelay": "0.01"}
     config.update(extra)
     return config
+
+
+# -- the real Pulumi CLI ---------------------------------------------------------------
+
+#: The project of tests/cli_programs/trunks.py.
+CLI_PROJECT = "mihu-cli-tests"
+#: Other credentials tests switch to; they must never be printed either.
+ROTATED_USERNAME = "sipuser-rot-41d8e2"
+ROTATED_PASSWORD = "R0tated-Passw0rd-9c4f7a"
+WRONG_TOKEN = "wrong-token-5b6c7d8e9f"
+CREDENTIALS = (DEFAULT_TOKEN, SIP_USERNAME, SIP_PASSWORD, ROTATED_USERNAME, ROTATED_PASSWORD,
+               WRONG_TOKEN)
+
+
+def require_cli() -> None:
+    """Skip a test without the Pulumi CLI; in CI (CI=true) fail it instead."""
+    if pulumi_path() is None:
+        message = ("the Pulumi CLI is not on PATH or in ~/.pulumi/bin; "
+                   "scripts/install-pulumi-cli.sh builds and installs it")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (in CI a missing CLI is a failure)", pytrace=False)
+        pytest.skip(message)
+
+
+def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
+               **extra: str) -> tuple[dict[str, str], set[str]]:
+    """The config of a CLI test stack: token and base URL of ``server``, fast retries, the
+    SIP credentials (secret) and the program's ``spec``. ``extra`` keys without a
+    namespace are the project's (``sipPassword=...``)."""
+    config = {"mihu:apiToken": server.state.token, "mihu:baseUrl": server.base_url,
+              "mihu:retryBaseDelay": "0.01", "mihu:maxAttempts": "3",
+              f"{CLI_PROJECT}:sipUsername": SIP_USERNAME,
+              f"{CLI_PROJECT}:sipPassword": SIP_PASSWORD,
+              f"{CLI_PROJECT}:spec": json.dumps(spec or {})}
+    for key, value in extra.items():
+        config[key if ":" in key else f"{CLI_PROJECT}:{key}"] = value
+    secret = {"mihu:apiToken", f"{CLI_PROJECT}:sipUsername", f"{CLI_PROJECT}:sipPassword"}
+    return config, secret
+
+
+def assert_no_credentials(text: str, where: str) -> None:
+    for secret in CREDENTIALS:
+        assert secret not in text, f"a credential ({secret[:6]}...) appears in {where}"

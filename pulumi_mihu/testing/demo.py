@@ -110,13 +110,18 @@ def main(argv: list[str] | None = None) -> int:
                        read_routes=not options.no_read_routes) as sim:
         print(f"Mihu API simulator listening on {sim.base_url}")
         if pulumi_path():
-            print("Pulumi CLI found: running the real pulumi preview/up/destroy "
-                  "with a local file backend.")
+            print(f"Pulumi CLI found ({pulumi_path()}): running the real pulumi "
+                  "preview/up/destroy with a local file backend.")
             run_with_cli(sim, options.project_dir)
         else:
-            print("The Pulumi CLI is not installed (it cannot be downloaded on this machine).\n"
-                  "Running the same program through the engine-protocol harness instead: the "
-                  "SDK's real dynamic provider host, driven over gRPC as the engine drives it.")
+            print("The Pulumi CLI is not installed (not on PATH, nor in ~/.pulumi/bin). To "
+                  "run this demo on the real engine, install it:\n"
+                  "  - here (machines without Pulumi's downloads, with Go): "
+                  "scripts/install-pulumi-cli.sh\n"
+                  "  - elsewhere: Pulumi's installer, https://www.pulumi.com/docs/install/\n"
+                  "Meanwhile, running the same program through the engine-protocol harness: "
+                  "the SDK's real dynamic provider host, driven over gRPC as the engine "
+                  "drives it.")
             run_with_harness(sim, options.project_dir)
         _print_requests(sim)
     return 0

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Build the Pulumi CLI from its Go modules and install it, with what a Python stack needs
+# beside it, into ~/.pulumi/bin (where Pulumi's own installer puts the CLI):
+#
+#   pulumi                          the CLI and engine, github.com/pulumi/pulumi/pkg/v3
+#   pulumi-language-python          the Python language host (runs the program)
+#   pulumi-language-python-exec     the shim the language host runs next to itself
+#   pulumi-resource-pulumi-python   the plugin that hosts dynamic providers
+#
+# Use this where Pulumi's installer cannot download a release (this project's machines
+# reach only package registries); elsewhere https://www.pulumi.com/docs/install/ is simpler.
+#
+# Idempotent: a second run with the same versions checks the installed files and exits.
+# Needs Go (on PATH or in /usr/local/go/bin); the first build takes 10-20 minutes on two
+# cores, later builds reuse Go's module and build caches.
+#
+# Environment: PULUMI_INSTALL_DIR (default ~/.pulumi/bin), GO (the go command),
+# PULUMI_CLI_VERSION (override the pin below, for trying another release).
+set -euo pipefail
+
+# The one place the CLI version is pinned. v3.274.1: the release nearest to the Python SDK
+# this project tests with (3.272.0) whose pkg/v3 module the Go module proxy serves.
+PINNED_VERSION=v3.274.1
+# The Python language host has been a module of its own since v3.80.0
+# (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3); that module is not
+# tagged and the module proxy here serves none of its versions. The newest host the proxy
+# does serve is the one inside the sdk/v3 module, up to v3.79.0. It speaks the same
+# language-host protocol (the CLI falls back for the RPCs added since), runs the current
+# exec shim, and is only the program's launcher: resources, diffs and dynamic providers
+# are handled by the CLI and the plugin of ${PINNED_VERSION}.
+LANGUAGE_HOST_VERSION=v3.79.0
+
+VERSION=${PULUMI_CLI_VERSION:-$PINNED_VERSION}
+BIN=${PULUMI_INSTALL_DIR:-$HOME/.pulumi/bin}
+STAMP="$BIN/.pulumi-mihu-install"
+WANT="pulumi $VERSION language-host $LANGUAGE_HOST_VERSION"
+
+installed_ok() {
+  [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] || return 1
+  local f
+  for f in pulumi pulumi-language-python pulumi-language-python-exec \
+           pulumi-resource-pulumi-python; do
+    [ -x "$BIN/$f" ] || return 1
+  done
+  [ "$("$BIN/pulumi" version 2>/dev/null)" = "$VERSION" ]
+}
+
+if installed_ok; then
+  echo "Pulumi CLI $VERSION already installed in $BIN"
+  exit 0
+fi
+
+GO=${GO:-$(command -v go || true)}
+if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+if [ -z "$GO" ]; then
+  echo "install-pulumi-cli: Go is needed to build the Pulumi CLI (none on PATH or in" \
+       "/usr/local/go/bin); or install a release: https://www.pulumi.com/docs/install/" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pulumi-cli-build.XXXXXX")
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+
+# The directory of a module version in Go's module cache, downloading it if needed.
+module_dir() {
+  local json dir
+  json=$(cd "$work" && GOFLAGS=-mod=mod "$GO" mod download -json "$1@$2") || {
+    echo "install-pulumi-cli: cannot download $1@$2:" >&2
+    echo "$json" >&2
+    return 1
+  }
+  dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "$json" >&2; return 1; }
+  printf '%s\n' "$dir"
+}
+
+# A writable copy of a module (the module cache is read-only).
+copy_module() {
+  cp -R "$1" "$2"
+  chmod -R u+w "$2"
+}
+
+build() {  # build <module copy> <package> <version stamped into it> <output>
+  (cd "$1" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$GO" build -trimpath \
+     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$3" \
+     -o "$4" "$2")
+}
+
+echo "Building the Pulumi CLI $VERSION with $("$GO" version) (first build: 10-20 minutes)"
+started=$SECONDS
+
+# pkg/v3 replaces sdk/v3 with ../sdk (the repository layout), which `go install pkg@v` refuses:
+# build a copy that requires the released sdk/v3 of the same version instead.
+pkg=$(module_dir github.com/pulumi/pulumi/pkg/v3 "$VERSION")
+sdk=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$VERSION")
+copy_module "$pkg" "$work/pkg"
+(cd "$work/pkg" && "$GO" mod edit -dropreplace github.com/pulumi/pulumi/sdk/v3 \
+   -require "github.com/pulumi/pulumi/sdk/v3@$VERSION")
+build "$work/pkg" ./cmd/pulumi "$VERSION" "$work/out/pulumi"
+
+# The language host, from the sdk/v3 module that still contains it. That go.mod has a
+# replace directive too, so it is built from a copy as well.
+lh=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$LANGUAGE_HOST_VERSION")
+copy_module "$lh" "$work/lh"
+build "$work/lh" ./python/cmd/pulumi-language-python "$LANGUAGE_HOST_VERSION" \
+  "$work/out/pulumi-language-python"
+
+# The scripts, from the sdk/v3 module of the CLI's version (module zips drop the exec bit).
+cp "$sdk/python/cmd/pulumi-language-python-exec" "$work/out/"
+cp "$sdk/python/dist/pulumi-resource-pulumi-python" "$work/out/"
+
+mkdir -p "$BIN"
+rm -f "$STAMP"
+for f in pulumi-language-python-exec pulumi-resource-pulumi-python pulumi-language-python \
+         pulumi; do
+  install -m 0755 "$work/out/$f" "$BIN/$f.new"
+  mv -f "$BIN/$f.new" "$BIN/$f"
+done
+echo "$WANT" > "$STAMP"
+installed_ok || { echo "install-pulumi-cli: $BIN/pulumi version does not print $VERSION" >&2
+                  exit 1; }
+echo "Installed Pulumi CLI $VERSION in $BIN ($((SECONDS - started)) s)."
+case ":$PATH:" in
+  *":$BIN:"*) ;;
+  *) echo "Add it to PATH: export PATH=\"$BIN:\$PATH\"" ;;
+esac

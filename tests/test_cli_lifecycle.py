@@ -1,0 +1,196 @@
+"""The lifecycle through the real Pulumi CLI (file backend, passphrase secrets) against
+the simulator: preview, up, no-change runs, replacements, unknowns, bad input, 50 trunks,
+refresh and destroy. Judged by the simulator's account and the stack's state, not only by
+what the CLI prints. Needs the CLI (scripts/install-pulumi-cli.sh): skipped without it,
+failed without it in CI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from pulumi_mihu.testing import MihuSimulator
+from pulumi_mihu.testing.cli import PulumiCli
+from support import (
+    CLI_PROJECT,
+    DEFAULT_TOKEN,
+    ROTATED_PASSWORD,
+    ROTATED_USERNAME,
+    SIP_PASSWORD,
+    SIP_USERNAME,
+    assert_no_credentials,
+)
+
+pytestmark = pytest.mark.cli
+
+MakeCli = Callable[..., PulumiCli]
+TRUNK = "SipTrunkConnection"
+#: How the engine's JSON shows a value not known until a resource exists.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def credentials(sim: MihuSimulator) -> list[tuple[str, str]]:
+    return sorted((c["username"], c["password"]) for c in sim.connections.values())
+
+
+def test_preview_up_again_refresh_destroy(make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim, {"trunks": [{"secondary_gateway": "sip2.telnyx.com"}]})
+
+    plan = cli.preview_json()
+    assert plan.changes() == {"create": 2}, "the stack and the trunk"
+    [step] = plan.resource_steps(TRUNK)
+    assert step.op == "create" and step.new_inputs["phone_number"] == "+15551230000"
+    assert sim.requests == [], "preview sends nothing to the API"
+
+    up = cli.up()
+    assert "+ 2 created" in up.stdout
+    [(uuid, record)] = sim.connections.items()
+    assert (record["username"], record["password"]) == (SIP_USERNAME, SIP_PASSWORD)
+    assert record["secondary_gateway"] == "sip2.telnyx.com"
+    outputs = cli.outputs()
+    assert outputs["uuid"] == uuid and outputs["status"] == "active"
+    assert len(sim.writes()) == 1
+
+    state_before = cli.snapshot(TRUNK)
+    again = cli.up()
+    assert "2 unchanged" in again.stdout and "created" not in again.stdout
+    assert cli.preview_json().changes() == {}
+    assert len(sim.writes()) == 1, "no write request after the first up"
+    assert cli.snapshot(TRUNK) == state_before
+
+    refreshed = cli.refresh()
+    assert "updated" not in refreshed.stdout
+    assert cli.snapshot(TRUNK) == state_before
+
+    # The state on disk: credentials only as ciphertext, the token not at all.
+    [trunk] = cli.resources(TRUNK)
+    for key in ("username", "password"):
+        assert trunk["outputs"][key].keys() >= {"ciphertext"}
+        assert trunk["inputs"][key].keys() >= {"ciphertext"}
+    files = cli.state_files()
+    assert cli.stack_file() in files
+    for path in files:
+        assert_no_credentials(path.read_bytes().decode(errors="replace"), str(path))
+    assert '"ciphertext"' in cli.stack_file().read_text()
+
+    destroyed = cli.destroy()
+    assert "- 2 deleted" in destroyed.stdout
+    assert sim.connections == {}
+    assert cli.resources() == []
+
+
+@pytest.mark.parametrize("world", ["read routes", "documented POST only"])
+def test_each_input_change_previews_and_performs_a_replacement(
+        make_cli: MakeCli, sim: MihuSimulator, bare_sim: MihuSimulator, world: str) -> None:
+    server = sim if world == "read routes" else bare_sim
+    trunk = {"name": "main", "phone_number": "+15551230000", "gateway": "sip.telnyx.com",
+             "secondary_gateway": "sip2.telnyx.com"}
+    cli = make_cli(server, {"trunks": [trunk]})
+    cli.up()
+    live = cli.outputs()["uuid"]
+    left_behind: list[str] = []
+    changes: list[tuple[str, dict[str, str]]] = [
+        ("name", {"spec": json.dumps({"trunks": [{**trunk, "name": "renamed"}]})}),
+        ("phone_number", {"spec": json.dumps({"trunks": [{**trunk, "name": "renamed",
+                                                          "phone_number": "+15559999999"}]})}),
+        ("gateway", {"spec": json.dumps({"trunks": [{**trunk, "name": "renamed",
+                                                     "phone_number": "+15559999999",
+                                                     "gateway": "sip.zadarma.com"}]})}),
+        ("secondary_gateway", {"spec": json.dumps({"trunks": [{
+            **trunk, "name": "renamed", "phone_number": "+15559999999",
+            "gateway": "sip.zadarma.com", "secondary_gateway": None}]})}),
+        ("username", {"sipUsername": ROTATED_USERNAME}),
+        ("password", {"sipPassword": ROTATED_PASSWORD}),
+    ]
+    for field, config in changes:
+        secret = {f"{CLI_PROJECT}:{k}" for k in config if k.startswith("sip")}
+        cli.set_config({f"{CLI_PROJECT}:{k}": v for k, v in config.items()}, secret)
+        writes_before = len(server.writes())
+        plan = cli.preview_json()
+        [step] = plan.resource_steps(TRUNK)
+        assert step.op == "replace", field
+        assert step.replace_reasons == [field], field
+        assert len(server.writes()) == writes_before, "preview writes nothing"
+
+        up = cli.up()
+        assert "+-1 replaced" in up.stdout, field
+        created = [u for u in server.connections if u not in (live, *left_behind)]
+        assert len(created) == 1, field
+        new = created[0]
+        assert f'"{new}"' in up.stdout, "the stack output shows the new uuid"
+        writes = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.writes()[writes_before:]]
+        assert writes[0] == ("POST", "connections"), "create before delete"
+        if server is sim:
+            assert writes == [("POST", "connections"), ("DELETE", live)], field
+            assert list(server.connections) == [new], field
+        else:
+            left_behind.append(live)
+            assert "NOT deleted" in up.stdout and live in up.stdout, field
+            assert sorted(server.connections) == sorted([*left_behind, new]), field
+        live = new
+
+    record = server.connections[live]
+    assert (record["name"], record["phone_number"], record["gateway"]) == (
+        "renamed", "+15559999999", "sip.zadarma.com")
+    assert record["secondary_gateway"] is None
+    assert (record["username"], record["password"]) == (ROTATED_USERNAME, ROTATED_PASSWORD)
+
+
+def test_preview_with_an_input_unknown_until_another_resource_exists(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim, {"chained": True})
+    plan = cli.preview_json()
+    steps = {s.name: s for s in plan.resource_steps(TRUNK)}
+    assert {n: s.op for n, s in steps.items()} == {"trunk-0": "create", "chained": "create"}
+    assert steps["chained"].new_inputs["name"] == UNKNOWN, "unknown until trunk-0 exists"
+    assert steps["chained"].new_inputs["phone_number"] == "+15559990000"
+    assert "name        : [unknown]" in cli.preview().stdout
+    assert sim.requests == []
+    cli.up()
+    first = cli.outputs()["uuid"]
+    names = sorted(c["name"] for c in sim.connections.values())
+    assert names == [f"backup-of-{first}", "trunk-0"]
+
+
+def test_bad_input_fails_the_preview_naming_the_field(make_cli: MakeCli,
+                                                      sim: MihuSimulator) -> None:
+    cli = make_cli(sim, {"trunks": [{"gateway": "https://sip.telnyx.com"}]},
+                   sipPassword="bad\npw")
+    result = cli.preview(expect_failure=True)
+    text = result.stdout + result.stderr
+    # The engine's wording: "property gateway value {...}" (the harness quotes the name).
+    assert ("error: pulumi-python:dynamic/mihu:SipTrunkConnection resource 'trunk-0': "
+            "property gateway value {https://sip.telnyx.com} has a problem: gateway must be "
+            "a bare hostname or IP") in text
+    assert ("property password value {[secret]} has a problem: password must not contain "
+            "control characters") in text
+    assert "bad\npw" not in text
+    up = cli.up(expect_failure=True)
+    assert "gateway" in up.stdout + up.stderr
+    assert sim.requests == [], "nothing reaches the API"
+
+
+def test_a_stack_of_fifty_trunks(make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim, {"count": 50})
+    cli.up()
+    assert len(sim.connections) == 50
+    assert sorted(c["phone_number"] for c in sim.connections.values()) == [
+        f"+1555123{i:04d}" for i in range(50)]
+    assert sorted(cli.outputs()["uuids"]) == sorted(sim.connections)
+    assert len(cli.resources(TRUNK)) == 50
+    assert cli.preview_json().changes() == {}
+    assert len(sim.writes()) == 50
+    cli.destroy()
+    assert sim.connections == {}
+    assert len(sim.requests_to("DELETE")) == 50
+
+
+def test_outputs_never_show_credentials(make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim)
+    cli.up()
+    text = cli.run("stack", "--show-urns", "--stack", cli.stack).stdout
+    text += json.dumps(cli.export_state())
+    assert_no_credentials(text, "stack listing and export")
+    assert DEFAULT_TOKEN not in json.dumps(cli.export_state())
