@@ -3,6 +3,7 @@ replacement, a number used by another agent points to force, destroy warns."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -58,12 +59,15 @@ def test_a_number_used_by_another_agent_points_to_force(
     owner = make_cli(sim, {"agent": first})
     owner.up()
     trunk = owner.outputs()["uuid"]
-    # A second stack assigns another agent to its own trunk with the same phone number.
-    rival = make_cli(sim, {"agent": second}, stack="rival")
+    # A second stack assigns another agent to its own trunk with the same phone number
+    # (named otherwise: an identical connection would be refused as a twin).
+    rival_trunks = [{"name": "rival-line"}]
+    rival = make_cli(sim, {"agent": second, "trunks": rival_trunks}, stack="rival")
     failed = rival.up(expect_failure=True)
     text = failed.stdout + failed.stderr
     assert "already used by another agent" in text and "force=True" in text
     assert sim.state.assignments[first] == trunk and second not in sim.state.assignments
-    rival.set_config({f"{CLI_PROJECT}:spec": f'{{"agent": "{second}", "force": true}}'})
+    rival.set_config({f"{CLI_PROJECT}:spec": json.dumps(
+        {"agent": second, "force": True, "trunks": rival_trunks})})
     rival.up()
     assert second in sim.state.assignments
