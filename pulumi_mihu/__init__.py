@@ -5,21 +5,31 @@ Stack config (``mihu:*``) or environment variables configure the provider: see
 
 - :class:`SipTrunkConnection`: a SIP trunk connection.
 - :class:`AgentSipTrunkAssignment`: an agent's calls routed through a connection.
+
+Every error the package raises on purpose is a :class:`MihuError`; the whole hierarchy is
+exported here, so that ``except`` clauses need no private import.
 """
 
 from ._version import __version__
 from .agent_sip_trunk_assignment import (
     AgentSipTrunkAssignment,
     AgentSipTrunkAssignmentArgs,
+    AgentSipTrunkAssignmentInputs,
     AgentSipTrunkAssignmentProvider,
 )
 from .errors import (
     MihuApiError,
     MihuAuthError,
+    MihuBadResponseError,
     MihuConfigError,
+    MihuConflictError,
     MihuCreateOutcomeUnknown,
+    MihuCreateOutcomeUnknownError,
     MihuError,
+    MihuMethodNotAllowedError,
     MihuNotFoundError,
+    MihuRateLimitError,
+    MihuServerError,
     MihuTransportError,
     MihuValidationError,
 )
@@ -34,13 +44,20 @@ from .sip_trunk_connection import (
 __all__ = [
     "AgentSipTrunkAssignment",
     "AgentSipTrunkAssignmentArgs",
+    "AgentSipTrunkAssignmentInputs",
     "AgentSipTrunkAssignmentProvider",
     "MihuApiError",
     "MihuAuthError",
+    "MihuBadResponseError",
     "MihuConfigError",
+    "MihuConflictError",
     "MihuCreateOutcomeUnknown",
+    "MihuCreateOutcomeUnknownError",
     "MihuError",
+    "MihuMethodNotAllowedError",
     "MihuNotFoundError",
+    "MihuRateLimitError",
+    "MihuServerError",
     "MihuSettings",
     "MihuTransportError",
     "MihuValidationError",

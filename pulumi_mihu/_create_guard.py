@@ -61,6 +61,14 @@ from .errors import (
 )
 from .http_shapes import list_items
 
+__all__ = [
+    "NATURAL_KEY",
+    "CreateLedger",
+    "CreateRequest",
+    "create_once",
+    "natural_key",
+]
+
 NATURAL_KEY = ("name", "phone_number", "gateway", "secondary_gateway")
 
 

@@ -42,6 +42,13 @@ from ._provider import (
 )
 from .errors import MihuApiError, MihuError
 
+__all__ = [
+    "AgentSipTrunkAssignment",
+    "AgentSipTrunkAssignmentArgs",
+    "AgentSipTrunkAssignmentInputs",
+    "AgentSipTrunkAssignmentProvider",
+]
+
 # ---------------------------------------------------------------------------------------
 # Schema
 # ---------------------------------------------------------------------------------------

@@ -37,6 +37,12 @@ from .errors import (
 )
 from .settings import API_PREFIX, API_TOKEN, BASE_URL, SUBDOMAIN, MihuSettings
 
+__all__ = [
+    "USER_AGENT",
+    "MihuClient",
+    "parse_error_body",
+]
+
 if TYPE_CHECKING:
     import requests
 

@@ -15,6 +15,25 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
+__all__ = [
+    "REDACTED",
+    "MihuApiError",
+    "MihuAuthError",
+    "MihuBadResponseError",
+    "MihuConfigError",
+    "MihuConflictError",
+    "MihuCreateOutcomeUnknown",
+    "MihuCreateOutcomeUnknownError",
+    "MihuError",
+    "MihuMethodNotAllowedError",
+    "MihuNotFoundError",
+    "MihuRateLimitError",
+    "MihuServerError",
+    "MihuTransportError",
+    "MihuValidationError",
+    "redact",
+]
+
 REDACTED = "[redacted]"
 #: Shorter values are not redacted: a 1-3 character credential cannot be told apart from
 #: ordinary text, and cutting it out of every word ("Ser[redacted]ice") garbles the

@@ -26,6 +26,13 @@ from pydantic import SecretStr
 
 from .errors import MihuConfigError
 
+__all__ = [
+    "MihuSettings",
+    "Setting",
+    "is_loopback_host",
+    "normalize_base_url",
+]
+
 API_PREFIX = "/api/v1"
 
 

@@ -52,6 +52,13 @@ from .errors import (
     MihuNotFoundError,
 )
 
+__all__ = [
+    "SipTrunkConnection",
+    "SipTrunkConnectionArgs",
+    "SipTrunkConnectionInputs",
+    "SipTrunkConnectionProvider",
+]
+
 COLLECTION = "/channels/sip-trunk/connections"
 
 # ---------------------------------------------------------------------------------------

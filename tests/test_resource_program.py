@@ -128,3 +128,20 @@ def test_more_than_a_thousand_trunks_register(mocks: RecordingMocks) -> None:
                                  username="u", password="p") for i in range(1100)]
     assert resolve(trunks[-1].uuid)[0] == "uuid-1"
     assert len(mocks.registered) == 1100
+
+
+def test_the_package_exports_every_error_and_both_input_models() -> None:
+    import inspect
+
+    import pulumi_mihu
+    from pulumi_mihu import errors
+
+    hierarchy = {name for name, obj in vars(errors).items()
+                 if inspect.isclass(obj) and issubclass(obj, errors.MihuError)}
+    assert hierarchy <= set(pulumi_mihu.__all__)
+    assert {"SipTrunkConnectionInputs", "AgentSipTrunkAssignmentInputs"} <= set(
+        pulumi_mihu.__all__)
+    for module in ("errors", "settings", "client", "http_shapes", "_provider",
+                   "_create_guard", "sip_trunk_connection", "agent_sip_trunk_assignment"):
+        mod = __import__(f"pulumi_mihu.{module}", fromlist=["__all__"])
+        assert all(hasattr(mod, name) for name in mod.__all__), module

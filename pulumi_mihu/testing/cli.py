@@ -25,6 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "Plan",
+    "PulumiCli",
+    "PulumiCommandError",
+    "Step",
+    "cli_version",
+    "mask_ciphertext",
+    "pulumi_path",
+]
+
 PASSPHRASE = "pulumi-mihu-local-passphrase"
 #: The oldest CLI whose engine passes the stack config to dynamic providers' configure()
 #: (pulumi/pulumi#17673, in v3.139.0); older ones leave mihu:* settings unread.

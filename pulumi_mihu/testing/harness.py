@@ -86,6 +86,14 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .host import ProviderCallError, ProviderHost, from_struct, strip_secrets, to_struct
 
+__all__ = [
+    "DeploymentError",
+    "ResourceState",
+    "RunResult",
+    "StackHarness",
+    "Step",
+]
+
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 STACK_TYPE = "pulumi:pulumi:Stack"
 #: The steps the engine counts in its change summary (``Step.Logical()``).

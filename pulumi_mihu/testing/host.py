@@ -28,6 +28,11 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+__all__ = [
+    "ProviderCallError",
+    "ProviderHost",
+]
+
 START_TIMEOUT = 60.0
 
 

@@ -31,6 +31,15 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+__all__ = [
+    "DEFAULT_TOKEN",
+    "Fault",
+    "LoggedRequest",
+    "MihuSimulator",
+    "SimulatorState",
+    "validate_connection",
+]
+
 DEFAULT_TOKEN = "sim-token-0123456789"
 API = "/api/v1"
 CONNECTIONS = API + "/channels/sip-trunk/connections"
