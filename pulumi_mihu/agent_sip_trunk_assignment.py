@@ -176,6 +176,16 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 
 @dataclass
 class AgentSipTrunkAssignmentArgs:
+    """Inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.
+
+    :param pulumi.Input[str] agent_uuid: The agent whose calls are routed (a UUID). A
+           change replaces the assignment.
+    :param pulumi.Input[str] connection_uuid: The SIP trunk connection, typically
+           ``trunk.uuid``. A change replaces (the agent follows a replaced trunk).
+    :param pulumi.Input[bool] force: Share a phone number already used by another
+           agent; default false. Only used when assigning.
+    """
+
     agent_uuid: pulumi.Input[str]
     connection_uuid: pulumi.Input[str]
     force: pulumi.Input[bool] | None = None
@@ -198,13 +208,30 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
 
     @overload
     def __init__(self, resource_name: str, args: AgentSipTrunkAssignmentArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None: ...
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        """An agent's call channel routed through a SIP trunk connection.
+
+        :param str resource_name: The name of the resource (unique in the stack).
+        :param AgentSipTrunkAssignmentArgs args: The inputs (see its documentation).
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        """
 
     @overload
     def __init__(self, resource_name: str, opts: pulumi.ResourceOptions | None = None, *,
                  agent_uuid: pulumi.Input[str] | None = None,
                  connection_uuid: pulumi.Input[str] | None = None,
-                 force: pulumi.Input[bool] | None = None) -> None: ...
+                 force: pulumi.Input[bool] | None = None) -> None:
+        """An agent's call channel routed through a SIP trunk connection.
+
+        :param str resource_name: The name of the resource (unique in the stack).
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[str] agent_uuid: The agent whose calls are routed (a UUID). A
+               change replaces the assignment.
+        :param pulumi.Input[str] connection_uuid: The SIP trunk connection, typically
+               ``trunk.uuid``. A change replaces (the agent follows a replaced trunk).
+        :param pulumi.Input[bool] force: Share a phone number already used by another
+               agent; default false. Only used when assigning.
+        """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(AgentSipTrunkAssignmentArgs, type(self).__name__,

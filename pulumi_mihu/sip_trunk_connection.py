@@ -398,7 +398,23 @@ def _connection_data(body: Any, model: SipTrunkConnectionInputs) -> dict[str, An
 
 @dataclass
 class SipTrunkConnectionArgs:
-    """Inputs of a SipTrunkConnection, as in Pulumi's generated SDKs."""
+    """Inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.
+
+    :param pulumi.Input[str] phone_number: The number the trunk routes calls to, sent
+           exactly as given (at most 32 characters). A change replaces the connection.
+    :param pulumi.Input[str] gateway: The SIP server's host name or IP address, e.g.
+           ``sip.telnyx.com``: no scheme, port, path or spaces. A change replaces.
+    :param pulumi.Input[str] username: The SIP auth username; always stored as a
+           secret. A change replaces.
+    :param pulumi.Input[str] password: The SIP auth password; always stored as a secret.
+           A change replaces (the API has no update).
+    :param pulumi.Input[str] name: The label shown in Mihu; defaults to
+           ``resource_name``. A change replaces.
+    :param pulumi.Input[str] secondary_gateway: A fallback SIP server, in the format of
+           ``gateway``; blank means none. A change replaces.
+    :param pulumi.Input[str] adopt_uuid: The uuid of an existing connection to manage
+           instead of creating one (no POST); read only when the resource is created.
+    """
 
     phone_number: pulumi.Input[str]
     gateway: pulumi.Input[str]
@@ -437,7 +453,13 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
 
     @overload
     def __init__(self, resource_name: str, args: SipTrunkConnectionArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None: ...
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        """A SIP trunk connection in a Mihu account.
+
+        :param str resource_name: The name of the resource (unique in the stack).
+        :param SipTrunkConnectionArgs args: The inputs (see its documentation).
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        """
 
     @overload
     def __init__(self, resource_name: str, opts: pulumi.ResourceOptions | None = None, *,
@@ -447,7 +469,26 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
                  password: pulumi.Input[str] | None = None,
                  name: pulumi.Input[str] | None = None,
                  secondary_gateway: pulumi.Input[str] | None = None,
-                 adopt_uuid: pulumi.Input[str] | None = None) -> None: ...
+                 adopt_uuid: pulumi.Input[str] | None = None) -> None:
+        """A SIP trunk connection in a Mihu account.
+
+        :param str resource_name: The name of the resource (unique in the stack).
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[str] phone_number: The number the trunk routes calls to, sent
+               exactly as given (at most 32 characters). A change replaces the connection.
+        :param pulumi.Input[str] gateway: The SIP server's host name or IP address, e.g.
+               ``sip.telnyx.com``: no scheme, port, path or spaces. A change replaces.
+        :param pulumi.Input[str] username: The SIP auth username; always stored as a
+               secret. A change replaces.
+        :param pulumi.Input[str] password: The SIP auth password; always stored as a secret.
+               A change replaces (the API has no update).
+        :param pulumi.Input[str] name: The label shown in Mihu; defaults to
+               ``resource_name``. A change replaces.
+        :param pulumi.Input[str] secondary_gateway: A fallback SIP server, in the format of
+               ``gateway``; blank means none. A change replaces.
+        :param pulumi.Input[str] adopt_uuid: The uuid of an existing connection to manage
+               instead of creating one (no POST); read only when the resource is created.
+        """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,

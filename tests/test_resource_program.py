@@ -4,6 +4,7 @@ registers with the engine, in both constructor shapes."""
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pulumi
@@ -145,3 +146,28 @@ def test_the_package_exports_every_error_and_both_input_models() -> None:
                    "_create_guard", "sip_trunk_connection", "agent_sip_trunk_assignment"):
         mod = __import__(f"pulumi_mihu.{module}", fromlist=["__all__"])
         assert all(hasattr(mod, name) for name in mod.__all__), module
+
+
+@pytest.mark.parametrize("resource, args", [
+    ("SipTrunkConnection", "SipTrunkConnectionArgs"),
+    ("AgentSipTrunkAssignment", "AgentSipTrunkAssignmentArgs"),
+])
+def test_every_input_is_documented_in_both_constructor_shapes(resource: str, args: str) -> None:
+    """As a generated Pulumi SDK does, for IDEs: each overload and the Args class name
+    every input in a ``:param`` line."""
+    import dataclasses
+    import inspect
+    import typing
+
+    import pulumi_mihu
+
+    inputs = [f.name for f in dataclasses.fields(getattr(pulumi_mihu, args))]
+    overloads = typing.get_overloads(getattr(pulumi_mihu, resource).__init__)
+    assert len(overloads) == 2
+    for documented in (*overloads, getattr(pulumi_mihu, args)):
+        doc = inspect.getdoc(documented) or ""
+        missing = [name for name in inputs
+                   if not re.search(rf":param [^:]*\b{name}:", doc)
+                   and (documented is getattr(pulumi_mihu, args)
+                        or name in inspect.signature(documented).parameters)]
+        assert not missing, f"{documented.__qualname__} does not document {missing}"
