@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-exec "$VENV/bin/python" -m pulumi_mihu.testing.demo "$@"
+exec "$VENV/bin/python" scripts/demo.py "$@"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.fault_mixes import FAULT_SETTINGS, concurrent_creates, fault_mixes
 from pulumi_mihu.testing import MihuSimulator
-from pulumi_mihu.testing.faults import FAULT_SETTINGS, concurrent_creates, fault_mixes
 from support import stack_config
 
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pulumi
 import pytest
 
+from benchmarks.audit import scan, stack_artifacts
 from pulumi_mihu import SipTrunkConnection
 from pulumi_mihu.testing import DEFAULT_TOKEN, Fault, MihuSimulator
-from pulumi_mihu.testing.audit import scan, stack_artifacts
 from pulumi_mihu.testing.harness import DeploymentError, StackHarness
 from pulumi_mihu.testing.simulator import CONNECTIONS
 from support import SIP_PASSWORD, SIP_USERNAME

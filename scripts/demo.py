@@ -6,7 +6,8 @@ through the engine-protocol harness (the SDK's real provider host, driven as the
 drives it). Either way it prints the plan, the stack outputs and the requests the
 simulator received.
 
-``python -m pulumi_mihu.testing.demo [--no-read-routes]``
+``./demo.sh [--no-read-routes]`` (``python scripts/demo.py`` inside the venv). A
+development tool of this repository: it runs the repository's root example stack.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from .cli import PulumiCli, pulumi_path
-from .harness import RunResult, StackHarness
-from .host import strip_secrets
-from .simulator import MihuSimulator
+from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
+from pulumi_mihu.testing.harness import RunResult, StackHarness
+from pulumi_mihu.testing.host import strip_secrets
+from pulumi_mihu.testing.simulator import MihuSimulator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "mihu-sip-trunks"
 
 

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from ..sip_trunk_connection import SipTrunkConnectionProvider
-from .host import ProviderHost
-from .simulator import Fault
+from pulumi_mihu.sip_trunk_connection import SipTrunkConnectionProvider
+from pulumi_mihu.testing.host import ProviderHost
+from pulumi_mihu.testing.simulator import Fault
 
 TYPE = "pulumi-python:dynamic/mihu:SipTrunkConnection"
 

@@ -6,8 +6,8 @@ import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .harness import StackHarness
-from .simulator import MihuSimulator
+from pulumi_mihu.testing.harness import StackHarness
+from pulumi_mihu.testing.simulator import MihuSimulator
 
 
 @dataclass(frozen=True)
