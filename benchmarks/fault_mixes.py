@@ -17,8 +17,11 @@ TYPE = "pulumi-python:dynamic/mihu:SipTrunkConnection"
 
 
 #: Settings every mix runs with: the client gives up after 1 s (so a 1.5 s "slow commit"
-#: commits after it gave up), and the create guard watches the list for 3 s.
-FAULT_SETTINGS = {"mihu:requestTimeout": "1", "mihu:createSettleTime": "3"}
+#: commits after it gave up), the create guard watches the list for 3 s, and a request may
+#: be tried 10 times (20 creates share 8 injected 429s: with the default 5, one create
+#: could draw 5 of them and fail, which is the retry budget working, not a duplicate).
+FAULT_SETTINGS = {"mihu:requestTimeout": "1", "mihu:createSettleTime": "3",
+                  "mihu:maxAttempts": "10"}
 
 
 def fault_mixes() -> dict[str, list[Fault]]:

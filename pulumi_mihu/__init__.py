@@ -17,22 +17,8 @@ from .agent_sip_trunk_assignment import (
     AgentSipTrunkAssignmentInputs,
     AgentSipTrunkAssignmentProvider,
 )
-from .errors import (
-    MihuApiError,
-    MihuAuthError,
-    MihuBadResponseError,
-    MihuConfigError,
-    MihuConflictError,
-    MihuCreateOutcomeUnknown,
-    MihuCreateOutcomeUnknownError,
-    MihuError,
-    MihuMethodNotAllowedError,
-    MihuNotFoundError,
-    MihuRateLimitError,
-    MihuServerError,
-    MihuTransportError,
-    MihuValidationError,
-)
+from .errors import *  # noqa: F403  (the whole error hierarchy: errors.__all__)
+from .errors import __all__ as _errors
 from .settings import MihuSettings
 from .sip_trunk_connection import (
     SipTrunkConnection,
@@ -46,24 +32,11 @@ __all__ = [
     "AgentSipTrunkAssignmentArgs",
     "AgentSipTrunkAssignmentInputs",
     "AgentSipTrunkAssignmentProvider",
-    "MihuApiError",
-    "MihuAuthError",
-    "MihuBadResponseError",
-    "MihuConfigError",
-    "MihuConflictError",
-    "MihuCreateOutcomeUnknown",
-    "MihuCreateOutcomeUnknownError",
-    "MihuError",
-    "MihuMethodNotAllowedError",
-    "MihuNotFoundError",
-    "MihuRateLimitError",
-    "MihuServerError",
     "MihuSettings",
-    "MihuTransportError",
-    "MihuValidationError",
     "SipTrunkConnection",
     "SipTrunkConnectionArgs",
     "SipTrunkConnectionInputs",
     "SipTrunkConnectionProvider",
     "__version__",
+    *_errors,
 ]

@@ -22,7 +22,14 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -31,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 from .client import MihuClient
 from .errors import MihuConfigError, MihuError, redact
 from .http_shapes import is_definitively_gone, list_items
+from .schema import Schema
 from .settings import MihuSettings
 
 __all__ = [
@@ -95,18 +103,27 @@ def safe_errors(method: F) -> F:
 
 
 class MihuResourceProvider(ResourceProvider):
-    """Base of the Mihu dynamic providers: configuration, the client, safe errors, and
-    input validation with a pydantic model."""
+    """Base of the Mihu dynamic providers: configuration, the client, safe errors, input
+    validation, and diff and update, all derived from the resource's declared inputs
+    (:mod:`pulumi_mihu.schema`)."""
 
     # The pickled provider holds nothing secret, so it need not be encrypted in state.
     serialize_as_secret_always = False
+    #: The pydantic model of the resource's inputs, each annotated with a schema.Input.
+    inputs_model: ClassVar[type[BaseModel]]
+    #: Derived from inputs_model when the subclass is defined.
+    schema: ClassVar[Schema]
     #: Input properties whose values are credentials: never echoed, always redacted.
-    secret_inputs: tuple[str, ...] = ()
-    #: The pydantic model of the resource's inputs.
-    inputs_model: type[BaseModel]
+    secret_inputs: ClassVar[tuple[str, ...]] = ()
     #: Inputs whose value no two resources of a stack may share -> why (checked per
     #: provider process, that is per deployment, and reported by Check naming both).
     unique_inputs: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "inputs_model" in cls.__dict__:
+            cls.schema = Schema(cls.inputs_model)
+            cls.secret_inputs = cls.schema.names(secret=True)
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,6 +200,37 @@ class MihuResourceProvider(ResourceProvider):
                                                   f"{holder!r} in this stack; {why}"))
         return failures
 
+    @safe_errors
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Only declared, compared inputs count (never ``__provider``, whose bytes change
+        with the SDK), with one rule for empty values; an unknown value is a change, since
+        it may turn out different. Inputs declared ``replaces`` replace the resource, the
+        others update it in place."""
+        changed = self.schema.changed(olds, news, is_unknown)
+        self.noted_diff(id_, olds, news)
+        return DiffResult(changes=bool(changed),
+                          replaces=[k for k in changed if self.schema.inputs[k].replaces],
+                          delete_before_replace=False)
+
+    def noted_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
+        """What a resource remembers of a diff (nothing, by default)."""
+
+    @safe_errors
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """The in-place inputs take their new values; the outputs are kept (the SDK's
+        default update would wipe them). A change to an input that replaces should never
+        reach here (diff asked for a replacement): refused, since it would not reach the
+        API."""
+        changed = self.schema.changed(olds, news, lambda _: False)
+        replacing = [k for k in changed if self.schema.inputs[k].replaces]
+        if replacing:
+            raise MihuError(f"{type(self).__name__.removesuffix('Provider')} cannot be updated "
+                            f"in place (changed: {', '.join(replacing)}); Pulumi should have "
+                            "planned a replacement")
+        outs = {k: v for k, v in olds.items() if not k.startswith("__")}
+        outs.update({k: news.get(k) for k in changed})
+        return UpdateResult(outs)
+
     def model_of(self, props: Mapping[str, Any], model: type[M]) -> M:
         """The validated inputs of a create. Check ran first, so a failure here means the
         engine skipped it; say which fields are wrong, never their values."""
@@ -221,25 +269,25 @@ class MihuResourceProvider(ResourceProvider):
         return checked, []
 
 
+_MESSAGES = {
+    "missing": "{field} is required",
+    "extra_forbidden": "{field} is not an input of this resource",
+    "string_type": "{field} must be a string",
+    "string_too_long": "{field} must be at most {max_length} characters",
+    "string_too_short": "{field} must not be empty",
+    "bool_type": "{field} must be true or false",
+    "value_error": "{field} {error}",
+}
+
+
 def describe_error(field: str, error: Mapping[str, Any]) -> str:
-    """A field-level message a user can act on, from one pydantic error."""
+    """A field-level message a user can act on, from one pydantic error (never pydantic's
+    own text, which quotes the input)."""
     kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return f"{field} is required"
-    if kind == "extra_forbidden":
-        return f"{field} is not an input of this resource"
-    if kind == "string_type":
-        return f"{field} must be a string"
-    if kind == "string_too_long":
-        return f"{field} must be at most {ctx.get('max_length')} characters"
-    if kind == "string_too_short":
-        return f"{field} must not be empty"
-    if kind == "bool_type":
-        return f"{field} must be true or false"
-    if kind == "value_error":
-        return f"{field} {ctx.get('error')}"
-    return f"{field} is invalid ({kind})"
+    ctx = {"max_length": None, "error": None, **(error.get("ctx") or {})}
+    template = _MESSAGES.get(kind, "{field} is invalid ({kind})")
+    return template.format(field=field, kind=kind, max_length=ctx["max_length"],
+                           error=ctx["error"])
 
 
 _SERIALIZED_PROVIDERS: dict[type[MihuResourceProvider], str] = {}

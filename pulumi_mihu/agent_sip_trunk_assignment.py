@@ -29,18 +29,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
     MihuDynamicResource,
     MihuResourceProvider,
     args_and_opts,
-    is_unknown,
     safe_errors,
     warn,
 )
 from .errors import MihuApiError, MihuError
+from .schema import Input, Schema
 
 __all__ = [
     "AgentSipTrunkAssignment",
@@ -63,16 +63,23 @@ def _uuid(value: str) -> str:
 
 
 class AgentSipTrunkAssignmentInputs(BaseModel):
-    """The documented body (plus the agent from the path); ``force`` defaults to false."""
+    """The documented body (plus the agent, which goes in the path); ``force`` defaults
+    to false. Each input's ``Input(...)`` says the rest (:mod:`pulumi_mihu.schema`)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    agent_uuid: Annotated[str, AfterValidator(_uuid)]
-    connection_uuid: Annotated[str, AfterValidator(_uuid)]
-    force: bool = False
+    agent_uuid: Annotated[str, AfterValidator(_uuid), Input(
+        "The agent whose calls are routed (a UUID).", required=True, sent=False)]
+    connection_uuid: Annotated[str, AfterValidator(_uuid), Input(
+        "The SIP trunk connection, typically trunk.uuid; the agent follows a replaced "
+        "trunk.", required=True)]
+    force: Annotated[bool, Input(
+        "Share a phone number already used by another agent (default false); it matters "
+        "only at the moment of assigning, so a change updates in place.",
+        replaces=False)] = False
 
 
-REPLACING_INPUTS = ("agent_uuid", "connection_uuid")
+SCHEMA = Schema(AgentSipTrunkAssignmentInputs)
 
 
 def assign_path(agent_uuid: str) -> str:
@@ -108,20 +115,11 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         self._assigned_lock = threading.Lock()
 
     @safe_errors
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in REPLACING_INPUTS
-                    if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
-        force_changed = is_unknown(news.get("force")) or bool(olds.get("force")) != bool(
-            news.get("force"))
-        return DiffResult(changes=bool(replaces) or force_changed, replaces=replaces,
-                          delete_before_replace=False)
-
-    @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
         model = self.model_of(props, AgentSipTrunkAssignmentInputs)
-        body = {"connection_uuid": model.connection_uuid, "force": model.force}
         try:
-            answer = self.client.post(assign_path(model.agent_uuid), body, idempotent=True)
+            answer = self.client.post(assign_path(model.agent_uuid), SCHEMA.body(model),
+                                      idempotent=True)
         except MihuApiError as exc:
             if _is_phone_in_use(exc):
                 raise MihuError(
@@ -137,16 +135,6 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
             self._assigned[model.agent_uuid] = model.connection_uuid
         outs = {**model.model_dump(), "phone_number": data.get("phone_number")}
         return CreateResult(f"{model.agent_uuid}/{model.connection_uuid}", outs)
-
-    @safe_errors
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Only ``force`` changes in place, and it has no lasting effect in the API."""
-        changed = [key for key in REPLACING_INPUTS if olds.get(key) != news.get(key)]
-        if changed:
-            raise MihuError(f"changing {', '.join(changed)} requires a replacement")
-        outs = {k: v for k, v in olds.items() if not k.startswith("__")}
-        outs["force"] = bool(news.get("force"))
-        return UpdateResult(outs)
 
     @safe_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -176,19 +164,13 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 
 @dataclass
 class AgentSipTrunkAssignmentArgs:
-    """Inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.
-
-    :param pulumi.Input[str] agent_uuid: The agent whose calls are routed (a UUID). A
-           change replaces the assignment.
-    :param pulumi.Input[str] connection_uuid: The SIP trunk connection, typically
-           ``trunk.uuid``. A change replaces (the agent follows a replaced trunk).
-    :param pulumi.Input[bool] force: Share a phone number already used by another
-           agent; default false. Only used when assigning.
-    """
-
     agent_uuid: pulumi.Input[str]
     connection_uuid: pulumi.Input[str]
     force: pulumi.Input[bool] | None = None
+
+
+AgentSipTrunkAssignmentArgs.__doc__ = SCHEMA.args_doc(
+    "Inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.")
 
 
 class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
@@ -235,7 +217,8 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(AgentSipTrunkAssignmentArgs, type(self).__name__,
-                                       resource_name, args, kwargs, required=REPLACING_INPUTS)
+                                       resource_name, args, kwargs,
+                                       required=SCHEMA.names(required=True))
         props = {"agent_uuid": args_obj.agent_uuid, "connection_uuid": args_obj.connection_uuid,
                  "force": False if args_obj.force is None else args_obj.force,
                  "phone_number": None}

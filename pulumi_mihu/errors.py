@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 __all__ = [
-    "REDACTED",
     "MihuApiError",
     "MihuAuthError",
     "MihuBadResponseError",
@@ -31,7 +30,6 @@ __all__ = [
     "MihuServerError",
     "MihuTransportError",
     "MihuValidationError",
-    "redact",
 ]
 
 REDACTED = "[redacted]"

@@ -27,9 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 import pulumi
 from pulumi.dynamic import (
     CreateResult,
-    DiffResult,
     ReadResult,
-    UpdateResult,
 )
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -39,7 +37,6 @@ from ._provider import (
     MihuResourceProvider,
     args_and_opts,
     is_definitively_gone,
-    is_unknown,
     list_items,
     safe_errors,
     warn,
@@ -51,6 +48,7 @@ from .errors import (
     MihuMethodNotAllowedError,
     MihuNotFoundError,
 )
+from .schema import Input, Schema
 
 __all__ = [
     "SipTrunkConnection",
@@ -136,47 +134,53 @@ def _text(max_length: int) -> Any:
 
 
 class SipTrunkConnectionInputs(BaseModel):
-    """The documented request body of ``POST /channels/sip-trunk/connections``, with its
-    rules: every length limit is the reference's. Strict: a number is not silently turned
-    into a phone number string (it would lose its leading zeros or ``+``)."""
+    """The inputs: the documented request body of ``POST /channels/sip-trunk/connections``
+    with its rules (every length limit is the reference's), and ``adopt_uuid``. Strict: a
+    number is not silently turned into a phone number string (it would lose its leading
+    zeros or ``+``). Each input's ``Input(...)`` says the rest (:mod:`pulumi_mihu.schema`);
+    every change replaces, since the API has no update."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    name: _text(255)  # type: ignore[valid-type]
-    phone_number: _text(32)  # type: ignore[valid-type]
-    gateway: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_host)]
-    username: _text(255)  # type: ignore[valid-type]
-    password: _text(255)  # type: ignore[valid-type]
+    name: Annotated[_text(255), Input(  # type: ignore[valid-type]
+        "The label shown in Mihu; defaults to the resource name. 1-255 characters.",
+        returned=True)]
+    phone_number: Annotated[_text(32), Input(  # type: ignore[valid-type]
+        "The number the trunk routes calls to, sent exactly as given; at most 32 "
+        "characters.", required=True, returned=True)]
+    gateway: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_host), Input(
+        "The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme, port, "
+        "path or spaces.", required=True, returned=True)]
+    username: Annotated[_text(255), Input(  # type: ignore[valid-type]
+        "The SIP auth username; always secret.", required=True, secret=True)]
+    password: Annotated[_text(255), Input(  # type: ignore[valid-type]
+        "The SIP auth password; always secret.", required=True, secret=True)]
     secondary_gateway: Annotated[
         Annotated[str, Field(max_length=255), AfterValidator(_host)] | None,
         BeforeValidator(_blank_is_none),
+        Input("A fallback SIP server, in the format of gateway; blank means none.",
+              returned=True),
     ] = None
-    #: Not sent to the API: the uuid of an existing connection to manage instead of
-    #: creating one. Read only when the resource is created.
-    adopt_uuid: Annotated[str | None, AfterValidator(_optional_uuid)] = None
+    adopt_uuid: Annotated[str | None, AfterValidator(_optional_uuid), Input(
+        "The uuid of an existing connection to manage instead of creating one (no POST); "
+        "read only when the resource is created.", sent=False, compared=False)] = None
 
     def payload(self) -> dict[str, Any]:
-        """The POST body: the documented fields, ``secondary_gateway`` only when set."""
-        return self.model_dump(exclude_none=True, exclude={"adopt_uuid"})
+        """The POST body: the sent inputs that have a value (``secondary_gateway`` only
+        when set)."""
+        return SCHEMA.body(self)
 
 
-#: Inputs that are the connection's: a change to any of them is a replacement.
-MANAGED_INPUTS = tuple(k for k in SipTrunkConnectionInputs.model_fields if k != "adopt_uuid")
-REQUIRED_INPUTS = ("phone_number", "gateway", "username", "password")
-SECRET_INPUTS = ("username", "password")
+SCHEMA = Schema(SipTrunkConnectionInputs)
+#: Inputs that are the connection's (all but adopt_uuid): a change to any replaces it.
+MANAGED_INPUTS = SCHEMA.names(compared=True)
 #: Outputs the API computes; the inputs are outputs too.
 COMPUTED_OUTPUTS = ("uuid", "status", "created_at", "updated_at")
-#: Fields the API returns about a connection (credentials never are).
-_RETURNED_FIELDS = ("name", "phone_number", "gateway", "secondary_gateway", *COMPUTED_OUTPUTS)
 
 
 # ---------------------------------------------------------------------------------------
 # Provider
 # ---------------------------------------------------------------------------------------
-
-
-def _normalized(value: Any) -> Any:
-    return None if value is None or value == "" else value
 
 
 def _describe(outs: dict[str, Any], uuid: str) -> str:
@@ -188,7 +192,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
     """CRUD of a SIP trunk connection against the Mihu API."""
 
     inputs_model = SipTrunkConnectionInputs
-    secret_inputs = SECRET_INPUTS
     unique_inputs: ClassVar[Mapping[str, str]] = {
         "adopt_uuid": "two resources cannot adopt one connection"}
 
@@ -196,18 +199,10 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         super()._reset()
         self._ledger = CreateLedger()
 
-    @safe_errors
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Only the managed inputs count (never ``__provider``, whose bytes change with the
-        SDK). The API has no update, so every change replaces; an unknown value is a change,
-        since it may turn out different. Every diff is noted in the ledger: it is how
-        ``create`` and ``delete`` later know which resources exist and why one is deleted."""
-        changed = [
-            key for key in MANAGED_INPUTS
-            if is_unknown(news.get(key)) or _normalized(olds.get(key)) != _normalized(news.get(key))
-        ]
+    def noted_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
+        """Every diff is noted in the ledger: it is how ``create`` and ``delete`` later know
+        which resources exist and why one is deleted."""
         self._ledger.note_diff(id_, olds, news, MANAGED_INPUTS)
-        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
     @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -291,18 +286,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
                         "connections does not have it. Check the uuid in the Mihu console.")
 
     @safe_errors
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Never reached through Pulumi (diff replaces on every change). If it is, keep the
-        outputs rather than wiping them (the SDK's default update returns none), and refuse a
-        change that would not reach the API."""
-        changed = [k for k in MANAGED_INPUTS
-                   if _normalized(olds.get(k)) != _normalized(news.get(k))]
-        if changed:
-            raise MihuError(f"SIP trunk connections cannot be updated in place (changed: "
-                            f"{', '.join(changed)}); Pulumi should have planned a replacement")
-        return UpdateResult({k: v for k, v in olds.items() if not k.startswith("__")})
-
-    @safe_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh (``props`` are the old outputs) or get (``props`` hold no state)."""
         is_get = "uuid" not in props
@@ -328,7 +311,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         if not isinstance(data, dict):
             raise MihuError(f"Mihu API GET {COLLECTION}/{id_}: the answer has no 'data' object")
         outs = dict(state)
-        for key in _RETURNED_FIELDS:
+        for key in (*SCHEMA.names(returned=True), *COMPUTED_OUTPUTS):
             if key in data:
                 outs[key] = data[key]
         outs["uuid"] = id_
@@ -398,24 +381,6 @@ def _connection_data(body: Any, model: SipTrunkConnectionInputs) -> dict[str, An
 
 @dataclass
 class SipTrunkConnectionArgs:
-    """Inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.
-
-    :param pulumi.Input[str] phone_number: The number the trunk routes calls to, sent
-           exactly as given (at most 32 characters). A change replaces the connection.
-    :param pulumi.Input[str] gateway: The SIP server's host name or IP address, e.g.
-           ``sip.telnyx.com``: no scheme, port, path or spaces. A change replaces.
-    :param pulumi.Input[str] username: The SIP auth username; always stored as a
-           secret. A change replaces.
-    :param pulumi.Input[str] password: The SIP auth password; always stored as a secret.
-           A change replaces (the API has no update).
-    :param pulumi.Input[str] name: The label shown in Mihu; defaults to
-           ``resource_name``. A change replaces.
-    :param pulumi.Input[str] secondary_gateway: A fallback SIP server, in the format of
-           ``gateway``; blank means none. A change replaces.
-    :param pulumi.Input[str] adopt_uuid: The uuid of an existing connection to manage
-           instead of creating one (no POST); read only when the resource is created.
-    """
-
     phone_number: pulumi.Input[str]
     gateway: pulumi.Input[str]
     username: pulumi.Input[str]
@@ -423,6 +388,10 @@ class SipTrunkConnectionArgs:
     name: pulumi.Input[str] | None = None
     secondary_gateway: pulumi.Input[str] | None = None
     adopt_uuid: pulumi.Input[str] | None = None
+
+
+SipTrunkConnectionArgs.__doc__ = SCHEMA.args_doc(
+    "Inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.")
 
 
 class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConnection"):
@@ -449,7 +418,7 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
         username: pulumi.Output[str]
         password: pulumi.Output[str]
 
-    _SECRET_OUTPUTS: ClassVar[list[str]] = list(SECRET_INPUTS)
+    _SECRET_OUTPUTS: ClassVar[list[str]] = list(SCHEMA.names(secret=True))
 
     @overload
     def __init__(self, resource_name: str, args: SipTrunkConnectionArgs,
@@ -492,7 +461,8 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,
-                                       resource_name, args, kwargs, required=REQUIRED_INPUTS)
+                                       resource_name, args, kwargs,
+                                       required=SCHEMA.names(required=True))
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS))
         props: dict[str, Any] = {key: None for key in COMPUTED_OUTPUTS}
