@@ -162,7 +162,8 @@ def run_module(module: str, test_python: str, tool_bin: Path, log: bool) -> Modu
     base_start = time.monotonic()
     baseline = subprocess.run(command.split(), cwd=copy, capture_output=True, text=True)
     if baseline.returncode != 0:
-        raise SystemExit(f"{module}: the tests fail without any mutant:\n{baseline.stdout}")
+        raise SystemExit(f"{module}: the tests fail without any mutant:\n"
+                         f"{baseline.stdout}{baseline.stderr}")
     timeout = max(30.0, 5 * (time.monotonic() - base_start))
     config = WORK / f"{module}.toml"
     session = WORK / f"{module}.sqlite"
@@ -291,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module(s): {', '.join(sorted(unknown))}")
     WORK.mkdir(exist_ok=True)
     tool_bin = Path(sys.executable).parent
+    options.test_python = str(Path(options.test_python).absolute())
     with ThreadPoolExecutor(max(1, options.jobs)) as pool:
         results = list(pool.map(
             lambda m: run_module(m, options.test_python, tool_bin, options.log), modules))
