@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +134,9 @@ def function_at(spans: list[tuple[int, int, str]], line: int) -> str:
 def load_equivalents() -> list[dict[str, str]]:
     if not EQUIVALENTS.exists():
         return []
-    return list(tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", []))
+    import toml  # cosmic-ray's own dependency (tomllib is Python 3.11+)
+
+    return list(toml.loads(EQUIVALENTS.read_text()).get("equivalent", []))
 
 
 def copy_tree(dest: Path) -> None:

@@ -1,0 +1,275 @@
+"""What every Mihu provider inherits from pulumi_mihu._provider: safe errors (no chain, no
+secret, even from an exception nobody expected), the proof that a connection is gone, and
+the reading of list responses."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from pulumi_mihu import MihuError, MihuSettings, SipTrunkConnectionProvider
+from pulumi_mihu._provider import (
+    MihuResourceProvider,
+    describe_error,
+    is_definitively_gone,
+    is_unknown,
+    list_items,
+    safe_errors,
+)
+from pulumi_mihu.errors import MihuNotFoundError, MihuServerError
+from support import SIP_PASSWORD, SIP_USERNAME, trunk_inputs
+
+TOKEN = "api-token-4c1d9e"
+BASE_URL = "https://acme.mihu.ai"
+
+
+def configured(provider: MihuResourceProvider) -> MihuResourceProvider:
+    provider.configure_with(MihuSettings(api_token=SecretStr(TOKEN), base_url=BASE_URL))
+    return provider
+
+
+class Foreign(Exception):
+    """An exception pulumi-mihu does not know, as a bug or a library would raise."""
+
+
+def full_text(exc: BaseException) -> str:
+    """What the provider host shows the user: the whole traceback, chain included."""
+    return "".join(traceback.format_exception(exc))
+
+
+# -- safe_errors -------------------------------------------------------------------------
+
+
+class Failing(MihuResourceProvider):
+    secret_inputs = ("username", "password")
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    @safe_errors
+    def read(self, id_: str, props: dict[str, Any]) -> None:
+        raise self.error
+
+
+def raise_foreign_with_credentials() -> None:
+    try:
+        raise KeyError(f"inner {SIP_PASSWORD} {TOKEN}")
+    except KeyError as inner:
+        raise Foreign(f"user {SIP_USERNAME} password {SIP_PASSWORD} token {TOKEN}") from inner
+
+
+def test_a_foreign_exception_loses_its_chain_and_its_secrets() -> None:
+    try:
+        raise_foreign_with_credentials()
+    except Foreign as error:
+        provider = configured(Failing(error))
+    with pytest.raises(MihuError) as info:
+        provider.read("id-1", trunk_inputs())
+    error = info.value
+    assert type(error) is MihuError
+    assert str(error) == ("Failing.read failed: Foreign: user [redacted] password [redacted] "
+                          "token [redacted]")
+    assert error.__cause__ is None and error.__suppress_context__
+    text = full_text(error)
+    for secret in (SIP_USERNAME, SIP_PASSWORD, TOKEN):
+        assert secret not in text
+    assert "KeyError" not in text and "inner" not in text
+
+
+def test_an_unconfigured_provider_still_redacts_the_inputs() -> None:
+    provider = Failing(Foreign(f"password {SIP_PASSWORD}"))
+    with pytest.raises(MihuError, match=r"^Failing.read failed: Foreign: password \[redacted\]$"):
+        provider.read("id-1", trunk_inputs())
+
+
+def test_a_mihu_error_passes_unchanged_without_its_chain() -> None:
+    try:
+        try:
+            raise Foreign(f"cause {SIP_PASSWORD}")
+        except Foreign as cause:
+            raise MihuNotFoundError(method="GET", path="/x", status=404,
+                                    message="gone") from cause
+    except MihuNotFoundError as error:
+        original = error
+    with pytest.raises(MihuNotFoundError) as info:
+        configured(Failing(original)).read("id-1", trunk_inputs())
+    assert info.value is original
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert SIP_PASSWORD not in full_text(info.value)
+
+
+def test_the_trunk_provider_treats_username_and_password_as_secrets() -> None:
+    assert SipTrunkConnectionProvider.secret_inputs == ("username", "password")
+    assert list(SipTrunkConnectionProvider().secrets_of(
+        trunk_inputs(), {"password": "other-secret", "name": "n"}, "not-a-mapping")) == [
+        SIP_USERNAME, SIP_PASSWORD, "other-secret"]
+
+
+def test_secrets_of_skips_empty_unknown_and_non_string_values() -> None:
+    from pulumi.runtime.rpc import UNKNOWN
+
+    provider = SipTrunkConnectionProvider()
+    props = {"username": "", "password": UNKNOWN}
+    assert list(provider.secrets_of(props, {"username": 5, "password": None})) == []
+
+
+def test_a_foreign_exception_in_a_real_provider_method_is_redacted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trunk provider's read, with a client that fails in a way nobody planned for and
+    quotes every credential: username and password from the state, and the API token."""
+    provider = configured(SipTrunkConnectionProvider())
+
+    def broken_get(path: str, **kwargs: Any) -> Any:
+        raise_foreign_with_credentials()
+
+    monkeypatch.setattr(provider.client, "get", broken_get)
+    state = {**trunk_inputs(), "uuid": "u-1"}
+    with pytest.raises(MihuError) as info:
+        provider.read("u-1", state)
+    text = full_text(info.value)
+    assert "SipTrunkConnectionProvider.read failed: Foreign" in text
+    for secret in (SIP_USERNAME, SIP_PASSWORD, TOKEN):
+        assert secret not in text
+
+
+def test_check_failures_raise_nothing_and_show_no_secret() -> None:
+    result = SipTrunkConnectionProvider().check({}, trunk_inputs(password=5, gateway=""))
+    reasons = {f.property: f.reason for f in result.failures}
+    assert reasons == {"password": "password must be a string",
+                       "gateway": "gateway must not be empty"}
+
+
+# -- describe_error --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error, expected", [
+    ({"type": "missing"}, "f is required"),
+    ({"type": "extra_forbidden"}, "f is not an input of this resource"),
+    ({"type": "string_type"}, "f must be a string"),
+    ({"type": "string_too_long", "ctx": {"max_length": 7}}, "f must be at most 7 characters"),
+    ({"type": "string_too_short"}, "f must not be empty"),
+    ({"type": "bool_type"}, "f must be true or false"),
+    ({"type": "value_error", "ctx": {"error": "is odd"}}, "f is odd"),
+    ({"type": "int_type"}, "f is invalid (int_type)"),
+    ({}, "f is invalid ()"),
+])
+def test_each_pydantic_error_gets_a_message_a_user_can_act_on(error: dict[str, Any],
+                                                               expected: str) -> None:
+    assert describe_error("f", error) == expected
+
+
+def test_is_unknown_recognises_the_engine_sentinel_only() -> None:
+    from pulumi.output import Unknown
+    from pulumi.runtime.rpc import UNKNOWN
+
+    assert is_unknown(Unknown()) and is_unknown(UNKNOWN)
+    assert not is_unknown("04da6b54") and not is_unknown(None) and not is_unknown(0)
+
+
+# -- is_definitively_gone ---------------------------------------------------------------------
+
+
+class ListClient:
+    """A client whose list route answers ``body`` (or raises it)."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+        self.paths: list[str] = []
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        self.paths.append(path)
+        if isinstance(self.body, Exception):
+            raise self.body
+        return self.body
+
+
+def gone(body: Any, resource_id: str = "u-1") -> bool:
+    client = ListClient(body)
+    result = is_definitively_gone(client, "/things", resource_id)  # type: ignore[arg-type]
+    assert client.paths == ["/things"]
+    return result
+
+
+def test_gone_when_the_list_answers_without_the_id() -> None:
+    assert gone({"data": [{"uuid": "u-2"}, {"uuid": "u-3"}]})
+    assert gone({"data": []})
+    assert gone({"data": {"items": [{"uuid": "u-2"}]}})
+
+
+def test_not_gone_when_the_id_is_in_the_list() -> None:
+    """The rule that keeps refresh from dropping a live connection from state."""
+    assert not gone({"data": [{"uuid": "u-2"}, {"uuid": "u-1"}]})
+    assert not gone({"data": [{"uuid": "u-1"}]})
+    assert not gone({"data": {"items": [{"uuid": "u-1"}, {"uuid": "u-9"}]}})
+
+
+def test_items_that_are_not_objects_are_ignored() -> None:
+    assert gone({"data": ["u-1", None, 5, {"uuid": "u-2"}]})
+    assert not gone({"data": ["u-2", {"uuid": "u-1"}]})
+
+
+@pytest.mark.parametrize("failure", [
+    MihuNotFoundError(method="GET", path="/things", status=404, message="no route"),
+    MihuServerError(method="GET", path="/things", status=503, message="down"),
+])
+def test_not_gone_when_the_list_route_fails(failure: MihuError) -> None:
+    assert not gone(failure)
+
+
+@pytest.mark.parametrize("body", [None, {"data": None}, {"items": []}, {"data": "nope"}])
+def test_not_gone_when_the_list_has_an_unknown_shape(body: Any) -> None:
+    assert not gone(body)
+
+
+def test_not_gone_when_the_list_is_visibly_paginated() -> None:
+    assert not gone({"data": [{"uuid": "u-2"}], "next_page_url": "/things?page=2"})
+    assert not gone({"data": [{"uuid": "u-2"}], "meta": {"total": 2}})
+
+
+# -- list_items --------------------------------------------------------------------------
+
+
+ITEMS = [{"uuid": "a"}, {"uuid": "b"}]
+
+
+@pytest.mark.parametrize("body", [
+    {"data": ITEMS},
+    {"data": {"items": ITEMS}},
+    {"data": ITEMS, "next": None, "next_page_url": "", "next_cursor": None},
+    {"data": {"items": ITEMS, "next_cursor": ""}},
+    {"data": ITEMS, "meta": {"total": 2}},
+    {"data": ITEMS, "meta": {"total": 1}},
+    {"data": ITEMS, "meta": {"total": "3"}},
+    {"data": ITEMS, "meta": "3 items"},
+    {"data": {"items": ITEMS, "pagination": {"total": 2}}},
+])
+def test_list_items_reads_complete_lists(body: dict[str, Any]) -> None:
+    assert list_items(body) == ITEMS
+
+
+@pytest.mark.parametrize("body", [
+    {"data": ITEMS, "next": "/things?page=2"},
+    {"data": ITEMS, "next_page_url": "/things?page=2"},
+    {"data": ITEMS, "next_cursor": "abc"},
+    {"data": {"items": ITEMS, "next": "/things?page=2"}},
+    {"data": {"items": ITEMS, "next_page_url": "/things?page=2"}},
+    {"data": {"items": ITEMS, "next_cursor": "abc"}},
+    {"data": {"items": ITEMS}, "next_cursor": "abc"},
+    {"data": ITEMS, "meta": {"total": 3}},
+    {"data": {"items": ITEMS, "meta": {"total": 3}}},
+    {"data": {"items": ITEMS}, "meta": {"total": 3}},
+    {"data": {"items": ITEMS, "pagination": {"total": 3}}},
+])
+def test_list_items_refuses_a_list_that_has_more_pages(body: dict[str, Any]) -> None:
+    """An item absent from page 1 may be on page 2: such a list proves nothing."""
+    assert list_items(body) is None
+
+
+@pytest.mark.parametrize("body", [None, [ITEMS], "data", {"data": None}, {"data": {"x": 1}},
+                                  {"items": ITEMS}, {"data": {"items": "ab"}}])
+def test_list_items_refuses_unknown_shapes(body: Any) -> None:
+    assert list_items(body) is None
