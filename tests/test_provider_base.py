@@ -4,6 +4,7 @@ the reading of list responses."""
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 from pulumi_mihu import MihuError, MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu._provider import (
     MihuResourceProvider,
+    args_and_opts,
     describe_error,
     is_definitively_gone,
     is_unknown,
@@ -273,3 +275,157 @@ def test_list_items_refuses_a_list_that_has_more_pages(body: dict[str, Any]) -> 
                                   {"items": ITEMS}, {"data": {"items": "ab"}}])
 def test_list_items_refuses_unknown_shapes(body: Any) -> None:
     assert list_items(body) is None
+
+
+# -- plumbing: pickling, configuration, the serialized provider -------------------------------
+
+
+def test_a_pickled_provider_holds_nothing_and_comes_back_unconfigured() -> None:
+    import pickle
+
+    provider = configured(SipTrunkConnectionProvider())
+    assert provider.__getstate__() == {}
+    data = pickle.dumps(provider)
+    assert TOKEN.encode() not in data
+    clone = pickle.loads(data)
+    assert clone._client is None
+    with pytest.raises(MihuError, match=r"^SipTrunkConnectionProvider is not configured: the "
+                                        r"Pulumi provider host calls configure\(\)"):
+        _ = clone.client
+
+
+def test_configure_reads_the_stack_config_through_the_request() -> None:
+    class Config:
+        def get(self, key: str) -> str | None:
+            return {"mihu:apiToken": TOKEN, "mihu:baseUrl": BASE_URL}.get(key)
+
+    class Request:
+        config = Config()
+
+    provider = SipTrunkConnectionProvider()
+    provider.configure(Request())  # type: ignore[arg-type]
+    assert provider.client.settings.base_url == BASE_URL
+    assert provider.client.settings.api_token.get_secret_value() == TOKEN
+
+
+def test_the_serialized_provider_is_computed_once_per_class(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_mihu import _provider
+
+    class Fresh(SipTrunkConnectionProvider):
+        pass
+
+    calls: list[object] = []
+    monkeypatch.setattr(_provider, "serialize_provider",
+                        lambda provider: calls.append(provider) or f"pickled-{len(calls)}")
+    assert _provider.serialized_provider(Fresh) == "pickled-1"
+    assert _provider.serialized_provider(Fresh) == "pickled-1"
+    assert len(calls) == 1 and isinstance(calls[0], Fresh)
+
+
+def test_a_resource_cannot_bring_its_own_provider_key() -> None:
+    from pulumi_mihu import SipTrunkConnection
+
+    resource = object.__new__(SipTrunkConnection)
+    with pytest.raises(ValueError, match="must not define the __provider key"):
+        resource._register_dynamic(SipTrunkConnectionProvider, "n", {"__provider": "x"}, None)
+
+
+def test_warn_writes_one_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    from pulumi_mihu._provider import warn
+
+    warn("left behind")
+    assert capsys.readouterr() == ("", "warning: left behind\n")
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def test_model_of_names_the_wrong_fields_and_never_their_values() -> None:
+    from pulumi_mihu import SipTrunkConnectionInputs
+
+    provider = SipTrunkConnectionProvider()
+    with pytest.raises(MihuError) as info:
+        provider.model_of(trunk_inputs(gateway="sip://x", password=""),
+                          SipTrunkConnectionInputs)
+    assert str(info.value).startswith("invalid inputs: gateway must be a bare hostname")
+    assert "; password must not be empty" in str(info.value)
+    model = provider.model_of({**trunk_inputs(), "__provider": "x"}, SipTrunkConnectionInputs)
+    assert model.password == SIP_PASSWORD
+
+
+def test_a_field_with_several_errors_is_reported_once() -> None:
+    result = SipTrunkConnectionProvider().check({}, trunk_inputs(secondary_gateway=5))
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("secondary_gateway", "secondary_gateway must be a string")]
+
+
+def test_failures_of_known_fields_are_reported_next_to_unknown_ones() -> None:
+    from pulumi.output import Unknown
+
+    result = SipTrunkConnectionProvider().check(
+        {}, trunk_inputs(gateway=Unknown(), phone_number="", name=5))
+    assert [f.property for f in result.failures] == ["name", "phone_number"]
+
+
+def test_valid_inputs_come_back_checked_with_unknowns_as_given() -> None:
+    from pulumi.output import Unknown
+
+    provider = SipTrunkConnectionProvider()
+    checked = provider.check({}, {**trunk_inputs(secondary_gateway="  "), "__provider": "x"})
+    assert (checked.inputs, checked.failures) == (trunk_inputs(), [])
+    unknown = Unknown()
+    as_given = provider.check({}, {**trunk_inputs(secondary_gateway="  "), "password": unknown,
+                                   "__provider": "x"})
+    assert as_given.failures == []
+    assert as_given.inputs == {**trunk_inputs(secondary_gateway="  "), "password": unknown}
+
+
+# -- args_and_opts ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Args:
+    a: Any
+    b: Any = None
+
+
+def shapes(*args: Any, **kwargs: Any) -> tuple[Args, Any]:
+    return args_and_opts(Args, "Kind", "res", args, kwargs, required=("a",))
+
+
+def test_both_constructor_shapes() -> None:
+    import pulumi
+
+    opts = pulumi.ResourceOptions(protect=True)
+    assert shapes(Args(1, 2), opts) == (Args(1, 2), opts)
+    assert shapes(Args(1), opts=opts) == (Args(1), opts)
+    obj, default = shapes(Args(1))
+    assert obj == Args(1) and isinstance(default, pulumi.ResourceOptions)
+    assert shapes(opts, a=1, b=2) == (Args(1, 2), opts)
+    assert shapes(opts=opts, a=1) == (Args(1, None), opts)
+    obj, default = shapes(a=1)
+    assert obj == Args(1) and isinstance(default, pulumi.ResourceOptions)
+
+
+def test_a_missing_required_input_is_allowed_only_when_reading_by_id() -> None:
+    import pulumi
+
+    with pytest.raises(TypeError, match=r"^Missing required property 'a' of Kind 'res'$"):
+        shapes(b=1)
+    with pytest.raises(TypeError, match="Missing required property 'a'"):
+        shapes(Args(None))
+    assert shapes(pulumi.ResourceOptions(id="x"))[0] == Args(None)
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((Args(1), None, None), {}, r"^Kind\(name, args, opts=None\) takes no other arguments$"),
+    ((Args(1),), {"b": 2}, r"^Kind\(name, args, opts=None\) takes no other arguments$"),
+    ((None, 1), {}, r"^Kind\(name, opts=None, \*\*inputs\): inputs are keywords$"),
+    (("opts",), {"a": 1}, r"^opts of Kind 'res' must be ResourceOptions$"),
+    ((), {"a": 1, "zz": 2, "c": 3}, r"^Kind got unexpected inputs: c, zz$"),
+])
+def test_wrong_constructor_calls_are_refused(args: tuple[Any, ...], kwargs: dict[str, Any],
+                                             message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        shapes(*args, **kwargs)
