@@ -46,13 +46,20 @@ MODULE_TESTS: dict[str, list[str]] = {
                "tests/test_provider_base.py"],
     "settings": ["tests/test_settings.py", "tests/test_settings_rules.py"],
     "_provider": ["tests/test_provider.py", "tests/test_provider_base.py", "tests/test_model.py",
-                  "tests/test_resource_program.py"],
+                  "tests/test_resource_program.py", "tests/test_sip_trunk_connection_rules.py"],
     "sip_trunk_connection": ["tests/test_provider.py", "tests/test_provider_base.py",
                              "tests/test_model.py", "tests/test_resource_program.py",
                              "tests/test_sip_trunk_connection_rules.py"],
     "agent_sip_trunk_assignment": ["tests/test_agent_assignment.py",
                                    "tests/test_agent_assignment_rules.py"],
 }
+
+#: Slow tests left out of mutation runs, with what covers their code instead.
+DESELECTED = [
+    # 4 s to register 1000 resources (a RecursionError of the SDK): the registration path it
+    # runs is the one every other test_resource_program test runs.
+    "tests/test_resource_program.py::test_more_than_a_thousand_trunks_register",
+]
 
 #: Functions (qualified names, nested ones included) whose mutants are not run: another
 #: change is rewriting them; see docs/mutation.md.
@@ -154,13 +161,15 @@ def copy_tree(dest: Path) -> None:
             shutil.copy2(src, target)
 
 
-def run_module(module: str, test_python: str, tool_bin: Path, log: bool) -> ModuleResult:
+def run_module(module: str, test_python: str, tool_bin: Path, log: bool,
+               survivors_only: bool = False) -> ModuleResult:
     started = time.monotonic()
     copy = WORK / module
     copy_tree(copy)
     tests = [t for t in MODULE_TESTS[module] if (ROOT / t).exists()]
+    deselect = [f"--deselect {d}" for d in DESELECTED if d.split("::")[0] in tests]
     command = (f"env PYTHONPATH={copy} PYTHONDONTWRITEBYTECODE=1 {test_python} -m pytest -x -q "
-               f"-p no:cacheprovider {' '.join(tests)}")
+               f"-p no:cacheprovider {' '.join(deselect + tests)}")
     base_start = time.monotonic()
     baseline = subprocess.run(command.split(), cwd=copy, capture_output=True, text=True)
     if baseline.returncode != 0:
@@ -177,12 +186,15 @@ def run_module(module: str, test_python: str, tool_bin: Path, log: bool) -> Modu
         f"test-command = {json.dumps(command)}\n"
         "[cosmic-ray.distributor]\n"
         'name = "local"\n')
-    session.unlink(missing_ok=True)
-    subprocess.run([str(tool_bin / "cosmic-ray"), "init", str(config), str(session)], cwd=copy,
-                   check=True)
     source = (ROOT / "pulumi_mihu" / f"{module}.py").read_text()
     spans = qualified_functions(source)
-    skip_filtered(session, module, spans)
+    if survivors_only and session.exists():
+        forget_survivors(session)
+    else:
+        session.unlink(missing_ok=True)
+        subprocess.run([str(tool_bin / "cosmic-ray"), "init", str(config), str(session)],
+                       cwd=copy, check=True)
+        skip_filtered(session, module, spans)
     subprocess.run([str(tool_bin / "cosmic-ray"), "exec", str(config), str(session)], cwd=copy,
                    check=True, stdout=None if log else subprocess.DEVNULL)
     result = collect(session, module, source, spans)
@@ -208,6 +220,15 @@ def skip_filtered(session: Path, module: str, spans: list[tuple[int, int, str]])
                 continue
             db.set_result(item.job_id, WorkResult(output=output,
                                                   worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def forget_survivors(session: Path) -> None:
+    """Make the survivors of the last run pending again (killed mutants stay killed: tests
+    were only added since)."""
+    import sqlite3
+
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
 
 
 def collect(session: Path, module: str, source: str,
@@ -302,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="modules run in parallel (2)")
     parser.add_argument("--test-python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--log", action="store_true", help="show cosmic-ray's progress")
+    parser.add_argument("--survivors", action="store_true",
+                        help="re-run only the last run's survivors (after adding tests; the "
+                             "module's source must not have changed)")
     options = parser.parse_args(argv)
     modules = options.modules or list(MODULE_TESTS)
     unknown = set(modules) - set(MODULE_TESTS)
@@ -312,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     options.test_python = str(Path(options.test_python).absolute())
     with ThreadPoolExecutor(max(1, options.jobs)) as pool:
         results = list(pool.map(
-            lambda m: run_module(m, options.test_python, tool_bin, options.log), modules))
+            lambda m: run_module(m, options.test_python, tool_bin, options.log,
+                                 options.survivors), modules))
     text = report(results)
     print(text)
     (WORK / "report.txt").write_text(text + "\n")
