@@ -163,3 +163,20 @@ def test_a_transport_error_says_whether_the_request_may_have_been_sent() -> None
     assert MihuTransportError("x", request_sent=True).request_sent is True
     assert MihuTransportError("x", request_sent=False).request_sent is False
     assert str(MihuTransportError("no answer", request_sent=False)) == "no answer"
+
+
+def test_the_first_problem_of_a_laravel_error_list_is_the_details() -> None:
+    from pulumi_mihu.client import parse_error_body
+
+    body = {"message": "The given data was invalid.",
+            "errors": {"gateway": ["first problem", "second problem"], "name": ["other"]}}
+    assert parse_error_body(body) == ("The given data was invalid.", None, "gateway",
+                                      "first problem")
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 422])
+def test_only_a_429_gets_the_rate_limit_hint(sim: MihuSimulator, status: int) -> None:
+    sim.inject(Fault(status=status, method="POST"))
+    with pytest.raises(MihuApiError) as info:
+        client_for(sim).post(COLLECTION, {"name": "x"})
+    assert "Rate limited" not in str(info.value) and "Check the token" not in str(info.value)
