@@ -180,3 +180,94 @@ def test_only_a_429_gets_the_rate_limit_hint(sim: MihuSimulator, status: int) ->
     with pytest.raises(MihuApiError) as info:
         client_for(sim).post(COLLECTION, {"name": "x"})
     assert "Rate limited" not in str(info.value) and "Check the token" not in str(info.value)
+
+
+# -- transport failures, the environment, redirects -----------------------------------------
+
+
+def refused() -> object:
+    import urllib3
+
+    return urllib3.exceptions.MaxRetryError(
+        None, "/x", reason=urllib3.exceptions.NewConnectionError(None, "refused"))
+
+
+def transport_cases() -> list[tuple[object, bool, str]]:
+    """(exception, may have been sent, description) for what requests raises."""
+    import requests
+    import urllib3
+
+    exc = requests.exceptions
+    return [
+        (exc.ConnectionError(refused()), False, "connection refused or host unreachable"),
+        (exc.ConnectionError(refused(), "request"), False,
+         "connection refused or host unreachable"),
+        (exc.ConnectionError(urllib3.exceptions.NewConnectionError(None, "x"), "request"), False,
+         "connection dropped"),
+        (exc.ConnectionError(urllib3.exceptions.ConnectTimeoutError("slow"), "request"), False,
+         "connection dropped"),
+        (exc.ConnectionError(urllib3.exceptions.ProtocolError("reset"), "request"), True,
+         "connection dropped"),
+        (exc.ConnectionError(), True, "connection dropped"),
+        (exc.ConnectTimeout(refused()), False, "connect timed out"),
+        (exc.ReadTimeout(refused()), True, "timed out waiting for the answer"),
+        (exc.SSLError(urllib3.exceptions.SSLError("bad certificate")), True, "TLS error"),
+        (exc.ChunkedEncodingError(refused()), True, "ChunkedEncodingError"),
+        (exc.RequestException(refused()), True, "RequestException"),
+    ]
+
+
+def test_whether_a_failed_request_may_have_been_sent() -> None:
+    from pulumi_mihu.client import _describe_transport_error, _may_have_been_sent
+
+    for error, sent, description in transport_cases():
+        assert _may_have_been_sent(error) is sent, error  # type: ignore[arg-type]
+        assert _describe_transport_error(error) == description, error  # type: ignore[arg-type]
+
+
+def test_a_ca_bundle_from_the_environment_is_used(sim: MihuSimulator,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert client_for(sim).session.verify is True
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/curl-bundle.pem")
+    assert client_for(sim).session.verify == "/etc/curl-bundle.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/requests-bundle.pem")
+    assert client_for(sim).session.verify == "/etc/requests-bundle.pem"
+    assert client_for(sim).session.trust_env is False
+
+
+def test_a_redirect_is_an_error_not_followed(sim: MihuSimulator) -> None:
+    """A 3xx could send the token to another host; the client stops at it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", sim.base_url + "/api/v1" + COLLECTION)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = MihuClient(settings_for(sim, base_url=f"http://127.0.0.1:{server.server_port}"))
+        with pytest.raises(MihuApiError) as info:
+            client.get(COLLECTION)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert info.value.status == 302
+    assert sim.requests == []
+
+
+def test_a_non_json_error_body_is_quoted_up_to_200_characters(sim: MihuSimulator) -> None:
+    sim.inject(Fault(action="non_json", status=400, method="GET", body="x" * 1000))
+    with pytest.raises(MihuValidationError) as info:
+        client_for(sim).get(COLLECTION)
+    assert f"'{'x' * 200}'" in str(info.value)
+    assert "x" * 201 not in str(info.value)
