@@ -198,6 +198,8 @@ def gone(body: Any, resource_id: str = "u-1") -> bool:
 
 def test_gone_when_the_list_answers_without_the_id() -> None:
     assert gone({"data": [{"uuid": "u-2"}, {"uuid": "u-3"}]})
+    assert gone({"data": [{"uuid": "u-0"}, {"uuid": "u-2"}]}), "ids sorting before it too"
+    assert gone({"data": [{"name": "no uuid"}, {"uuid": None}]})
     assert gone({"data": []})
     assert gone({"data": {"items": [{"uuid": "u-2"}]}})
 
