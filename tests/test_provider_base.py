@@ -431,3 +431,36 @@ def test_wrong_constructor_calls_are_refused(args: tuple[Any, ...], kwargs: dict
                                              message: str) -> None:
     with pytest.raises(TypeError, match=message):
         shapes(*args, **kwargs)
+
+
+def test_decorated_methods_keep_their_name_and_documentation() -> None:
+    for name in ("check", "diff", "create", "update", "read", "delete"):
+        method = getattr(SipTrunkConnectionProvider, name)
+        assert method.__name__ == name
+        assert method.__wrapped__.__name__ == name
+    assert SipTrunkConnectionProvider.read.__doc__.startswith("Refresh")  # type: ignore[union-attr]
+
+
+def test_an_unexpected_failure_in_check_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = SipTrunkConnectionProvider()
+
+    def broken(news: Any) -> Any:
+        raise Foreign(f"validator crashed on {SIP_PASSWORD}")
+
+    monkeypatch.setattr(provider, "validate", broken)
+    with pytest.raises(MihuError, match=r"^SipTrunkConnectionProvider.check failed: Foreign: "
+                                        r"validator crashed on \[redacted\]$") as info:
+        provider.check({}, trunk_inputs())
+    assert info.value.__suppress_context__
+
+
+def test_failures_after_an_unknown_field_are_still_reported() -> None:
+    from pulumi.output import Unknown
+
+    result = SipTrunkConnectionProvider().check({}, trunk_inputs(name=Unknown(), password=""))
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("password", "password must not be empty")]
+
+
+def test_an_error_kind_without_a_message_of_its_own_is_named() -> None:
+    assert describe_error("f", {"type": "zz_future_kind"}) == "f is invalid (zz_future_kind)"
