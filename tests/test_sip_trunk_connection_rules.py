@@ -3,6 +3,7 @@ update, refresh (which fields are taken from the API), get, and the answer of a 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -209,3 +210,32 @@ def test_created_at_is_parsed_in_utc() -> None:
     assert _parse_time("2025-01-02T03:04:05") == utc
     assert _parse_time("2025-01-02T05:04:05+02:00") == utc
     assert _parse_time("yesterday") is None and _parse_time(None) is None
+
+
+def test_validated_inputs_cannot_be_changed() -> None:
+    from pydantic import ValidationError
+
+    model = SipTrunkConnectionInputs.model_validate(trunk_inputs())
+    with pytest.raises(ValidationError, match="frozen"):
+        model.password = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("resource", ["SipTrunkConnection", "AgentSipTrunkAssignment"])
+def test_output_annotations_stay_out_of_the_runtime_class(resource: str) -> None:
+    """The SDK resolves a resource class's __annotations__ on every registration; the
+    outputs are declared for type checkers only (README, Performance)."""
+    import pulumi_mihu
+
+    cls = getattr(pulumi_mihu, resource)
+    assert "__annotations__" not in vars(cls) or not any(
+        name in vars(cls)["__annotations__"] for name in ("uuid", "phone_number", "agent_uuid"))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
+@pytest.mark.parametrize("resource", ["SipTrunkConnection", "AgentSipTrunkAssignment"])
+def test_both_constructor_shapes_are_declared_overloads(resource: str) -> None:
+    import typing
+
+    import pulumi_mihu
+
+    assert len(typing.get_overloads(getattr(pulumi_mihu, resource).__init__)) == 2
