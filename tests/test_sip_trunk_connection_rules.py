@@ -239,3 +239,7 @@ def test_both_constructor_shapes_are_declared_overloads(resource: str) -> None:
     import pulumi_mihu
 
     assert len(typing.get_overloads(getattr(pulumi_mihu, resource).__init__)) == 2
+
+
+def test_one_character_is_enough_for_every_text_field() -> None:
+    assert failures(name="n", phone_number="1", username="u", password="p", gateway="g") == {}
