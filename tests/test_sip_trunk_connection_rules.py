@@ -243,3 +243,8 @@ def test_both_constructor_shapes_are_declared_overloads(resource: str) -> None:
 
 def test_one_character_is_enough_for_every_text_field() -> None:
     assert failures(name="n", phone_number="1", username="u", password="p", gateway="g") == {}
+
+
+@pytest.mark.parametrize("value", [b"+15551230000", bytearray(b"+1555")])
+def test_bytes_are_not_taken_for_strings(value: Any) -> None:
+    assert failures(phone_number=value) == {"phone_number": "phone_number must be a string"}
