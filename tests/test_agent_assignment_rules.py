@@ -177,3 +177,65 @@ def test_delete_of_the_assignment_made_in_this_deployment_warns(
     capsys.readouterr()
     provider.delete("id", outs)
     assert "keeps routing its calls" in capsys.readouterr().err
+
+
+def test_diff_of_force_going_back_to_false_is_an_update() -> None:
+    diff = AgentSipTrunkAssignmentProvider().diff("id", {**OLDS, "force": True}, OLDS)
+    assert (diff.changes, diff.replaces) == (True, [])
+
+
+def test_validated_inputs_cannot_be_changed() -> None:
+    from pydantic import ValidationError
+
+    from pulumi_mihu.agent_sip_trunk_assignment import AgentSipTrunkAssignmentInputs
+
+    model = AgentSipTrunkAssignmentInputs(agent_uuid=AGENT, connection_uuid=TRUNK)
+    with pytest.raises(ValidationError, match="frozen"):
+        model.force = True  # type: ignore[misc]
+
+
+CRASHING_CALLS = [("diff", ("id", None, {})), ("create", (None,)),
+                  ("update", ("id", None, {})), ("read", ("id", None)), ("delete", ("id", None))]
+
+
+@pytest.mark.parametrize("provider_class, method, args", [
+    *(("AgentSipTrunkAssignmentProvider", *call) for call in CRASHING_CALLS),
+    # The trunk's delete with no props sends the DELETE; its failures are in test_provider.
+    *(("SipTrunkConnectionProvider", *call) for call in CRASHING_CALLS[:-1]),
+])
+def test_every_provider_method_turns_a_crash_into_a_safe_error(
+        provider_class: str, method: str, args: tuple[object, ...]) -> None:
+    """A bug (here: props of the wrong type) surfaces as a MihuError without its chain."""
+    import pulumi_mihu
+
+    provider = getattr(pulumi_mihu, provider_class)()
+    with pytest.raises(MihuError, match=f"^{provider_class}.{method} failed: ") as info:
+        getattr(provider, method)(*args)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.parametrize("force, registered", [(None, False), (False, False), (True, True)])
+def test_the_resource_registers_force_as_given_or_false(force: bool | None,
+                                                        registered: bool) -> None:
+    from typing import Any
+
+    import pulumi
+
+    from pulumi_mihu import AgentSipTrunkAssignment
+
+    seen: list[dict[str, Any]] = []
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+            seen.append(dict(args.inputs))
+            return "id-1", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
+            return {}, None
+
+    pulumi.runtime.set_mocks(Mocks(), project="p", stack="s", preview=False)
+    resource = AgentSipTrunkAssignment("a", agent_uuid=AGENT, connection_uuid=TRUNK, force=force)
+    from pulumi.runtime.sync_await import _sync_await
+
+    assert _sync_await(resource.force.future()) is registered
+    assert seen[0]["force"] is registered
