@@ -49,9 +49,11 @@ MODULE_TESTS: dict[str, list[str]] = {
                   "tests/test_resource_program.py", "tests/test_sip_trunk_connection_rules.py"],
     "sip_trunk_connection": ["tests/test_provider.py", "tests/test_provider_base.py",
                              "tests/test_model.py", "tests/test_resource_program.py",
-                             "tests/test_sip_trunk_connection_rules.py"],
+                             "tests/test_sip_trunk_connection_rules.py",
+                             "tests/test_resource_classes.py"],
     "agent_sip_trunk_assignment": ["tests/test_agent_assignment.py",
-                                   "tests/test_agent_assignment_rules.py"],
+                                   "tests/test_agent_assignment_rules.py",
+                                   "tests/test_resource_classes.py"],
 }
 
 #: Slow tests left out of mutation runs, with what covers their code instead.

@@ -271,3 +271,34 @@ def test_a_non_json_error_body_is_quoted_up_to_200_characters(sim: MihuSimulator
         client_for(sim).get(COLLECTION)
     assert f"'{'x' * 200}'" in str(info.value)
     assert "x" * 201 not in str(info.value)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"message": "m", "errors": ["first", "second"]}, ("m", None, None, None)),
+    ({"message": "m", "errors": {}}, ("m", None, None, None)),
+    ({"message": "m", "errors": {"gateway": "must be a host"}},
+     ("m", None, "gateway", "must be a host")),
+    ({"message": "m", "errors": {"gateway": []}}, ("m", None, "gateway", None)),
+])
+def test_laravel_style_errors_of_other_shapes(body: dict[str, object],
+                                              expected: tuple[object, ...]) -> None:
+    from pulumi_mihu.client import parse_error_body
+
+    assert parse_error_body(body) == expected
+
+
+def test_an_error_body_of_an_unexpected_shape_is_quoted_after_the_reason(
+        sim: MihuSimulator) -> None:
+    sim.inject(Fault(status=400, method="GET", body='{"weird": 1}'))
+    with pytest.raises(MihuValidationError) as info:
+        client_for(sim).get(COLLECTION)
+    assert str(info.value).endswith(
+        "HTTP 400: Bad Request (JSON of an unexpected shape: '{\"weird\": 1}')")
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_get_no_rate_limit_hint(sim: MihuSimulator, status: int) -> None:
+    sim.inject(Fault(status=status, method="POST"))
+    with pytest.raises(MihuServerError) as info:
+        client_for(sim).post(COLLECTION, {"name": "x"})
+    assert "Rate limited" not in str(info.value)

@@ -92,3 +92,9 @@ def test_base_urls_are_normalised(url: str, normal: str) -> None:
 def test_an_invalid_port_is_refused() -> None:
     with pytest.raises(MihuConfigError, match="invalid port"):
         normalize_base_url("https://acme.mihu.ai:99999")
+
+
+def test_the_repr_leaves_the_token_field_out() -> None:
+    text = repr(resolve())
+    assert "api_token" not in text and TOKEN not in text
+    assert "base_url='https://demo.mihu.ai'" in text

@@ -3,7 +3,6 @@ update, refresh (which fields are taken from the API), get, and the answer of a 
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import pytest
@@ -218,27 +217,6 @@ def test_validated_inputs_cannot_be_changed() -> None:
     model = SipTrunkConnectionInputs.model_validate(trunk_inputs())
     with pytest.raises(ValidationError, match="frozen"):
         model.password = "changed"  # type: ignore[misc]
-
-
-@pytest.mark.parametrize("resource", ["SipTrunkConnection", "AgentSipTrunkAssignment"])
-def test_output_annotations_stay_out_of_the_runtime_class(resource: str) -> None:
-    """The SDK resolves a resource class's __annotations__ on every registration; the
-    outputs are declared for type checkers only (README, Performance)."""
-    import pulumi_mihu
-
-    cls = getattr(pulumi_mihu, resource)
-    assert "__annotations__" not in vars(cls) or not any(
-        name in vars(cls)["__annotations__"] for name in ("uuid", "phone_number", "agent_uuid"))
-
-
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
-@pytest.mark.parametrize("resource", ["SipTrunkConnection", "AgentSipTrunkAssignment"])
-def test_both_constructor_shapes_are_declared_overloads(resource: str) -> None:
-    import typing
-
-    import pulumi_mihu
-
-    assert len(typing.get_overloads(getattr(pulumi_mihu, resource).__init__)) == 2
 
 
 def test_one_character_is_enough_for_every_text_field() -> None:
