@@ -1,0 +1,466 @@
+"""What every Mihu provider inherits from pulumi_mihu._provider: safe errors (no chain, no
+secret, even from an exception nobody expected), the proof that a connection is gone, and
+the reading of list responses."""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from pulumi_mihu import MihuError, MihuSettings, SipTrunkConnectionProvider
+from pulumi_mihu._provider import (
+    MihuResourceProvider,
+    args_and_opts,
+    describe_error,
+    is_definitively_gone,
+    is_unknown,
+    list_items,
+    safe_errors,
+)
+from pulumi_mihu.errors import MihuNotFoundError, MihuServerError
+from support import SIP_PASSWORD, SIP_USERNAME, trunk_inputs
+
+TOKEN = "api-token-4c1d9e"
+BASE_URL = "https://acme.mihu.ai"
+
+
+def configured(provider: MihuResourceProvider) -> MihuResourceProvider:
+    provider.configure_with(MihuSettings(api_token=SecretStr(TOKEN), base_url=BASE_URL))
+    return provider
+
+
+class Foreign(Exception):
+    """An exception pulumi-mihu does not know, as a bug or a library would raise."""
+
+
+def full_text(exc: BaseException) -> str:
+    """What the provider host shows the user: the whole traceback, chain included."""
+    return "".join(traceback.format_exception(exc))
+
+
+# -- safe_errors -------------------------------------------------------------------------
+
+
+class Failing(MihuResourceProvider):
+    secret_inputs = ("username", "password")
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    @safe_errors
+    def read(self, id_: str, props: dict[str, Any]) -> None:
+        raise self.error
+
+
+def raise_foreign_with_credentials() -> None:
+    try:
+        raise KeyError(f"inner {SIP_PASSWORD} {TOKEN}")
+    except KeyError as inner:
+        raise Foreign(f"user {SIP_USERNAME} password {SIP_PASSWORD} token {TOKEN}") from inner
+
+
+def test_a_foreign_exception_loses_its_chain_and_its_secrets() -> None:
+    try:
+        raise_foreign_with_credentials()
+    except Foreign as error:
+        provider = configured(Failing(error))
+    with pytest.raises(MihuError) as info:
+        provider.read("id-1", trunk_inputs())
+    error = info.value
+    assert type(error) is MihuError
+    assert str(error) == ("Failing.read failed: Foreign: user [redacted] password [redacted] "
+                          "token [redacted]")
+    assert error.__cause__ is None and error.__suppress_context__
+    text = full_text(error)
+    for secret in (SIP_USERNAME, SIP_PASSWORD, TOKEN):
+        assert secret not in text
+    assert "KeyError" not in text and "inner" not in text
+
+
+def test_an_unconfigured_provider_still_redacts_the_inputs() -> None:
+    provider = Failing(Foreign(f"password {SIP_PASSWORD}"))
+    with pytest.raises(MihuError, match=r"^Failing.read failed: Foreign: password \[redacted\]$"):
+        provider.read("id-1", trunk_inputs())
+
+
+def test_a_mihu_error_passes_unchanged_without_its_chain() -> None:
+    try:
+        try:
+            raise Foreign(f"cause {SIP_PASSWORD}")
+        except Foreign as cause:
+            raise MihuNotFoundError(method="GET", path="/x", status=404,
+                                    message="gone") from cause
+    except MihuNotFoundError as error:
+        original = error
+    with pytest.raises(MihuNotFoundError) as info:
+        configured(Failing(original)).read("id-1", trunk_inputs())
+    assert info.value is original
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert SIP_PASSWORD not in full_text(info.value)
+
+
+def test_the_trunk_provider_treats_username_and_password_as_secrets() -> None:
+    assert SipTrunkConnectionProvider.secret_inputs == ("username", "password")
+    assert list(SipTrunkConnectionProvider().secrets_of(
+        trunk_inputs(), {"password": "other-secret", "name": "n"}, "not-a-mapping")) == [
+        SIP_USERNAME, SIP_PASSWORD, "other-secret"]
+
+
+def test_secrets_of_skips_empty_unknown_and_non_string_values() -> None:
+    from pulumi.runtime.rpc import UNKNOWN
+
+    provider = SipTrunkConnectionProvider()
+    props = {"username": "", "password": UNKNOWN}
+    assert list(provider.secrets_of(props, {"username": 5, "password": None})) == []
+
+
+def test_a_foreign_exception_in_a_real_provider_method_is_redacted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trunk provider's read, with a client that fails in a way nobody planned for and
+    quotes every credential: username and password from the state, and the API token."""
+    provider = configured(SipTrunkConnectionProvider())
+
+    def broken_get(path: str, **kwargs: Any) -> Any:
+        raise_foreign_with_credentials()
+
+    monkeypatch.setattr(provider.client, "get", broken_get)
+    state = {**trunk_inputs(), "uuid": "u-1"}
+    with pytest.raises(MihuError) as info:
+        provider.read("u-1", state)
+    text = full_text(info.value)
+    assert "SipTrunkConnectionProvider.read failed: Foreign" in text
+    for secret in (SIP_USERNAME, SIP_PASSWORD, TOKEN):
+        assert secret not in text
+
+
+def test_check_failures_raise_nothing_and_show_no_secret() -> None:
+    result = SipTrunkConnectionProvider().check({}, trunk_inputs(password=5, gateway=""))
+    reasons = {f.property: f.reason for f in result.failures}
+    assert reasons == {"password": "password must be a string",
+                       "gateway": "gateway must not be empty"}
+
+
+# -- describe_error --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error, expected", [
+    ({"type": "missing"}, "f is required"),
+    ({"type": "extra_forbidden"}, "f is not an input of this resource"),
+    ({"type": "string_type"}, "f must be a string"),
+    ({"type": "string_too_long", "ctx": {"max_length": 7}}, "f must be at most 7 characters"),
+    ({"type": "string_too_short"}, "f must not be empty"),
+    ({"type": "bool_type"}, "f must be true or false"),
+    ({"type": "value_error", "ctx": {"error": "is odd"}}, "f is odd"),
+    ({"type": "int_type"}, "f is invalid (int_type)"),
+    ({}, "f is invalid ()"),
+])
+def test_each_pydantic_error_gets_a_message_a_user_can_act_on(error: dict[str, Any],
+                                                               expected: str) -> None:
+    assert describe_error("f", error) == expected
+
+
+def test_is_unknown_recognises_the_engine_sentinel_only() -> None:
+    from pulumi.output import Unknown
+    from pulumi.runtime.rpc import UNKNOWN
+
+    assert is_unknown(Unknown()) and is_unknown(UNKNOWN)
+    assert not is_unknown("04da6b54") and not is_unknown(None) and not is_unknown(0)
+
+
+# -- is_definitively_gone ---------------------------------------------------------------------
+
+
+class ListClient:
+    """A client whose list route answers ``body`` (or raises it)."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+        self.paths: list[str] = []
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        self.paths.append(path)
+        if isinstance(self.body, Exception):
+            raise self.body
+        return self.body
+
+
+def gone(body: Any, resource_id: str = "u-1") -> bool:
+    client = ListClient(body)
+    result = is_definitively_gone(client, "/things", resource_id)  # type: ignore[arg-type]
+    assert client.paths == ["/things"]
+    return result
+
+
+def test_gone_when_the_list_answers_without_the_id() -> None:
+    assert gone({"data": [{"uuid": "u-2"}, {"uuid": "u-3"}]})
+    assert gone({"data": [{"uuid": "u-0"}, {"uuid": "u-2"}]}), "ids sorting before it too"
+    assert gone({"data": [{"name": "no uuid"}, {"uuid": None}]})
+    assert gone({"data": []})
+    assert gone({"data": {"items": [{"uuid": "u-2"}]}})
+
+
+def test_not_gone_when_the_id_is_in_the_list() -> None:
+    """The rule that keeps refresh from dropping a live connection from state."""
+    assert not gone({"data": [{"uuid": "u-2"}, {"uuid": "u-1"}]})
+    assert not gone({"data": [{"uuid": "u-1"}]})
+    assert not gone({"data": {"items": [{"uuid": "u-1"}, {"uuid": "u-9"}]}})
+
+
+def test_items_that_are_not_objects_are_ignored() -> None:
+    assert gone({"data": ["u-1", None, 5, {"uuid": "u-2"}]})
+    assert not gone({"data": ["u-2", {"uuid": "u-1"}]})
+
+
+@pytest.mark.parametrize("failure", [
+    MihuNotFoundError(method="GET", path="/things", status=404, message="no route"),
+    MihuServerError(method="GET", path="/things", status=503, message="down"),
+])
+def test_not_gone_when_the_list_route_fails(failure: MihuError) -> None:
+    assert not gone(failure)
+
+
+@pytest.mark.parametrize("body", [None, {"data": None}, {"items": []}, {"data": "nope"}])
+def test_not_gone_when_the_list_has_an_unknown_shape(body: Any) -> None:
+    assert not gone(body)
+
+
+def test_not_gone_when_the_list_is_visibly_paginated() -> None:
+    assert not gone({"data": [{"uuid": "u-2"}], "next_page_url": "/things?page=2"})
+    assert not gone({"data": [{"uuid": "u-2"}], "meta": {"total": 2}})
+
+
+# -- list_items --------------------------------------------------------------------------
+
+
+ITEMS = [{"uuid": "a"}, {"uuid": "b"}]
+
+
+@pytest.mark.parametrize("body", [
+    {"data": ITEMS},
+    {"data": {"items": ITEMS}},
+    {"data": ITEMS, "next": None, "next_page_url": "", "next_cursor": None},
+    {"data": {"items": ITEMS, "next_cursor": ""}},
+    {"data": ITEMS, "meta": {"total": 2}},
+    {"data": ITEMS, "meta": {"total": 1}},
+    {"data": ITEMS, "meta": {"total": "3"}},
+    {"data": ITEMS, "meta": "3 items"},
+    {"data": {"items": ITEMS, "pagination": {"total": 2}}},
+])
+def test_list_items_reads_complete_lists(body: dict[str, Any]) -> None:
+    assert list_items(body) == ITEMS
+
+
+@pytest.mark.parametrize("body", [
+    {"data": ITEMS, "next": "/things?page=2"},
+    {"data": ITEMS, "next_page_url": "/things?page=2"},
+    {"data": ITEMS, "next_cursor": "abc"},
+    {"data": {"items": ITEMS, "next": "/things?page=2"}},
+    {"data": {"items": ITEMS, "next_page_url": "/things?page=2"}},
+    {"data": {"items": ITEMS, "next_cursor": "abc"}},
+    {"data": {"items": ITEMS}, "next_cursor": "abc"},
+    {"data": ITEMS, "meta": {"total": 3}},
+    {"data": {"items": ITEMS, "meta": {"total": 3}}},
+    {"data": {"items": ITEMS}, "meta": {"total": 3}},
+    {"data": {"items": ITEMS, "pagination": {"total": 3}}},
+])
+def test_list_items_refuses_a_list_that_has_more_pages(body: dict[str, Any]) -> None:
+    """An item absent from page 1 may be on page 2: such a list proves nothing."""
+    assert list_items(body) is None
+
+
+@pytest.mark.parametrize("body", [None, [ITEMS], "data", {"data": None}, {"data": {"x": 1}},
+                                  {"items": ITEMS}, {"data": {"items": "ab"}}])
+def test_list_items_refuses_unknown_shapes(body: Any) -> None:
+    assert list_items(body) is None
+
+
+# -- plumbing: pickling, configuration, the serialized provider -------------------------------
+
+
+def test_a_pickled_provider_holds_nothing_and_comes_back_unconfigured() -> None:
+    import pickle
+
+    provider = configured(SipTrunkConnectionProvider())
+    assert provider.__getstate__() == {}
+    data = pickle.dumps(provider)
+    assert TOKEN.encode() not in data
+    clone = pickle.loads(data)
+    assert clone._client is None
+    with pytest.raises(MihuError, match=r"^SipTrunkConnectionProvider is not configured: the "
+                                        r"Pulumi provider host calls configure\(\)"):
+        _ = clone.client
+
+
+def test_configure_reads_the_stack_config_through_the_request() -> None:
+    class Config:
+        def get(self, key: str) -> str | None:
+            return {"mihu:apiToken": TOKEN, "mihu:baseUrl": BASE_URL}.get(key)
+
+    class Request:
+        config = Config()
+
+    provider = SipTrunkConnectionProvider()
+    provider.configure(Request())  # type: ignore[arg-type]
+    assert provider.client.settings.base_url == BASE_URL
+    assert provider.client.settings.api_token.get_secret_value() == TOKEN
+
+
+def test_the_serialized_provider_is_computed_once_per_class(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_mihu import _provider
+
+    class Fresh(SipTrunkConnectionProvider):
+        pass
+
+    calls: list[object] = []
+    monkeypatch.setattr(_provider, "serialize_provider",
+                        lambda provider: calls.append(provider) or f"pickled-{len(calls)}")
+    assert _provider.serialized_provider(Fresh) == "pickled-1"
+    assert _provider.serialized_provider(Fresh) == "pickled-1"
+    assert len(calls) == 1 and isinstance(calls[0], Fresh)
+
+
+def test_a_resource_cannot_bring_its_own_provider_key() -> None:
+    from pulumi_mihu import SipTrunkConnection
+
+    resource = object.__new__(SipTrunkConnection)
+    with pytest.raises(ValueError, match="must not define the __provider key"):
+        resource._register_dynamic(SipTrunkConnectionProvider, "n", {"__provider": "x"}, None)
+
+
+def test_warn_writes_one_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    from pulumi_mihu._provider import warn
+
+    warn("left behind")
+    assert capsys.readouterr() == ("", "warning: left behind\n")
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def test_model_of_names_the_wrong_fields_and_never_their_values() -> None:
+    from pulumi_mihu import SipTrunkConnectionInputs
+
+    provider = SipTrunkConnectionProvider()
+    with pytest.raises(MihuError) as info:
+        provider.model_of(trunk_inputs(gateway="sip://x", password=""),
+                          SipTrunkConnectionInputs)
+    assert str(info.value).startswith("invalid inputs: gateway must be a bare hostname")
+    assert "; password must not be empty" in str(info.value)
+    model = provider.model_of({**trunk_inputs(), "__provider": "x"}, SipTrunkConnectionInputs)
+    assert model.password == SIP_PASSWORD
+
+
+def test_a_field_with_several_errors_is_reported_once() -> None:
+    result = SipTrunkConnectionProvider().check({}, trunk_inputs(secondary_gateway=5))
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("secondary_gateway", "secondary_gateway must be a string")]
+
+
+def test_failures_of_known_fields_are_reported_next_to_unknown_ones() -> None:
+    from pulumi.output import Unknown
+
+    result = SipTrunkConnectionProvider().check(
+        {}, trunk_inputs(gateway=Unknown(), phone_number="", name=5))
+    assert [f.property for f in result.failures] == ["name", "phone_number"]
+
+
+def test_valid_inputs_come_back_checked_with_unknowns_as_given() -> None:
+    from pulumi.output import Unknown
+
+    provider = SipTrunkConnectionProvider()
+    checked = provider.check({}, {**trunk_inputs(secondary_gateway="  "), "__provider": "x"})
+    assert (checked.inputs, checked.failures) == (trunk_inputs(), [])
+    unknown = Unknown()
+    as_given = provider.check({}, {**trunk_inputs(secondary_gateway="  "), "password": unknown,
+                                   "__provider": "x"})
+    assert as_given.failures == []
+    assert as_given.inputs == {**trunk_inputs(secondary_gateway="  "), "password": unknown}
+
+
+# -- args_and_opts ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Args:
+    a: Any
+    b: Any = None
+
+
+def shapes(*args: Any, **kwargs: Any) -> tuple[Args, Any]:
+    return args_and_opts(Args, "Kind", "res", args, kwargs, required=("a",))
+
+
+def test_both_constructor_shapes() -> None:
+    import pulumi
+
+    opts = pulumi.ResourceOptions(protect=True)
+    assert shapes(Args(1, 2), opts) == (Args(1, 2), opts)
+    assert shapes(Args(1), opts=opts) == (Args(1), opts)
+    obj, default = shapes(Args(1))
+    assert obj == Args(1) and isinstance(default, pulumi.ResourceOptions)
+    assert shapes(opts, a=1, b=2) == (Args(1, 2), opts)
+    assert shapes(opts=opts, a=1) == (Args(1, None), opts)
+    obj, default = shapes(a=1)
+    assert obj == Args(1) and isinstance(default, pulumi.ResourceOptions)
+
+
+def test_a_missing_required_input_is_allowed_only_when_reading_by_id() -> None:
+    import pulumi
+
+    with pytest.raises(TypeError, match=r"^Missing required property 'a' of Kind 'res'$"):
+        shapes(b=1)
+    with pytest.raises(TypeError, match="Missing required property 'a'"):
+        shapes(Args(None))
+    assert shapes(pulumi.ResourceOptions(id="x"))[0] == Args(None)
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((Args(1), None, None), {}, r"^Kind\(name, args, opts=None\) takes no other arguments$"),
+    ((Args(1),), {"b": 2}, r"^Kind\(name, args, opts=None\) takes no other arguments$"),
+    ((None, 1), {}, r"^Kind\(name, opts=None, \*\*inputs\): inputs are keywords$"),
+    (("opts",), {"a": 1}, r"^opts of Kind 'res' must be ResourceOptions$"),
+    ((), {"a": 1, "zz": 2, "c": 3}, r"^Kind got unexpected inputs: c, zz$"),
+])
+def test_wrong_constructor_calls_are_refused(args: tuple[Any, ...], kwargs: dict[str, Any],
+                                             message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        shapes(*args, **kwargs)
+
+
+def test_decorated_methods_keep_their_name_and_documentation() -> None:
+    for name in ("check", "diff", "create", "update", "read", "delete"):
+        method = getattr(SipTrunkConnectionProvider, name)
+        assert method.__name__ == name
+        assert method.__wrapped__.__name__ == name
+    assert SipTrunkConnectionProvider.read.__doc__.startswith("Refresh")  # type: ignore[union-attr]
+
+
+def test_an_unexpected_failure_in_check_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = SipTrunkConnectionProvider()
+
+    def broken(news: Any) -> Any:
+        raise Foreign(f"validator crashed on {SIP_PASSWORD}")
+
+    monkeypatch.setattr(provider, "validate", broken)
+    with pytest.raises(MihuError, match=r"^SipTrunkConnectionProvider.check failed: Foreign: "
+                                        r"validator crashed on \[redacted\]$") as info:
+        provider.check({}, trunk_inputs())
+    assert info.value.__suppress_context__
+
+
+def test_failures_after_an_unknown_field_are_still_reported() -> None:
+    from pulumi.output import Unknown
+
+    result = SipTrunkConnectionProvider().check({}, trunk_inputs(name=Unknown(), password=""))
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("password", "password must not be empty")]
+
+
+def test_an_error_kind_without_a_message_of_its_own_is_named() -> None:
+    assert describe_error("f", {"type": "zz_future_kind"}) == "f is invalid (zz_future_kind)"
