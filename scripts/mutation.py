@@ -54,6 +54,13 @@ MODULE_TESTS: dict[str, list[str]] = {
     "agent_sip_trunk_assignment": ["tests/test_agent_assignment.py",
                                    "tests/test_agent_assignment_rules.py",
                                    "tests/test_resource_classes.py"],
+    "schema": ["tests/test_schema.py", "tests/test_model.py",
+               "tests/test_agent_assignment_rules.py", "tests/test_resource_program.py"],
+    "http_shapes": ["tests/test_provider_base.py", "tests/test_provider.py"],
+    # The create guard's decisions one by one (test_provider), then the independent
+    # review's scenarios and adoption through the provider host (slower: about a minute).
+    "_create_guard": ["tests/test_provider.py", "tests/test_review_attacks.py",
+                      "tests/test_adoption.py"],
 }
 
 #: Slow tests left out of mutation runs, with what covers their code instead.
@@ -63,16 +70,10 @@ DESELECTED = [
     "tests/test_resource_program.py::test_more_than_a_thousand_trunks_register",
 ]
 
-#: Functions (qualified names, nested ones included) whose mutants are not run: another
-#: change is rewriting them; see docs/mutation.md.
-OUT_OF_SCOPE: dict[str, list[str]] = {
-    "sip_trunk_connection": ["SipTrunkConnectionProvider._post_once",
-                             "SipTrunkConnectionProvider._find_created",
-                             "SipTrunkConnectionProvider.create",
-                             "SipTrunkConnectionProvider.delete"],
-    "errors": ["redact"],
-    "settings": ["MihuSettings.resolve"],
-}
+#: Functions (qualified names, nested ones included) whose mutants are not run, while
+#: another change rewrites them (none now: the create guard's rewrite has landed; its
+#: modules are in MODULE_TESTS and await their first run, see docs/mutation.md).
+OUT_OF_SCOPE: dict[str, list[str]] = {}
 
 #: Operator classes not run, as regular expressions on cosmic-ray's operator names. Each
 #: arithmetic operator is still mutated (+ <-> -, * <-> /, ** -> + - * /), but not into

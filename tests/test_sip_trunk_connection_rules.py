@@ -11,7 +11,6 @@ from pulumi_mihu import MihuCreateOutcomeUnknown, MihuError, SipTrunkConnectionI
 from pulumi_mihu.sip_trunk_connection import (
     COLLECTION,
     _connection_data,
-    _parse_time,
 )
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import SIP_PASSWORD, SIP_USERNAME, provider_for, trunk_inputs
@@ -199,16 +198,6 @@ def test_a_create_answer_without_a_uuid_cannot_be_tracked(body: Any) -> None:
 def test_a_create_answer_with_a_uuid_is_its_data() -> None:
     assert _connection_data({"data": {"uuid": "u-1", "status": "s"}}, MODEL) == {
         "uuid": "u-1", "status": "s"}
-
-
-def test_created_at_is_parsed_in_utc() -> None:
-    from datetime import datetime, timezone
-
-    utc = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert _parse_time("2025-01-02T03:04:05Z") == utc
-    assert _parse_time("2025-01-02T03:04:05") == utc
-    assert _parse_time("2025-01-02T05:04:05+02:00") == utc
-    assert _parse_time("yesterday") is None and _parse_time(None) is None
 
 
 def test_validated_inputs_cannot_be_changed() -> None:
