@@ -15,6 +15,17 @@ gateway                       SIP server host (default sip.telnyx.com)
 shareNumber                   true to let several agents share the number (default false)
 ==================  ========  ==============================================================
 
+Set them with::
+
+    pulumi config set --secret mihu:apiToken <your Mihu API token>
+    pulumi config set mihu:subdomain <your subdomain>
+    pulumi config set agentUuid <agent uuid>
+    pulumi config set phoneNumber +15551230000
+    pulumi config set --secret sipUsername <SIP username>
+    pulumi config set --secret sipPassword <SIP password>
+
+Top-level values (no ``--path``) are stored as text: ``+15551230000`` stays a string.
+
 Replacing the trunk (any change of its inputs, the password included) re-assigns the
 agent to the new connection. Exports ``trunk_uuid``, ``agent_uuid`` and ``phone_number``.
 """
