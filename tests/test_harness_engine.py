@@ -125,11 +125,12 @@ def test_independent_deletes_run_in_parallel(
         sim.state.latency = 0.0
         stack = make_stack(Trunks(4), sim, parallel=parallel)
         stack.up()
-        sim.state.latency = 0.3
+        sim.state.latency = 0.6
         started = time.monotonic()
         stack.destroy()
         assert sim.connections == {}
         return time.monotonic() - started
 
-    # One at a time: 4 x 0.3 s (or more); together, on the host's 4 threads: 0.3 s.
+    # One at a time: 4 x 0.6 s (or more); together, on the host's 4 threads: 0.6 s. The
+    # margin (1.8 s expected, 0.5 s asserted) holds on a loaded 2-core machine.
     assert destroy_time(8) < destroy_time(1) - 0.5

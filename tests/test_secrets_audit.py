@@ -66,7 +66,10 @@ def test_a_full_lifecycle_with_failures_leaks_nothing(
     inputs["bad"] = True
     expect_failure(stack.preview)                        # check failure on a secret field
     inputs["bad"] = False
-    sim.inject(Fault(action="drop_after", method="POST"),
+    # The first list read (the create guard's baseline) answers; the ones after the POST,
+    # which would tell whether it was processed, fail.
+    sim.inject(Fault(action="delay", delay=0, method="GET", path_prefix=CONNECTIONS, exact=True),
+               Fault(action="drop_after", method="POST"),
                Fault(status=503, method="GET", path_prefix=CONNECTIONS, exact=True, times=50))
     expect_failure(stack.up)                             # create outcome unknown
     sim.state.faults.clear()
