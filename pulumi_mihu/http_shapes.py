@@ -21,7 +21,7 @@ def is_definitively_gone(client: MihuClient, collection_path: str, resource_id: 
     fails for a while (5xx, dropped connections) is asked again for up to ``patience``
     seconds; a missing route or an unusable list answers at once.
     """
-    deadline = client.now() + patience
+    deadline = client.now() + patience if patience else None
     look = 0
     while True:
         look += 1
@@ -30,7 +30,7 @@ def is_definitively_gone(client: MihuClient, collection_path: str, resource_id: 
         except (MihuNotFoundError, MihuMethodNotAllowedError):
             return False
         except MihuError:
-            remaining = deadline - client.now()
+            remaining = 0.0 if deadline is None else deadline - client.now()
             if remaining <= 0:
                 return False
             client.sleep(min(client.backoff(look), remaining))

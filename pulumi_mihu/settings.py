@@ -97,8 +97,9 @@ class MihuSettings:
     retry_deadline: float = DEFAULT_RETRY_DEADLINE
     retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
     create_settle_time: float = DEFAULT_CREATE_SETTLE_TIME
-    #: Where the settings were read: "stack config", "environment" or "code".
-    source: str = "code"
+    #: Where the settings were read: "stack config", "environment" or "code". Not a
+    #: setting: two settings objects that say the same are equal wherever they came from.
+    source: str = field(default="code", compare=False)
 
     @property
     def origin(self) -> str:

@@ -244,6 +244,6 @@ def test_the_resource_registers_force_as_given_or_false(force: bool | None,
 
 @pytest.mark.parametrize("old, new", [(TRUNK, OTHER_TRUNK), (OTHER_TRUNK, TRUNK)])
 def test_update_refuses_a_new_connection_whichever_way_it_sorts(old: str, new: str) -> None:
-    with pytest.raises(MihuError, match=r"^changing connection_uuid requires a replacement$"):
+    with pytest.raises(MihuError, match=r"cannot be updated in place \(changed: connection_uuid\)"):
         AgentSipTrunkAssignmentProvider().update(
             "id", {**OLDS, "connection_uuid": old}, {**OLDS, "connection_uuid": new})
