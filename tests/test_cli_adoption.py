@@ -104,6 +104,11 @@ def test_adopted_connection_is_managed_like_a_created_one(
     again = cli.up()                                                  # step 5
     assert "2 unchanged" in again.stdout and "created" not in again.stdout
     assert cli.preview_json().changes() == {}
+    if server is bare_sim:
+        # "adopt_uuid may stay or go; it is not compared" (it stays in the other world,
+        # where the replacement below must then create, not adopt again).
+        cli.set_config(spec(LINE))
+        assert cli.preview_json().changes() == {}
     assert server.writes() == []
 
     # From now on as if the stack had created it: a new password replaces it...
@@ -135,6 +140,16 @@ def test_adopted_connection_is_managed_like_a_created_one(
     else:
         assert "NOT deleted" in text(destroyed) and new in text(destroyed)
         assert sorted(server.connections) == sorted([uuid, new])
+
+
+def test_destroy_deletes_an_adopted_connection(make_cli: MakeCli, sim: MihuSimulator) -> None:
+    uuid = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": uuid}]})
+    cli.up()
+    destroyed = cli.destroy()
+    assert "- 2 deleted" in destroyed.stdout
+    assert [c for c in calls(sim) if c[0] != "GET"] == [("DELETE", uuid)]
+    assert sim.connections == {} and cli.resources() == []
 
 
 # -- 2. Refusals: nothing written to the account -----------------------------------------
@@ -329,7 +344,7 @@ def drop_the_pending_create(cli: PulumiCli, server: MihuSimulator) -> None:
 
 
 def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str) -> None:
-    """Runbook step 4 (3 without list route): adopt it; one connection, the stack's."""
+    """Runbook step 4: adopt it; one connection, the stack's, no orphan, no duplicate."""
     cli.set_config(spec({**LINE, "adopt_uuid": orphan}))
     before = len(server.requests)
     up = cli.up()
