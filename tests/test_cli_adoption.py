@@ -237,6 +237,21 @@ def test_a_renamed_resource_keeps_its_connection_only_with_an_alias(
         ("main-line", uuid)]
 
 
+def test_an_adopting_resource_renamed_without_alias_keeps_its_connection(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    """With adopt_uuid still set, the new name adopts the connection again and the delete
+    of the old name leaves it in the account (one provider process sees both)."""
+    uuid = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": uuid}]})
+    cli.up()
+    cli.set_config(spec({**LINE, "adopt_uuid": uuid, "resource_name": "main-line"}))
+    up = cli.up()
+    assert "is not deleted: another resource of this stack has it" in text(up)
+    assert sim.writes() == [] and list(sim.connections) == [uuid]
+    assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
+        ("main-line", uuid)]
+
+
 # -- 4. "After an interrupted deployment" ------------------------------------------------
 
 
