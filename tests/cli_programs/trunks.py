@@ -4,16 +4,18 @@ serves every scenario (``pulumi config set`` between runs changes what it declar
 ``spec`` (JSON, plain):
 
 - ``trunks``: a list of trunks, each ``{"name", "phone_number", "gateway",
-  "secondary_gateway", "options"}`` (all optional; ``options`` are ResourceOptions
-  keywords such as ``delete_before_replace``, ``protect``, ``retain_on_delete``,
-  ``ignore_changes``); resource names ``trunk-0``, ``trunk-1``...
+  "secondary_gateway", "adopt_uuid", "resource_name", "aliases", "options"}`` (all
+  optional; ``options`` are ResourceOptions keywords such as ``delete_before_replace``,
+  ``protect``, ``retain_on_delete``, ``ignore_changes``; ``aliases`` are old resource
+  names, each made a ``pulumi.Alias(name=...)``); resource names ``trunk-0``,
+  ``trunk-1``... unless ``resource_name`` is given;
 - ``count``: that many trunks with numbers +1555123NNNN (instead of ``trunks``);
 - ``chained``: a second trunk whose name waits for the first's uuid;
 - ``get``: a uuid to read with ``SipTrunkConnection.get``;
 - ``agent``: an agent uuid whose calls go through ``trunk-0``.
 
 ``sipUsername`` and ``sipPassword`` (secrets) are every trunk's credentials.
-Exports ``uuid`` (of trunk-0), ``uuids``, ``status``, and what ``get`` and the assignment
+Exports ``uuid`` (of the first trunk), ``uuids``, ``status``, and what ``get`` and the assignment
 read.
 """
 
@@ -35,8 +37,11 @@ if described is None:
 trunks = []
 for index, item in enumerate(described):
     options = pulumi.ResourceOptions(**item.get("options", {}))
+    if item.get("aliases"):
+        options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(name=old) for old in item["aliases"]]))
     trunks.append(SipTrunkConnection(
-        f"trunk-{index}",
+        item.get("resource_name", f"trunk-{index}"),
         options,
         name=item.get("name", f"trunk-{index}"),
         phone_number=item.get("phone_number", "+15551230000"),
@@ -44,6 +49,7 @@ for index, item in enumerate(described):
         secondary_gateway=item.get("secondary_gateway"),
         username=username,
         password=password,
+        adopt_uuid=item.get("adopt_uuid"),
     ))
 
 if spec.get("chained") and trunks:

@@ -1,0 +1,430 @@
+"""Adoption (``adopt_uuid``) and recovery from an interrupted ``pulumi up``, through the
+real Pulumi CLI, following the README runbooks "Import an existing connection" and
+"After an interrupted deployment" step by step. Judged by the simulator's account and
+the exported state.
+
+The interrupted ``up`` is real: the CLI runs as a subprocess in a session of its own, the
+simulator commits the POST and holds its answer, and the whole session (the CLI, the
+language host, the dynamic provider host, each in a process group of its own) is killed
+with SIGKILL while the create is in flight."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_mihu.testing import MihuSimulator
+from pulumi_mihu.testing.cli import PulumiCli
+from pulumi_mihu.testing.simulator import CONNECTIONS, _Handler
+from support import (
+    CLI_PROJECT,
+    ROTATED_PASSWORD,
+    assert_no_credentials,
+    provider_for,
+    trunk_inputs,
+)
+
+pytestmark = pytest.mark.cli
+
+MakeCli = Callable[..., PulumiCli]
+TRUNK = "SipTrunkConnection"
+#: The connection of every test: what the program declares, and what the console made.
+LINE = {"name": "Main line", "phone_number": "+15551230000", "gateway": "sip.telnyx.com"}
+MISSING = "0b6d3c8e-1f2a-4b5c-9d7e-8f9a0b1c2d3e"
+
+
+def made_in_the_console(server: MihuSimulator, **overrides: Any) -> str:
+    """A connection that exists before the stack (made by another tool), with the
+    program's name, number, gateways and credentials; the request log is then emptied."""
+    uuid = provider_for(server).create(trunk_inputs(**{**LINE, **overrides})).id
+    server.state.requests.clear()
+    return uuid
+
+
+def spec(*trunks: dict[str, Any]) -> dict[str, str]:
+    return {f"{CLI_PROJECT}:spec": json.dumps({"trunks": list(trunks)})}
+
+
+def calls(server: MihuSimulator, since: int = 0) -> list[tuple[str, str]]:
+    """(method, last path segment) of the requests received since ``since``."""
+    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests[since:]]
+
+
+def text(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def assert_credentials_encrypted(cli: PulumiCli, resource: dict[str, Any]) -> None:
+    for key in ("username", "password"):
+        assert resource["inputs"][key].keys() >= {"ciphertext"}, key
+        assert resource["outputs"][key].keys() >= {"ciphertext"}, key
+    for path in cli.state_files():
+        assert_no_credentials(path.read_bytes().decode(errors="replace"), str(path))
+
+
+# -- 1. "Import an existing connection", in both API worlds ------------------------------
+
+
+@pytest.mark.parametrize("world", ["read routes", "documented POST only"])
+def test_adopted_connection_is_managed_like_a_created_one(
+        make_cli: MakeCli, sim: MihuSimulator, bare_sim: MihuSimulator, world: str) -> None:
+    server = sim if world == "read routes" else bare_sim
+    uuid = made_in_the_console(server)                                # runbook step 1
+    cli = make_cli(server, {"trunks": [{**LINE, "adopt_uuid": uuid}]})  # step 2
+
+    [step] = cli.preview_json().resource_steps(TRUNK)                 # step 3
+    assert step.op == "create" and step.new_inputs["adopt_uuid"] == uuid
+    assert server.requests == [], "preview sends nothing"
+
+    up = cli.up()                                                     # step 4
+    assert "+ 2 created" in up.stdout, "the stack and the trunk"
+    assert server.writes() == [], "no POST, no DELETE"
+    if server is sim:
+        assert calls(server) == [("GET", uuid)], "one read of the connection"
+        assert f"{uuid} ('+15551230000') is adopted" in text(up)
+        assert "could not be checked" in text(up) and "UNVERIFIED" not in text(up)
+    else:
+        assert "UNVERIFIED" in text(up) and "Check them in the Mihu console" in text(up)
+    [trunk] = cli.resources(TRUNK)
+    assert trunk["id"] == uuid and cli.outputs()["uuid"] == uuid
+    assert trunk["outputs"]["phone_number"] == "+15551230000"
+    assert_credentials_encrypted(cli, trunk)
+    assert list(server.connections) == [uuid]
+
+    again = cli.up()                                                  # step 5
+    assert "2 unchanged" in again.stdout and "created" not in again.stdout
+    assert cli.preview_json().changes() == {}
+    if server is bare_sim:
+        # "adopt_uuid may stay or go; it is not compared" (it stays in the other world,
+        # where the replacement below must then create, not adopt again).
+        cli.set_config(spec(LINE))
+        assert cli.preview_json().changes() == {}
+    assert server.writes() == []
+
+    # From now on as if the stack had created it: a new password replaces it...
+    cli.set_config({f"{CLI_PROJECT}:sipPassword": ROTATED_PASSWORD},
+                   {f"{CLI_PROJECT}:sipPassword"})
+    [step] = cli.preview_json().resource_steps(TRUNK)
+    assert step.op == "replace" and step.replace_reasons == ["password"]
+    replaced = cli.up()
+    assert "+-1 replaced" in replaced.stdout
+    [new] = [u for u in server.connections if u != uuid]
+    assert cli.outputs()["uuid"] == new
+    assert server.connections[new]["password"] == ROTATED_PASSWORD
+    assert [c for c in calls(server) if c[0] != "GET"] == [
+        ("POST", "connections"), ("DELETE", uuid)], "create, then delete the adopted one"
+    if server is sim:
+        assert list(server.connections) == [new]
+    else:
+        # README "What happens on change": where the API cannot delete, the old one stays,
+        # named in a warning.
+        assert "NOT deleted" in text(replaced) and uuid in text(replaced)
+        assert sorted(server.connections) == sorted([uuid, new])
+
+    # ... and destroy deletes it.
+    destroyed = cli.destroy()
+    assert cli.resources() == []
+    assert ("DELETE", new) in calls(server)
+    if server is sim:
+        assert server.connections == {}
+    else:
+        assert "NOT deleted" in text(destroyed) and new in text(destroyed)
+        assert sorted(server.connections) == sorted([uuid, new])
+
+
+def test_destroy_deletes_an_adopted_connection(make_cli: MakeCli, sim: MihuSimulator) -> None:
+    uuid = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": uuid}]})
+    cli.up()
+    destroyed = cli.destroy()
+    assert "- 2 deleted" in destroyed.stdout
+    assert [c for c in calls(sim) if c[0] != "GET"] == [("DELETE", uuid)]
+    assert sim.connections == {} and cli.resources() == []
+
+
+# -- 2. Refusals: nothing written to the account -----------------------------------------
+
+
+def test_adoption_refuses_a_uuid_the_account_does_not_have(make_cli: MakeCli,
+                                                           sim: MihuSimulator) -> None:
+    existing = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": MISSING}]})
+    refused = cli.up(expect_failure=True)
+    assert (f"Cannot adopt SIP trunk connection {MISSING}: the account's list of "
+            "connections does not have it") in text(refused)
+    assert sim.writes() == [] and list(sim.connections) == [existing]
+    assert cli.resources(TRUNK) == []
+
+
+def test_without_read_routes_a_missing_uuid_is_adopted_unverified(
+        make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
+    """The documented limit ("not even that the uuid exists"): said in the warning."""
+    cli = make_cli(bare_sim, {"trunks": [{**LINE, "adopt_uuid": MISSING}]})
+    up = cli.up()
+    assert f"{MISSING} is adopted UNVERIFIED" in text(up)
+    assert bare_sim.writes() == [] and bare_sim.connections == {}
+
+
+def test_adoption_refuses_a_connection_with_another_phone_number(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    uuid = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "phone_number": "+15559990000",
+                                     "adopt_uuid": uuid}]})
+    refused = cli.up(expect_failure=True)
+    assert (f"Not adopting SIP trunk connection {uuid}: phone_number is '+15551230000' in "
+            "the account but '+15559990000' in the program") in text(refused)
+    assert sim.writes() == [] and list(sim.connections) == [uuid]
+    assert sim.connections[uuid]["phone_number"] == "+15551230000"
+    assert cli.resources(TRUNK) == []
+
+
+def test_two_resources_cannot_adopt_one_uuid(make_cli: MakeCli, sim: MihuSimulator) -> None:
+    uuid = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": uuid},
+                                    {**LINE, "adopt_uuid": uuid}]})
+    refused = cli.preview(expect_failure=True)
+    # Whichever the engine checks second is the one refused, naming the first.
+    refusals = [(second, first) for second, first in (("trunk-1", "trunk-0"),
+                                                      ("trunk-0", "trunk-1"))
+                if f"resource '{second}': property adopt_uuid value {{{uuid}}} has a "
+                   f"problem: {uuid} is already the adopt_uuid of '{first}' in this stack; "
+                   "two resources cannot adopt one connection" in text(refused)]
+    assert len(refusals) == 1, text(refused)
+    assert sim.requests == []
+    cli.up(expect_failure=True)
+    assert sim.writes() == [] and list(sim.connections) == [uuid]
+    assert [r["id"] for r in cli.resources(TRUNK)] in ([], [uuid]), "never both"
+
+
+# -- 3. A renamed resource: an alias keeps the connection --------------------------------
+
+
+def test_a_renamed_resource_keeps_its_connection_only_with_an_alias(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim, {"trunks": [LINE]})
+    cli.up()
+    uuid = cli.outputs()["uuid"]
+
+    cli.set_config(spec({**LINE, "resource_name": "main-line"}))
+    before = len(sim.requests)
+    refused = cli.up(expect_failure=True)
+    assert ("If you renamed the resource in the program, add "
+            "`aliases=[pulumi.Alias(name=...)]`") in text(refused)
+    assert uuid in text(refused)
+    assert calls(sim, before) == [("GET", "connections")], "the guard's list read, no write"
+    assert list(sim.connections) == [uuid], "nothing created, nothing lost"
+    assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
+        ("trunk-0", uuid)]
+
+    cli.set_config(spec({**LINE, "resource_name": "main-line", "aliases": ["trunk-0"]}))
+    before = len(sim.requests)
+    assert cli.preview_json().changes() == {}
+    up = cli.up()
+    assert "created" not in up.stdout and "deleted" not in up.stdout
+    assert sim.requests[before:] == [], "no request at all"
+    assert list(sim.connections) == [uuid]
+    assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
+        ("main-line", uuid)]
+
+
+def test_an_adopting_resource_renamed_without_alias_keeps_its_connection(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    """With adopt_uuid still set, the new name adopts the connection again and the delete
+    of the old name leaves it in the account (one provider process sees both)."""
+    uuid = made_in_the_console(sim)
+    cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": uuid}]})
+    cli.up()
+    cli.set_config(spec({**LINE, "adopt_uuid": uuid, "resource_name": "main-line"}))
+    up = cli.up()
+    assert "is not deleted: another resource of this stack has it" in text(up)
+    assert sim.writes() == [] and list(sim.connections) == [uuid]
+    assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
+        ("main-line", uuid)]
+
+
+# -- 4. "After an interrupted deployment" ------------------------------------------------
+
+
+@pytest.fixture
+def held_post(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The simulator commits a create, then holds its answer until the event is set (or
+    60 s): a create in flight that has already happened."""
+    release = threading.Event()
+    original = _Handler._route
+
+    def route(handler: _Handler, method: str, path: str, body: Any,
+              bad_json: bool) -> tuple[int, Any]:
+        answer = original(handler, method, path, body, bad_json)
+        if method == "POST" and path == CONNECTIONS:
+            release.wait(60)
+        return answer
+
+    monkeypatch.setattr(_Handler, "_route", route)
+    yield release
+    release.set()
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes of session ``sid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def kill_up_during_create(cli: PulumiCli, server: MihuSimulator,
+                          release: threading.Event) -> str:
+    """Start ``pulumi up``, SIGKILL it (and every process it started) once the simulator
+    has committed the create, and return the uuid it committed."""
+    log = cli.root / "killed-up.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [cli.binary, "up", "--yes", "--skip-preview", "--stack", cli.stack,
+             "--non-interactive", "--cwd", str(cli.project_dir)],
+            env=cli.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not server.connections:
+            assert process.poll() is None, "pulumi up ended before the create committed"
+            assert time.monotonic() < deadline, "no create committed within 60 s"
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGKILL)
+        # The CLI starts the language host and the provider host each in a process group
+        # of their own (same session): killing its group leaves them running.
+        deadline = time.monotonic() + 10
+        while (alive := _session_processes(process.pid)) and time.monotonic() < deadline:
+            for pid in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        assert _session_processes(process.pid) == [], "a process of the killed up survived"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    assert process.returncode == -signal.SIGKILL
+    release.set()
+    server.wait_idle()
+    cli.transcript.append(("up (killed)", log.read_text(), ""))
+    [orphan] = server.connections
+    return orphan
+
+
+def trunk_urn(cli: PulumiCli) -> str:
+    return (f"urn:pulumi:{cli.stack}::{CLI_PROJECT}::pulumi-python:dynamic/mihu:"
+            f"{TRUNK}::trunk-0")
+
+
+def assert_pending_create(cli: PulumiCli) -> None:
+    deployment = cli.export_state()["deployment"]
+    [pending] = deployment["pending_operations"]
+    assert pending["type"] == "creating" and pending["resource"]["urn"] == trunk_urn(cli)
+    assert "id" not in pending["resource"] or not pending["resource"]["id"]
+    assert cli.resources(TRUNK) == []
+
+
+def release_the_lock(cli: PulumiCli) -> None:
+    """Runbook step 1: the killed run still holds the stack's lock."""
+    locked = cli.run("refresh", "--clear-pending-creates", "--yes", "--stack", cli.stack,
+                     expect_failure=True)
+    assert "the stack is currently locked" in text(locked) and "pulumi cancel" in text(locked)
+    cli.run("cancel", "--yes", "--stack", cli.stack)
+
+
+def drop_the_pending_create(cli: PulumiCli, server: MihuSimulator) -> None:
+    """Runbook step 2."""
+    before = len(server.requests)
+    cli.run("refresh", "--clear-pending-creates", "--yes", "--stack", cli.stack)
+    assert server.requests[before:] == []
+    deployment = cli.export_state()["deployment"]
+    assert not deployment.get("pending_operations")
+    assert cli.resources(TRUNK) == []
+
+
+def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str) -> None:
+    """Runbook step 4: adopt it; one connection, the stack's, no orphan, no duplicate."""
+    cli.set_config(spec({**LINE, "adopt_uuid": orphan}))
+    before = len(server.requests)
+    up = cli.up()
+    assert "+ 1 created" in up.stdout
+    assert [c for c in calls(server, before) if c[0] != "GET"] == [], "no POST, no DELETE"
+    [trunk] = cli.resources(TRUNK)
+    assert trunk["id"] == orphan and cli.outputs()["uuid"] == orphan
+    assert_credentials_encrypted(cli, trunk)
+    assert list(server.connections) == [orphan], "no orphan, no duplicate"
+    assert len(server.requests_to("POST")) == 1, "only the interrupted create ever POSTed"
+    assert cli.preview_json().changes() == {}
+
+
+def test_recovery_after_up_is_killed_during_a_create(
+        make_cli: MakeCli, sim: MihuSimulator, held_post: threading.Event) -> None:
+    cli = make_cli(sim, {"trunks": [LINE]})
+    orphan = kill_up_during_create(cli, sim, held_post)
+    assert_pending_create(cli)
+
+    release_the_lock(cli)                                             # step 1
+    drop_the_pending_create(cli, sim)                                 # step 2
+    before = len(sim.requests)
+    refused = cli.up(expect_failure=True)                             # step 3
+    assert orphan in text(refused) and "set adopt_uuid to its uuid" in text(refused)
+    assert calls(sim, before) == [("GET", "connections")], "refused before any POST"
+    assert list(sim.connections) == [orphan]
+    adopt_and_check(cli, sim, orphan)                                 # step 4
+
+
+def test_recovery_without_list_route_adopts_what_the_console_shows(
+        make_cli: MakeCli, bare_sim: MihuSimulator, held_post: threading.Event) -> None:
+    cli = make_cli(bare_sim, {"trunks": [LINE]})
+    orphan = kill_up_during_create(cli, bare_sim, held_post)
+    assert_pending_create(cli)
+
+    release_the_lock(cli)                                             # step 1
+    drop_the_pending_create(cli, bare_sim)                            # step 2
+    # No list route: the provider cannot see the leftover. "Look in the Mihu console for
+    # a connection with the resource's phone number":
+    [found] = [uuid for uuid, record in bare_sim.connections.items()
+               if record["phone_number"] == LINE["phone_number"]]
+    assert found == orphan
+    adopt_and_check(cli, bare_sim, found)                             # step 4, not 3
+
+
+def test_import_pending_creates_drops_the_pending_create_without_importing_it(
+        make_cli: MakeCli, sim: MihuSimulator, held_post: threading.Event) -> None:
+    """What `pulumi refresh --import-pending-creates URN ID` does (CLI v3.274.1): it turns
+    the pending create into a pending import, which the refresh then drops without any
+    Read: the resource is not recorded, so it is no alternative to adopt_uuid. The create
+    guard still refuses the duplicate afterwards."""
+    cli = make_cli(sim, {"trunks": [LINE]})
+    orphan = kill_up_during_create(cli, sim, held_post)
+    cli.run("cancel", "--yes", "--stack", cli.stack)
+
+    unpaired = cli.run("refresh", "--import-pending-creates", trunk_urn(cli), orphan,
+                       "--yes", "--stack", cli.stack, expect_failure=True)
+    assert "accepts 0 arg(s), received 1" in text(unpaired), "each value needs the flag"
+    before = len(sim.requests)
+    cli.run("refresh", "--import-pending-creates", trunk_urn(cli),
+            "--import-pending-creates", orphan, "--yes", "--stack", cli.stack)
+    assert sim.requests[before:] == [], "no Read reached the provider"
+    assert not cli.export_state()["deployment"].get("pending_operations")
+    assert cli.resources(TRUNK) == [], "not imported: dropped"
+
+    refused = cli.up(expect_failure=True)
+    assert orphan in text(refused) and "adopt_uuid" in text(refused)
+    assert list(sim.connections) == [orphan]
