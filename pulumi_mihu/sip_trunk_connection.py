@@ -37,6 +37,7 @@ from ._provider import (
     MihuResourceProvider,
     args_and_opts,
     is_definitively_gone,
+    is_unknown,
     list_items,
     safe_errors,
     warn,
@@ -201,8 +202,17 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     def noted_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
         """Every diff is noted in the ledger: it is how ``create`` and ``delete`` later know
-        which resources exist and why one is deleted."""
+        which resources exist and why one is deleted. An adopt_uuid newly set on a
+        resource that exists already is ignored (it is read only at create): say so, since
+        a user may hope it adopts a duplicate made by a plain `pulumi up`."""
         self._ledger.note_diff(id_, olds, news, MANAGED_INPUTS)
+        adopt = news.get("adopt_uuid")
+        if (isinstance(adopt, str) and not is_unknown(adopt) and adopt != id_
+                and adopt != olds.get("adopt_uuid")):
+            warn(f"adopt_uuid {adopt} is ignored: the resource already manages SIP trunk "
+                 f"connection {id_}, and adopt_uuid is read only when a resource is created. "
+                 "To manage the other connection instead, remove this resource from the stack "
+                 "(`pulumi state delete <urn>`, which deletes nothing), then `pulumi up`.")
 
     @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -128,3 +128,16 @@ def test_an_interrupted_create_is_recovered_by_adopting_what_it_left(
     program.inputs["adopt_uuid"] = orphan
     assert stack.up().output("main_uuid") == orphan
     assert list(sim.connections) == [orphan] and len(sim.requests_to("POST")) == 1
+
+
+def test_adopt_uuid_set_on_an_existing_resource_is_ignored_with_a_warning(
+        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
+    program = Program(None)
+    stack = make_stack(program, sim)
+    stack.up()
+    [created] = sim.connections
+    other = provider_for(sim).create(trunk_inputs(name="other-line")).id
+    program.inputs["adopt_uuid"] = other
+    result = stack.up()
+    assert result.changes() == {} and sim.writes() == []
+    assert any(f"adopt_uuid {other} is ignored" in w and created in w for w in result.warnings)
