@@ -1,0 +1,169 @@
+"""Benchmarks through the real Pulumi engine, each next to its reference run on the same
+engine, as a markdown table (issue 9, item 7).
+
+    python -m benchmarks.engine                # the full table (a few minutes on 2 cores)
+    python -m benchmarks.engine --quick        # 3 resources, 1 repeat (used by a test)
+
+References: the same stack with a no-op dynamic resource (``benchmarks/noop_provider.py``:
+same inputs, trivial Check and Diff, a Create that sleeps as long as one API request takes
+at the simulated latency). Ours and the reference run alternately, so that load from other
+processes on the machine falls on both. The simulator runs in its own process, as in
+``python -m benchmarks``. Needs the Pulumi CLI (``scripts/install-pulumi-cli.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.__main__ import (
+    LATENCY,
+    RemoteSimulator,
+    Row,
+    config_for,
+    simulator,
+    usable_cores,
+)
+from pulumi_mihu.testing.cli import PulumiCli, cli_version
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = Path(__file__).resolve().parent / "engine_stack.py"
+KINDS = ("mihu", "noop")
+
+
+def default_parallel(binary: str) -> int | None:
+    """The engine's default ``--parallel``, as ``pulumi up --help`` states it (v3.274.1:
+    4 x the CPUs the Go runtime sees)."""
+    help_text = subprocess.run([binary, "up", "--help"], capture_output=True, text=True,
+                               env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}).stdout
+    match = re.search(r"--parallel int32 .*\(default (\d+)\)", help_text)
+    return int(match[1]) if match else None
+
+
+def make_stack(kind: str, count: int, sim: RemoteSimulator, work_dir: Path) -> PulumiCli:
+    cli = PulumiCli(PROGRAM, project=f"bench-{kind}", stack="bench", work_dir=work_dir,
+                    env={"PYTHONPATH": os.pathsep.join(
+                        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
+    config = {**config_for(sim), "bench-" + kind + ":kind": kind,
+              "bench-" + kind + ":count": str(count),
+              "bench-" + kind + ":sipUsername": "bench-user",
+              "bench-" + kind + ":sipPassword": "bench-password"}
+    cli.init(config, {"mihu:apiToken", f"bench-{kind}:sipUsername",
+                      f"bench-{kind}:sipPassword"})
+    return cli
+
+
+def timed_run(cli: PulumiCli, *args: str) -> float:
+    start = time.perf_counter()
+    cli.run(*args, "--stack", cli.stack)
+    return time.perf_counter() - start
+
+
+def preview_rows(work: Path, repeats: int) -> list[Row]:
+    """``pulumi preview`` of a 1-trunk stack, new (every resource to create: Check only)
+    and deployed and unchanged (Check and Diff), against the no-op resource's."""
+    new: dict[str, list[float]] = {k: [] for k in KINDS}
+    same: dict[str, list[float]] = {k: [] for k in KINDS}
+    with simulator(LATENCY) as sim:
+        stacks = {k: make_stack(k, 1, sim, work / f"preview-{k}") for k in KINDS}
+        for kind in KINDS:  # warm-up, not counted: first run of the CLI in a new home
+            timed_run(stacks[kind], "preview")
+        for _ in range(repeats):
+            for kind in KINDS:
+                new[kind].append(timed_run(stacks[kind], "preview"))
+        for kind in KINDS:
+            stacks[kind].up()
+        for _ in range(repeats):
+            for kind in KINDS:
+                same[kind].append(timed_run(stacks[kind], "preview"))
+        for kind in KINDS:
+            stacks[kind].destroy()
+    rows = []
+    for label, runs in (("new stack", new), ("deployed, unchanged", same)):
+        ours, ref = statistics.median(runs["mihu"]), statistics.median(runs["noop"])
+        rows.append(Row(f"`pulumi preview`, 1 trunk, {label}, median of {repeats}",
+                        f"{ours:.2f} s", f"{ref:.2f} s no-op dynamic resource", ours / ref,
+                        "<= 1.1x", ours / ref <= 1.1, (ours, ref)))
+    return rows
+
+
+def up_rows(work: Path, count: int, repeats: int, parallel: int | None) -> list[Row]:
+    """``pulumi up`` of COUNT new trunks at 20 ms per request against COUNT no-op resources
+    whose Create sleeps 20 ms; each repeat is a fresh deployment (destroyed after, not
+    timed). Also the requests our up sent (COUNT POSTs + the create guard's one GET)."""
+    runs: dict[str, list[float]] = {k: [] for k in KINDS}
+    requests_per_up: list[int] = []
+    with simulator(LATENCY) as sim:
+        stacks = {k: make_stack(k, count, sim, work / f"up-{k}") for k in KINDS}
+        for kind in KINDS:  # warm-up: the CLI's first run in a new home, not counted
+            timed_run(stacks[kind], "preview")
+        for _ in range(repeats):
+            for kind in KINDS:
+                before = sim.stats()["requests"]
+                runs[kind].append(timed_run(stacks[kind], "up", "--yes", "--skip-preview"))
+                if kind == "mihu":
+                    requests_per_up.append(sim.stats()["requests"] - before)
+                stacks[kind].destroy()
+    ours, ref = statistics.median(runs["mihu"]), statistics.median(runs["noop"])
+    ratio = ref / ours
+    sent = statistics.median(requests_per_up)
+    shown = "default" if parallel is None else f"default --parallel {parallel}"
+    return [
+        Row(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of {repeats}",
+            f"{ours:.2f} s", f"{ref:.2f} s no-op resource sleeping 20 ms per Create", ratio,
+            ">= 0.90 (no-op time / ours)", ratio >= 0.9, (ours, ref)),
+        Row(f"Requests to the API per `pulumi up` of {count}", f"{sent:.0f}",
+            f"{count} creates", sent / count, "report (guard: +1 GET)", None, (sent,),
+            varies=False),
+        Row(f"Per resource in `pulumi up` of {count}, ours minus no-op",
+            f"{(ours - ref) / count * 1e3:.2f} ms", f"{ours / count * 1e3:.2f} ms ours, "
+            f"{ref / count * 1e3:.2f} ms no-op", None, "report", None,
+            ((ours - ref) / count,)),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 resources, 1 repeat")
+    parser.add_argument("--json", action="store_true", help="also print rows as JSON")
+    parser.add_argument("--work-dir", type=Path, help="where stacks live (default: a temp dir)")
+    options = parser.parse_args(argv)
+    repeats, count = (1, 3) if options.quick else (3, 200)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mihu-engine-bench-",
+                                     dir=options.work_dir) as tmp:
+        work = Path(tmp)
+        probe = PulumiCli(PROGRAM, project="bench-probe", work_dir=work / "probe")
+        binary = probe.binary
+        parallel = default_parallel(binary)
+        load_before = os.getloadavg()
+        rows = preview_rows(work, repeats)
+        rows += up_rows(work, count, repeats, parallel)
+        load_after = os.getloadavg()
+    version = cli_version(binary)
+    print(f"Machine: {platform.machine()}, {usable_cores()} cores usable "
+          f"({os.cpu_count()} online), Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}; Pulumi CLI "
+          f"{'.'.join(map(str, version)) if version else '?'}, engine --parallel "
+          f"{parallel} (default); load average {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after\n")
+    print("| benchmark | measured | reference | ratio | goal | met |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print(row.markdown())
+    if options.json:
+        print(json.dumps([row.__dict__ for row in rows]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
