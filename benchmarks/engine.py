@@ -21,6 +21,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from benchmarks.__main__ import (
     simulator,
     usable_cores,
 )
-from pulumi_mihu.testing.cli import PulumiCli, cli_version
+from pulumi_mihu.testing.cli import PulumiCli, cli_version, pulumi_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = Path(__file__).resolve().parent / "engine_stack.py"
@@ -67,15 +68,25 @@ def timed_run(cli: PulumiCli, *args: str) -> float:
     return time.perf_counter() - start
 
 
-def preview_rows(work: Path, repeats: int) -> list[Row]:
-    """``pulumi preview`` of a 1-trunk stack, new (every resource to create: Check only)
-    and deployed and unchanged (Check and Diff), against the no-op resource's."""
+def engine_rows(work: Path, count: int, repeats: int, warm_up: bool,
+                parallel: int | None) -> list[Row]:
+    """One stack per kind, through the same steps, ours and the no-op alternately:
+
+    - ``pulumi preview`` of a 1-trunk stack, new (every resource to create: Check only),
+      then deployed and unchanged (Check and Diff);
+    - ``pulumi up`` of COUNT new trunks at 20 ms per request against COUNT no-op
+      resources whose Create sleeps 20 ms: each repeat a fresh deployment (the one before
+      destroyed, not timed). Also the requests our up sends (COUNT POSTs, and the create
+      guard's one GET of the connection list before the first create)."""
     new: dict[str, list[float]] = {k: [] for k in KINDS}
     same: dict[str, list[float]] = {k: [] for k in KINDS}
+    ups: dict[str, list[float]] = {k: [] for k in KINDS}
+    requests_per_up: list[int] = []
     with simulator(LATENCY) as sim:
-        stacks = {k: make_stack(k, 1, sim, work / f"preview-{k}") for k in KINDS}
-        for kind in KINDS:  # warm-up, not counted: first run of the CLI in a new home
-            timed_run(stacks[kind], "preview")
+        stacks = {k: make_stack(k, 1, sim, work / k) for k in KINDS}
+        if warm_up:  # the CLI's first run in a new home, and cold file caches: not counted
+            for kind in KINDS:
+                timed_run(stacks[kind], "preview")
         for _ in range(repeats):
             for kind in KINDS:
                 new[kind].append(timed_run(stacks[kind], "preview"))
@@ -86,37 +97,26 @@ def preview_rows(work: Path, repeats: int) -> list[Row]:
                 same[kind].append(timed_run(stacks[kind], "preview"))
         for kind in KINDS:
             stacks[kind].destroy()
+            stacks[kind].set_config({f"bench-{kind}:count": str(count)})
+        for repeat in range(repeats):
+            for kind in KINDS:
+                before = sim.stats()["requests"]
+                ups[kind].append(timed_run(stacks[kind], "up", "--yes", "--skip-preview"))
+                if kind == "mihu":  # the simulator logs reads of its stats too: minus 1
+                    requests_per_up.append(sim.stats()["requests"] - before - 1)
+                if repeat < repeats - 1:
+                    stacks[kind].destroy()
     rows = []
     for label, runs in (("new stack", new), ("deployed, unchanged", same)):
         ours, ref = statistics.median(runs["mihu"]), statistics.median(runs["noop"])
         rows.append(Row(f"`pulumi preview`, 1 trunk, {label}, median of {repeats}",
                         f"{ours:.2f} s", f"{ref:.2f} s no-op dynamic resource", ours / ref,
                         "<= 1.1x", ours / ref <= 1.1, (ours, ref)))
-    return rows
-
-
-def up_rows(work: Path, count: int, repeats: int, parallel: int | None) -> list[Row]:
-    """``pulumi up`` of COUNT new trunks at 20 ms per request against COUNT no-op resources
-    whose Create sleeps 20 ms; each repeat is a fresh deployment (destroyed after, not
-    timed). Also the requests our up sent (COUNT POSTs + the create guard's one GET)."""
-    runs: dict[str, list[float]] = {k: [] for k in KINDS}
-    requests_per_up: list[int] = []
-    with simulator(LATENCY) as sim:
-        stacks = {k: make_stack(k, count, sim, work / f"up-{k}") for k in KINDS}
-        for kind in KINDS:  # warm-up: the CLI's first run in a new home, not counted
-            timed_run(stacks[kind], "preview")
-        for _ in range(repeats):
-            for kind in KINDS:
-                before = sim.stats()["requests"]
-                runs[kind].append(timed_run(stacks[kind], "up", "--yes", "--skip-preview"))
-                if kind == "mihu":
-                    requests_per_up.append(sim.stats()["requests"] - before)
-                stacks[kind].destroy()
-    ours, ref = statistics.median(runs["mihu"]), statistics.median(runs["noop"])
+    ours, ref = statistics.median(ups["mihu"]), statistics.median(ups["noop"])
     ratio = ref / ours
     sent = statistics.median(requests_per_up)
-    shown = "default" if parallel is None else f"default --parallel {parallel}"
-    return [
+    shown = "--parallel default" if parallel is None else f"--parallel {parallel} (default)"
+    rows += [
         Row(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of {repeats}",
             f"{ours:.2f} s", f"{ref:.2f} s no-op resource sleeping 20 ms per Create", ratio,
             ">= 0.90 (no-op time / ours)", ratio >= 0.9, (ours, ref)),
@@ -128,26 +128,27 @@ def up_rows(work: Path, count: int, repeats: int, parallel: int | None) -> list[
             f"{ref / count * 1e3:.2f} ms no-op", None, "report", None,
             ((ours - ref) / count,)),
     ]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 resources, 1 repeat")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 resources, 1 repeat, no warm-up: checks the code runs")
     parser.add_argument("--json", action="store_true", help="also print rows as JSON")
     parser.add_argument("--work-dir", type=Path, help="where stacks live (default: a temp dir)")
     options = parser.parse_args(argv)
     repeats, count = (1, 3) if options.quick else (3, 200)
-    import tempfile
-
+    binary = pulumi_path()
+    if binary is None:
+        parser.error("the Pulumi CLI is not on PATH or in ~/.pulumi/bin "
+                     "(scripts/install-pulumi-cli.sh installs it)")
     with tempfile.TemporaryDirectory(prefix="mihu-engine-bench-",
                                      dir=options.work_dir) as tmp:
         work = Path(tmp)
-        probe = PulumiCli(PROGRAM, project="bench-probe", work_dir=work / "probe")
-        binary = probe.binary
         parallel = default_parallel(binary)
         load_before = os.getloadavg()
-        rows = preview_rows(work, repeats)
-        rows += up_rows(work, count, repeats, parallel)
+        rows = engine_rows(work, count, repeats, not options.quick, parallel)
         load_after = os.getloadavg()
     version = cli_version(binary)
     print(f"Machine: {platform.machine()}, {usable_cores()} cores usable "
