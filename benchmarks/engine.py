@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,10 +63,22 @@ def make_stack(kind: str, count: int, sim: RemoteSimulator, work_dir: Path) -> P
     return cli
 
 
-def timed_run(cli: PulumiCli, *args: str) -> float:
-    start = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds used by this process's finished children and their descendants (the
+    CLI, and the language host, program and provider host it ran and waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(cli: PulumiCli, *args: str, cpu: list[float] | None = None) -> float:
+    """Wall time of ``pulumi ARGS``; its CPU time (every process of the run) is appended
+    to ``cpu``."""
+    cpu_before, start = children_cpu(), time.perf_counter()
     cli.run(*args, "--stack", cli.stack)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(children_cpu() - cpu_before)
+    return elapsed
 
 
 def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm_up: bool,
@@ -81,6 +94,7 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
     new: dict[str, list[float]] = {k: [] for k in KINDS}
     same: dict[str, list[float]] = {k: [] for k in KINDS}
     ups: dict[str, list[float]] = {k: [] for k in KINDS}
+    up_cpu: dict[str, list[float]] = {k: [] for k in KINDS}
     requests_per_up: list[int] = []
     with simulator(LATENCY) as sim:
         stacks = {k: make_stack(k, 1, sim, work / k) for k in KINDS}
@@ -101,7 +115,8 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
         for repeat in range(repeats):
             for kind in KINDS:
                 before = sim.stats()["requests"]
-                ups[kind].append(timed_run(stacks[kind], "up", "--yes", "--skip-preview"))
+                ups[kind].append(timed_run(stacks[kind], "up", "--yes", "--skip-preview",
+                                             cpu=up_cpu[kind]))
                 if kind == "mihu":  # the simulator logs reads of its stats too: minus 1
                     requests_per_up.append(sim.stats()["requests"] - before - 1)
                 if repeat < repeats - 1:
@@ -115,6 +130,8 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
     ours, ref = statistics.median(ups["mihu"]), statistics.median(ups["noop"])
     ratio = ref / ours
     sent = statistics.median(requests_per_up)
+    cpu_ours, cpu_ref = statistics.median(up_cpu["mihu"]), statistics.median(up_cpu["noop"])
+    cores = usable_cores()
     shown = "--parallel default" if parallel is None else f"--parallel {parallel} (default)"
     rows += [
         Row(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of {repeats}",
@@ -123,6 +140,12 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
         Row(f"Requests to the API per `pulumi up` of {count}", f"{sent:.0f}",
             f"{count} creates", sent / count, "report (guard: +1 GET)", None, (sent,),
             varies=False),
+        Row(f"CPU of `pulumi up` of {count} (CLI, language host, program, provider host), "
+            f"median of {repeats}", f"{cpu_ours:.2f} s ({cpu_ours / count * 1e3:.1f} ms "
+            f"per resource, {cpu_ours / ours * 100:.0f} % of one core)",
+            f"{cpu_ref:.2f} s no-op ({cpu_ref / count * 1e3:.1f} ms, "
+            f"{cpu_ref / ref * 100:.0f} %)", cpu_ours / cpu_ref,
+            f"report ({cores} cores = {cores * 100} %)", None, (cpu_ours, cpu_ref)),
         Row(f"Per resource in `pulumi up` of {count}, ours minus no-op",
             f"{(ours - ref) / count * 1e3:.2f} ms", f"{ours / count * 1e3:.2f} ms ours, "
             f"{ref / count * 1e3:.2f} ms no-op", None, "report", None,

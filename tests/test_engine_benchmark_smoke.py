@@ -40,7 +40,7 @@ def test_engine_benchmark_quick_run_prints_measured_finite_figures(tmp_path: Pat
     assert lines[0].startswith("Machine: ") and "cores usable" in lines[0]
     assert "engine --parallel " in lines[0]
     assert table[0] == "| benchmark | measured | reference | ratio | goal | met |"
-    assert len(table) == len(rows) + 1 == 6
+    assert len(table) == len(rows) + 1 == 7
     assert all(line.count("|") == 7 for line in table)
     for row in rows:
         name = row["name"]
@@ -55,4 +55,6 @@ def test_engine_benchmark_quick_run_prints_measured_finite_figures(tmp_path: Pat
     assert len(timings) == 6 and all(v > 0 for v in timings)
     requests = next(row for row in rows if row["name"].startswith("Requests to the API"))
     assert requests["values"] == [3 + 1], "3 POSTs and the create guard's one GET"
+    cpu = next(row for row in rows if row["name"].startswith("CPU of `pulumi up`"))
+    assert all(v > 0 for v in cpu["values"]), "the CPU of the CLI run's processes"
     assert not list(tmp_path.iterdir()), "the stacks' temporary directory is left behind"
