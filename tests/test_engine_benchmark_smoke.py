@@ -1,0 +1,60 @@
+"""The engine benchmarks (``python -m benchmarks.engine``) run through the real CLI at tiny
+sizes, and every figure they print is measured in the run: finite numbers, timings
+positive, the request count what the package sends (one POST per create, and the create
+guard's one GET of the connection list). No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pulumi_mihu.testing.cli import pulumi_path
+from support import require_cli
+
+pytestmark = pytest.mark.cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_engine_benchmark_quick_run_prints_measured_finite_figures(tmp_path: Path) -> None:
+    require_cli()
+    binary = pulumi_path()
+    assert binary is not None
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(binary).parent),
+                                                  os.environ.get("PATH", "")])}
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.engine", "--quick", "--json",
+         "--work-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=180)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    rows = json.loads(lines[-1])
+    table = [line for line in lines if line.startswith("| ")]
+
+    assert lines[0].startswith("Machine: ") and "cores usable" in lines[0]
+    assert "engine --parallel " in lines[0]
+    assert table[0] == "| benchmark | measured | reference | ratio | goal | met |"
+    assert len(table) == len(rows) + 1 == 7
+    assert all(line.count("|") == 7 for line in table)
+    for row in rows:
+        name = row["name"]
+        assert row["values"], f"{name}: no measured figure"
+        for value in row["values"]:
+            assert isinstance(value, (int, float)) and math.isfinite(value), name
+        if row["ratio"] is not None:
+            assert math.isfinite(row["ratio"]) and row["ratio"] > 0, name
+        for text in (row["measured"], row["reference"]):
+            assert "nan" not in text.lower() and "inf" not in text.lower(), name
+    timings = [v for row in rows if row["name"].startswith("`pulumi") for v in row["values"]]
+    assert len(timings) == 6 and all(v > 0 for v in timings)
+    requests = next(row for row in rows if row["name"].startswith("Requests to the API"))
+    assert requests["values"] == [3 + 1], "3 POSTs and the create guard's one GET"
+    cpu = next(row for row in rows if row["name"].startswith("CPU of `pulumi up`"))
+    assert all(v > 0 for v in cpu["values"]), "the CPU of the CLI run's processes"
+    assert not list(tmp_path.iterdir()), "the stacks' temporary directory is left behind"
