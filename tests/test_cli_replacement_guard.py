@@ -1,0 +1,222 @@
+"""The delete-before-replace guard through the real Pulumi CLI (independent review).
+
+The design (docs/fault-model.md, "What the provider process knows (the ledger)" and
+"Replacements"): the engine calls Diff for every existing resource before any Create or
+Delete of it, a removal or a destroy gets a Delete with no Diff; so a Delete of a diffed id
+whose old outputs hash like Diff's ``olds`` is a replacement's, and where the API cannot
+delete (the documented-only world: DELETE answers 404, no list), the first half of a
+delete-before-replace is refused before anything is created, while a plain destroy warns
+and goes on. Judged by the simulator's account and the exported state.
+
+If the real engine's Delete ``props`` did not hash like Diff's ``olds``, ``delete_kind``
+would answer "kept": a warning "is not deleted: another resource of this stack has it",
+and the replacement would go on, leaving two connections; cases 1 and 2 catch that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pulumi_mihu.testing import MihuSimulator
+from pulumi_mihu.testing.cli import PulumiCli
+from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD
+
+pytestmark = pytest.mark.cli
+
+MakeCli = Callable[..., PulumiCli]
+TRUNK = "SipTrunkConnection"
+DBR = {"delete_before_replace": True}
+KEPT_WARNING = "another resource of this stack has it"
+
+
+def spec(**trunk: Any) -> dict[str, Any]:
+    return {"trunks": [{"name": "main", **trunk}]}
+
+
+def rotate_password(cli: PulumiCli) -> None:
+    cli.set_config({f"{CLI_PROJECT}:sipPassword": ROTATED_PASSWORD},
+                   {f"{CLI_PROJECT}:sipPassword"})
+
+
+def the_trunk(cli: PulumiCli) -> dict[str, Any]:
+    [trunk] = cli.resources(TRUNK)
+    return trunk
+
+
+def passwords(server: MihuSimulator) -> dict[str, str]:
+    return {uuid: record["password"] for uuid, record in server.connections.items()}
+
+
+def methods(server: MihuSimulator, since: int = 0) -> list[tuple[str, str]]:
+    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests[since:]]
+
+
+def text(result: Any) -> str:
+    return result.stdout + result.stderr
+
+
+def up_replace(cli: PulumiCli, urn: str, *, expect_failure: bool = False,
+               check: bool = True) -> Any:
+    return cli.run("up", "--yes", "--skip-preview", "--stack", cli.stack, "--replace", urn,
+                   expect_failure=expect_failure, check=check)
+
+
+def assert_refused(result: Any, uuid: str) -> None:
+    out = text(result)
+    assert "delete_before_replace" in out, out
+    assert "pulumi state delete" in out, out
+    assert "Nothing was created" in out, out
+    assert KEPT_WARNING not in out, "Delete props did not hash like Diff olds:\n" + out
+
+
+# -- 1 ----------------------------------------------------------------------------------
+
+def test_documented_only_dbr_password_change_is_refused_then_the_runbook_works(
+        make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
+    cli = make_cli(bare_sim, spec(options=DBR))
+    cli.up()
+    old = cli.outputs()["uuid"]
+    urn = the_trunk(cli)["urn"]
+    assert passwords(bare_sim) == {old: SIP_PASSWORD}
+
+    rotate_password(cli)
+    [step] = cli.preview_json().resource_steps(TRUNK)
+    assert step.op == "replace" and step.replace_reasons == ["password"]
+    mark = len(bare_sim.requests)
+    refused = cli.up(expect_failure=True)
+    assert_refused(refused, old)
+    # What the engine sent: one DELETE of the old id (404 in this world), no POST.
+    writes = [m for m in methods(bare_sim, mark) if m[0] != "GET"]
+    assert writes == [("DELETE", old)], methods(bare_sim, mark)
+    assert passwords(bare_sim) == {old: SIP_PASSWORD}, "the old line, untouched"
+    assert len(bare_sim.requests_to("POST")) == 1, "1 POST in all"
+    trunk = the_trunk(cli)
+    assert trunk["id"] == old and trunk["urn"] == urn, "the state still points at it"
+    assert cli.outputs()["uuid"] == old
+
+    # The message, followed literally.
+    del bare_sim.connections[old]                                   # "in the Mihu console"
+    shown = cli.run("stack", "--show-urns", "--stack", cli.stack)
+    assert urn in shown.stdout
+    cli.run("state", "delete", urn, "--yes", "--stack", cli.stack)
+    assert cli.resources(TRUNK) == []
+    cli.up()
+    [new] = list(bare_sim.connections)
+    assert new != old
+    assert passwords(bare_sim) == {new: ROTATED_PASSWORD}
+    assert the_trunk(cli)["id"] == new and cli.outputs()["uuid"] == new
+    assert len(bare_sim.requests_to("POST")) == 2
+
+
+# -- 2 ----------------------------------------------------------------------------------
+
+def test_documented_only_dbr_forced_replace_is_refused(
+        make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
+    cli = make_cli(bare_sim, spec(options=DBR))
+    cli.up()
+    old = cli.outputs()["uuid"]
+    urn = the_trunk(cli)["urn"]
+    assert cli.preview_json().changes() == {}, "no input change"
+
+    mark = len(bare_sim.requests)
+    refused = up_replace(cli, urn, expect_failure=True)
+    assert_refused(refused, old)
+    assert [m for m in methods(bare_sim, mark) if m[0] != "GET"] == [("DELETE", old)]
+    assert passwords(bare_sim) == {old: SIP_PASSWORD}
+    assert len(bare_sim.requests_to("POST")) == 1, "nothing created"
+    assert the_trunk(cli)["id"] == old
+
+
+# -- 3 ----------------------------------------------------------------------------------
+
+def test_documented_only_create_before_delete_leaves_the_old_one_with_a_warning(
+        make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
+    cli = make_cli(bare_sim, spec())
+    cli.up()
+    old = cli.outputs()["uuid"]
+    rotate_password(cli)
+    up = cli.up()
+    assert "NOT deleted" in text(up) and old in text(up), text(up)
+    assert KEPT_WARNING not in text(up)
+    [new] = [u for u in bare_sim.connections if u != old]
+    assert passwords(bare_sim) == {old: SIP_PASSWORD, new: ROTATED_PASSWORD}, \
+        "the documented limit: old + new"
+    assert the_trunk(cli)["id"] == new and cli.outputs()["uuid"] == new
+    assert len(bare_sim.requests_to("POST")) == 2
+
+
+# -- 4 ----------------------------------------------------------------------------------
+
+def test_read_routes_dbr_forced_replace_succeeds(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim, spec(options=DBR))
+    cli.up()
+    old = cli.outputs()["uuid"]
+    urn = the_trunk(cli)["urn"]
+    mark = len(sim.requests)
+    replaced = up_replace(cli, urn)
+    assert "+-1 replaced" in replaced.stdout or "replaced" in replaced.stdout, replaced.stdout
+    [new] = list(sim.connections)
+    assert new != old
+    assert passwords(sim) == {new: SIP_PASSWORD}
+    assert [m for m in methods(sim, mark) if m[0] != "GET"] == [
+        ("DELETE", old), ("POST", "connections")], "delete first, then create"
+    assert the_trunk(cli)["id"] == new and cli.outputs()["uuid"] == new
+
+
+# -- 5 ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("options", [{}, DBR], ids=["default", "delete_before_replace"])
+def test_documented_only_destroy_warns_and_succeeds(
+        make_cli: MakeCli, bare_sim: MihuSimulator, options: dict[str, Any]) -> None:
+    cli = make_cli(bare_sim, spec(options=options))
+    cli.up()
+    old = cli.outputs()["uuid"]
+    destroyed = cli.destroy()
+    assert "NOT deleted" in text(destroyed) and old in text(destroyed), text(destroyed)
+    assert cli.resources(TRUNK) == []
+    assert passwords(bare_sim) == {old: SIP_PASSWORD}, "left in the account, as warned"
+    assert [m for m in methods(bare_sim) if m[0] != "GET"] == [
+        ("POST", "connections"), ("DELETE", old)]
+
+
+
+# -- beyond the brief: `--replace` skips the provider's Diff ------------------------------
+# The engine (pkg/resource/deploy/step_generator.go, ``diff``) answers a ``--replace``
+# target with a "replace" DiffResult of its own and never calls the provider's Diff, so
+# the ledger does not see the resource: its Delete looks like a removal and its old
+# connection like an untracked twin.
+
+def test_read_routes_default_forced_replace_succeeds(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    cli = make_cli(sim, spec())
+    cli.up()
+    old = cli.outputs()["uuid"]
+    urn = the_trunk(cli)["urn"]
+    mark = len(sim.requests)
+    replaced = up_replace(cli, urn)
+    [new] = list(sim.connections)
+    assert new != old, text(replaced)
+    assert [m for m in methods(sim, mark) if m[0] != "GET"] == [
+        ("POST", "connections"), ("DELETE", old)]
+    assert the_trunk(cli)["id"] == new
+
+
+def test_read_routes_dbr_forced_replace_of_an_adopted_connection_keeps_a_line(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    from support import provider_for, trunk_inputs
+    uuid = provider_for(sim).create(trunk_inputs(name="main")).id
+    sim.state.requests.clear()
+    cli = make_cli(sim, spec(adopt_uuid=uuid, options=DBR))
+    cli.up()
+    assert list(sim.connections) == [uuid] and sim.writes() == []
+    urn = the_trunk(cli)["urn"]
+    replaced = up_replace(cli, urn, check=False)
+    # Whatever happens, the phone line must not be lost: the account keeps one connection
+    # and the stack tracks it.
+    assert len(sim.connections) == 1, (text(replaced), methods(sim))
+    [live] = list(sim.connections)
+    assert [t["id"] for t in cli.resources(TRUNK)] == [live], text(replaced)
