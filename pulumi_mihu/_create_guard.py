@@ -109,6 +109,19 @@ class Diffed:
 
 
 @dataclass
+class Checked:
+    """What ``check`` saw of one resource. For a replacement forced by ``pulumi up
+    --replace`` the engine calls no Diff, and Check without old inputs, as for a new
+    resource; so a Delete with no Diff whose old inputs are the new inputs of such a
+    Check is a forced replacement's (or a rename's) delete."""
+
+    olds: dict[str, str]        # fingerprint of its old inputs (empty: new, or forced)
+    news: dict[str, str]        # fingerprint of its new inputs
+    diffed: bool = False
+    replacement_created: bool = False
+
+
+@dataclass
 class CreateLedger:
     """What one provider process (one deployment) knows about the stack's connections.
 
@@ -128,6 +141,10 @@ class CreateLedger:
     claimed: set[str] = field(default_factory=set)
     #: id of each existing resource diffed in this deployment -> what diff saw.
     diffed: dict[str, Diffed] = field(default_factory=dict)
+    #: every Check of this deployment.
+    checked: list[Checked] = field(default_factory=list)
+    #: adopt_uuids of resources whose forced replacement deleted them.
+    replaced_adopters: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     key_locks: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict)
 
@@ -160,26 +177,39 @@ class CreateLedger:
         with self.lock:
             self.claimed.add(uuid)
 
+    def note_check(self, olds: Mapping[str, Any], news: Mapping[str, Any],
+                   keys: tuple[str, ...]) -> None:
+        with self.lock:
+            self.checked.append(Checked(fingerprint(olds, keys), fingerprint(news, keys)))
+
     def note_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any],
                   keys: tuple[str, ...]) -> None:
         adopt = news.get("adopt_uuid")
+        old_inputs = fingerprint(olds, keys)
         with self.lock:
             self.diffed[id_] = Diffed(state_hash(olds), fingerprint(news, keys),
                                       adopt if isinstance(adopt, str) else None)
+            for seen in self.checked:
+                if seen.olds and seen.olds == old_inputs:
+                    seen.diffed = True
 
     def note_created(self, props: Mapping[str, Any], keys: tuple[str, ...]) -> None:
-        """A create ran: if it is the replacement of a diffed resource, remember that."""
+        """A create ran: if it is the replacement of an existing resource, remember that."""
         created = fingerprint(props, keys)
         with self.lock:
-            for seen in self.diffed.values():
+            for seen in self._existing():
                 if all(created.get(k, v) == v for k, v in seen.news.items()):
                     seen.replacement_created = True
 
     def existed(self, adopt_uuid: str) -> bool:
-        """Was a resource with this adopt_uuid diffed, i.e. does it exist already (so its
-        create is a replacement, which must never adopt again)?"""
+        """Was a resource with this adopt_uuid checked or diffed, i.e. does it exist already
+        (so its create is a replacement, which must never adopt again)?"""
         with self.lock:
-            return any(seen.adopt_uuid == adopt_uuid for seen in self.diffed.values())
+            return (adopt_uuid in self.replaced_adopters
+                    or any(seen.adopt_uuid == adopt_uuid for seen in self.diffed.values()))
+
+    def _existing(self) -> list[Diffed | Checked]:
+        return [*self.diffed.values(), *self.checked]
 
     def kept_by_the_stack(self, uuid: str) -> bool:
         """Is ``uuid`` the id of a resource of this deployment's program, or created or
@@ -187,18 +217,29 @@ class CreateLedger:
         with self.lock:
             return uuid in self.diffed or uuid in self.claimed
 
-    def delete_kind(self, id_: str, olds: Mapping[str, Any]) -> str:
+    def delete_kind(self, id_: str, olds: Mapping[str, Any], keys: tuple[str, ...]) -> str:
         """Why Pulumi deletes ``id_``: ``"kept"`` (another resource of the program has
         this id: do not delete), ``"replace-first"`` (the first half of a
         delete-before-replace, planned or forced), ``"replace-after"`` (the replacement
         exists), or ``"remove"`` (a destroy, or a resource left out of the program)."""
         with self.lock:
             seen = self.diffed.get(id_)
-            if seen is None:
-                return "kept" if id_ in self.claimed else "remove"
-            if seen.olds != state_hash(olds):
+            if seen is not None:
+                if seen.olds != state_hash(olds):
+                    return "kept"
+                return "replace-after" if seen.replacement_created else "replace-first"
+            if id_ in self.claimed:
                 return "kept"
-            return "replace-after" if seen.replacement_created else "replace-first"
+            old_inputs = fingerprint(olds, keys)
+            forced = [seen for seen in self.checked
+                      if not seen.diffed and old_inputs and seen.news == old_inputs]
+            if not forced:
+                return "remove"
+            # `pulumi up --replace` (or a rename): Check without old inputs, no Diff.
+            if isinstance(olds.get("adopt_uuid"), str):
+                self.replaced_adopters.add(olds["adopt_uuid"])
+            return ("replace-after" if any(seen.replacement_created for seen in forced)
+                    else "replace-first")
 
     def untracked_twins(self, key: tuple[str, ...]) -> list[str]:
         """Connections that existed before this deployment with the same natural key, and
@@ -305,8 +346,10 @@ def untracked_twin_message(describe: str, twins: list[str]) -> str:
         "resource should manage (left by an interrupted deployment, or made in the console), "
         "adopt it: set adopt_uuid to its uuid (README: \"Import an existing connection\"). "
         "If you renamed the resource in the program, add `aliases=[pulumi.Alias(name=...)]` "
-        "with its old name instead, so that Pulumi keeps the connection. Otherwise delete it "
-        "in the Mihu console, or give this connection another name.")
+        "with its old name instead, so that Pulumi keeps the connection. If this is `pulumi up "
+        "--replace`, set delete_before_replace=True on the resource for it (the provider "
+        "cannot tell the connection being replaced from a leftover). Otherwise delete it in "
+        "the Mihu console, or give this connection another name.")
 
 
 def _adopt(client: MihuClient, ledger: CreateLedger, request: CreateRequest,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
 
 import pulumi
 from pulumi.dynamic import (
+    CheckResult,
     CreateResult,
     ReadResult,
 )
@@ -200,6 +201,13 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         super()._reset()
         self._ledger = CreateLedger()
 
+    @safe_errors
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The base check, and a note in the ledger: an existing resource is always checked,
+        even when the engine skips its Diff (``pulumi up --replace``)."""
+        self._ledger.note_check(olds, news, MANAGED_INPUTS)
+        return super().check(olds, news)
+
     def noted_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
         """Every diff is noted in the ledger: it is how ``create`` and ``delete`` later know
         which resources exist and why one is deleted. An adopt_uuid newly set on a
@@ -339,7 +347,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         first half of a ``delete_before_replace``, fail before the replacement is created,
         since going on would leave two connections with the same number, which is what
         that option is for avoiding."""
-        kind = self._ledger.delete_kind(id_, props)
+        kind = self._ledger.delete_kind(id_, props, MANAGED_INPUTS)
         if kind == "kept":
             warn(f"{_describe(props, id_)} is not deleted: another resource of this stack "
                  "has it (adopted it, or shares its id) and keeps managing it.")
