@@ -433,13 +433,18 @@ def main(argv: list[str] | None = None) -> int:
     rows += scaling([4, 8] if q else [50, 200, 800])
     print(f"Machine: {platform.machine()}, {usable_cores()} cores, Python "
           f"{platform.python_version()}, {platform.system()} {platform.release()}\n")
+    print_table(rows, as_json=options.json)
+    return 0
+
+
+def print_table(rows: list[Row], *, as_json: bool = False) -> None:
+    """The rows as a markdown table (the README's and docs' format), then as JSON."""
     print("| benchmark | measured | reference | ratio | goal | met |")
     print("|---|---|---|---|---|---|")
     for row in rows:
         print(row.markdown())
-    if options.json:
+    if as_json:
         print(json.dumps([row.__dict__ for row in rows]))
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ processes on the machine falls on both. The simulator runs in its own process, a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -31,6 +30,7 @@ from benchmarks.__main__ import (
     RemoteSimulator,
     Row,
     config_for,
+    print_table,
     simulator,
     usable_cores,
 )
@@ -182,12 +182,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'.'.join(map(str, version)) if version else '?'}, engine --parallel "
           f"{parallel} (default); load average {load_before[0]:.2f} before, "
           f"{load_after[0]:.2f} after\n")
-    print("| benchmark | measured | reference | ratio | goal | met |")
-    print("|---|---|---|---|---|---|")
-    for row in rows:
-        print(row.markdown())
-    if options.json:
-        print(json.dumps([row.__dict__ for row in rows]))
+    print_table(rows, as_json=options.json)
     return 0
 
 
