@@ -106,17 +106,26 @@ def test_fresh_create_under_fault(fault_name: str, server: MihuSimulator,
     assert len(server.connections) <= 1
 
 
-@pytest.mark.parametrize("fault_name", sorted(faults()))
-def test_replacement_under_fault(fault_name: str, server: MihuSimulator,
-                                 make_stack: Callable[..., StackHarness]) -> None:
+def rotate_under_fault(fault_name: str, server: MihuSimulator,
+                       make_stack: Callable[..., StackHarness],
+                       before: bool) -> tuple[str | None, str | None, str | None]:
+    """Deploy, then change the password under ``fault_name`` (``before``: with
+    delete_before_replace). Returns the old and new tracked uuids and the error text."""
     program = Program()
+    program.delete_before_replace = before
     stack = make_stack(program, server, config=TIMING)
     stack.up()
     old_uuid = tracked_uuid(stack)
     program.password = NEW_PASSWORD
     server.inject(faults()[fault_name])
     error = run_up(stack, server)
-    uuid = tracked_uuid(stack)
+    return old_uuid, tracked_uuid(stack), error
+
+
+@pytest.mark.parametrize("fault_name", sorted(faults()))
+def test_replacement_under_fault(fault_name: str, server: MihuSimulator,
+                                 make_stack: Callable[..., StackHarness]) -> None:
+    old_uuid, uuid, error = rotate_under_fault(fault_name, server, make_stack, before=False)
     if server.state.read_routes:
         assert error is None
         assert uuid != old_uuid and list(server.connections) == [uuid]
@@ -138,15 +147,7 @@ def test_replacement_under_fault(fault_name: str, server: MihuSimulator,
 @pytest.mark.parametrize("fault_name", sorted(faults()))
 def test_delete_before_replace_under_fault(fault_name: str, server: MihuSimulator,
                                            make_stack: Callable[..., StackHarness]) -> None:
-    program = Program()
-    program.delete_before_replace = True
-    stack = make_stack(program, server, config=TIMING)
-    stack.up()
-    old_uuid = tracked_uuid(stack)
-    program.password = NEW_PASSWORD
-    server.inject(faults()[fault_name])
-    error = run_up(stack, server)
-    uuid = tracked_uuid(stack)
+    old_uuid, uuid, error = rotate_under_fault(fault_name, server, make_stack, before=True)
     if not server.state.read_routes:
         # The old connection cannot be deleted first, so the replacement is refused before
         # anything is created: no second connection with the same number.
