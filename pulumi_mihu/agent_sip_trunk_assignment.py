@@ -102,11 +102,11 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
     """Assigns agents' call channels to SIP trunk connections."""
 
     inputs_model = AgentSipTrunkAssignmentInputs
-    #: An agent has one call channel: a second assignment would leave it routed through
-    #: whichever ran last, and removing either would leave state saying the agent uses a
-    #: trunk it does not.
     unique_inputs: ClassVar[Mapping[str, str]] = {
         "agent_uuid": "an agent has one call channel, so keep one assignment per agent"}
+    """An agent has one call channel: a second assignment would leave it routed through
+    whichever ran last, and removing either would leave state saying the agent uses a trunk
+    it does not."""
 
     def _reset(self) -> None:
         super()._reset()
@@ -191,10 +191,11 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
     @overload
     def __init__(self, resource_name: str, args: AgentSipTrunkAssignmentArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        """An agent's call channel routed through a SIP trunk connection.
+        """Route an agent's calls through a connection, the inputs given as one object.
 
         :param str resource_name: The name of the resource (unique in the stack).
-        :param AgentSipTrunkAssignmentArgs args: The inputs (see its documentation).
+        :param AgentSipTrunkAssignmentArgs args: ``agent_uuid`` and ``connection_uuid``
+               (required), ``force``.
         :param pulumi.ResourceOptions opts: Options for the resource.
         """
 

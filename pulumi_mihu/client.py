@@ -18,6 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -56,6 +57,27 @@ MAX_BACKOFF = 10.0
 _SNIPPET = 200
 
 JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API call as the retry loop sees it (``path`` includes the API prefix)."""
+
+    method: str
+    path: str
+    body: Mapping[str, Any] | None
+    idempotent: bool
+    #: Values no error message may show: the token, and the call's credentials.
+    secrets: list[str]
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A try that failed: the error to raise if it is the last one."""
+
+    error: MihuError
+    retryable: bool
+    delay_hint: float | None = None  # the server's Retry-After, in seconds
 
 
 class MihuClient:
@@ -139,53 +161,52 @@ class MihuClient:
         must never appear in an error message, even if the API echoes them back.
         Returns the decoded JSON body, or None for an empty one.
         """
-        import requests
-
-        known_secrets = [self.settings.api_token.get_secret_value(), *secrets]
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
-        url = self.settings.base_url + API_PREFIX + path
-        display_path = API_PREFIX + path
+        call = _Call(method, API_PREFIX + path, body, idempotent,
+                     [self.settings.api_token.get_secret_value(), *secrets])
         deadline = self._clock() + self.settings.retry_deadline
         attempt = 0
         while True:
             attempt += 1
-            delay_hint: float | None = None
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    json=body,
-                    timeout=self.settings.request_timeout,
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                sent = _may_have_been_sent(exc)
-                error: MihuError = MihuTransportError(
-                    redact(
-                        f"Mihu API {method} {display_path}: no response from "
-                        f"{self.settings.origin} ({_describe_transport_error(exc)})",
-                        known_secrets,
-                    ),
-                    request_sent=sent,
-                )
-                retryable = idempotent or not sent
-            else:
-                with response:
-                    if 200 <= response.status_code < 300:
-                        return _decode_success(response, method, display_path, known_secrets)
-                    error = _api_error(response, method, display_path, known_secrets,
-                                       self.settings)
-                    retryable = response.status_code in RETRYABLE_STATUSES and (
-                        idempotent or response.status_code == 429
-                    )
-                    delay_hint = _retry_after(response.headers.get("Retry-After"))
-            if not retryable or attempt >= self.settings.max_attempts:
-                raise error
-            delay = self.backoff(attempt) if delay_hint is None else delay_hint
+            outcome = self._attempt(call)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            if not outcome.retryable or attempt >= self.settings.max_attempts:
+                raise outcome.error
+            delay = self.backoff(attempt) if outcome.delay_hint is None else outcome.delay_hint
             if self._clock() + delay > deadline:
-                raise error
+                raise outcome.error
             self._sleep(delay)
+
+    def _attempt(self, call: _Call) -> JSON | _Failure | None:
+        """Send the call once: its decoded answer, or the failure and whether a retry is
+        safe (see the module docstring)."""
+        import requests
+
+        try:
+            response = self.session.request(
+                call.method,
+                self.settings.base_url + call.path,
+                json=call.body,
+                timeout=self.settings.request_timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            sent = _may_have_been_sent(exc)
+            message = (f"Mihu API {call.method} {call.path}: no response from "
+                       f"{self.settings.origin} ({_describe_transport_error(exc)})")
+            return _Failure(MihuTransportError(redact(message, call.secrets), request_sent=sent),
+                            retryable=call.idempotent or not sent)
+        with response:
+            status = response.status_code
+            if 200 <= status < 300:
+                return _decode_success(response, call.method, call.path, call.secrets)
+            return _Failure(
+                _api_error(response, call.method, call.path, call.secrets, self.settings),
+                retryable=status in RETRYABLE_STATUSES and (call.idempotent or status == 429),
+                delay_hint=_retry_after(response.headers.get("Retry-After")),
+            )
 
     def now(self) -> float:
         """The client's monotonic clock (replaceable in tests)."""

@@ -27,19 +27,20 @@ class Input:
     """What Pulumi needs to know of one input, next to its pydantic rules."""
 
     doc: str
-    #: Must the program give it? (A model may still require a value the resource fills
-    #: in, such as a name defaulting to the resource name.)
+    """One line of documentation, for the Args class and the keyword constructor."""
     required: bool = False
-    #: Credentials: wrapped as secrets, in additional_secret_outputs, redacted.
+    """Must the program give it? (A model may still require a value the resource fills
+    in, such as a name defaulting to the resource name.)"""
     secret: bool = False
-    #: A change replaces the resource (else it is updated in place).
+    """Credentials: wrapped as secrets, in additional_secret_outputs, redacted."""
     replaces: bool = True
-    #: Part of the API request body.
+    """A change replaces the resource (else it is updated in place)."""
     sent: bool = True
-    #: The API returns it: a refresh reads it back.
+    """Part of the API request body."""
     returned: bool = False
-    #: Compared by diff (an input read only at create, such as adopt_uuid, is not).
+    """The API returns it: a refresh reads it back."""
     compared: bool = True
+    """Compared by diff (an input read only at create, such as adopt_uuid, is not)."""
 
 
 @dataclass(frozen=True)

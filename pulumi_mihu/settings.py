@@ -42,7 +42,6 @@ class Setting:
 
     key: str
     env: str
-    doc: str
 
     @property
     def config_key(self) -> str:
@@ -52,16 +51,16 @@ class Setting:
         return f"stack config '{self.config_key}' or environment variable {self.env}"
 
 
-API_TOKEN = Setting("apiToken", "MIHU_API_TOKEN", "Bearer token (set it as a secret)")
-SUBDOMAIN = Setting("subdomain", "MIHU_SUBDOMAIN", "account subdomain: https://{subdomain}.mihu.ai")
-BASE_URL = Setting("baseUrl", "MIHU_BASE_URL", "whole base URL; wins over subdomain")
-REQUEST_TIMEOUT = Setting("requestTimeout", "MIHU_REQUEST_TIMEOUT", "seconds per HTTP request")
-MAX_ATTEMPTS = Setting("maxAttempts", "MIHU_MAX_ATTEMPTS", "tries per request, retries included")
-RETRY_DEADLINE = Setting("retryDeadline", "MIHU_RETRY_DEADLINE", "seconds for all tries of a call")
-RETRY_BASE_DELAY = Setting("retryBaseDelay", "MIHU_RETRY_BASE_DELAY",
-                           "seconds before the first retry; doubles each time, with jitter")
-CREATE_SETTLE_TIME = Setting("createSettleTime", "MIHU_CREATE_SETTLE_TIME",
-                             "seconds to watch the list after a create got no clear answer")
+API_TOKEN = Setting("apiToken", "MIHU_API_TOKEN")  # Bearer token (set it as a secret)
+SUBDOMAIN = Setting("subdomain", "MIHU_SUBDOMAIN")  # https://{subdomain}.mihu.ai
+BASE_URL = Setting("baseUrl", "MIHU_BASE_URL")  # the whole base URL; wins over subdomain
+REQUEST_TIMEOUT = Setting("requestTimeout", "MIHU_REQUEST_TIMEOUT")  # seconds per request
+MAX_ATTEMPTS = Setting("maxAttempts", "MIHU_MAX_ATTEMPTS")  # tries per request, with retries
+RETRY_DEADLINE = Setting("retryDeadline", "MIHU_RETRY_DEADLINE")  # seconds for all tries
+#: Seconds before the first retry; doubles each time, with jitter.
+RETRY_BASE_DELAY = Setting("retryBaseDelay", "MIHU_RETRY_BASE_DELAY")
+#: Seconds to watch the list after a create got no clear answer.
+CREATE_SETTLE_TIME = Setting("createSettleTime", "MIHU_CREATE_SETTLE_TIME")
 ALL_SETTINGS = (API_TOKEN, SUBDOMAIN, BASE_URL, REQUEST_TIMEOUT, MAX_ATTEMPTS, RETRY_DEADLINE,
                 RETRY_BASE_DELAY, CREATE_SETTLE_TIME)
 

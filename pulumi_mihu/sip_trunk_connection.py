@@ -441,10 +441,11 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
     @overload
     def __init__(self, resource_name: str, args: SipTrunkConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        """A SIP trunk connection in a Mihu account.
+        """A SIP trunk connection in a Mihu account, the inputs given as one object.
 
         :param str resource_name: The name of the resource (unique in the stack).
-        :param SipTrunkConnectionArgs args: The inputs (see its documentation).
+        :param SipTrunkConnectionArgs args: ``phone_number``, ``gateway``, ``username``
+               and ``password`` (required), ``name``, ``secondary_gateway``, ``adopt_uuid``.
         :param pulumi.ResourceOptions opts: Options for the resource.
         """
 
