@@ -84,7 +84,14 @@ from pulumi.runtime.settings import ROOT, SETTINGS, configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from .host import ProviderCallError, ProviderHost, from_struct, strip_secrets, to_struct
+from .host import (
+    ProviderCallError,
+    ProviderHost,
+    from_struct,
+    map_values,
+    strip_secrets,
+    to_struct,
+)
 
 __all__ = [
     "DeploymentError",
@@ -386,61 +393,70 @@ class _Deployment(MockMonitor):
 
     def _register_custom(self, urn: str, request: Any, inputs: dict[str, Any],
                          dependencies: list[str]) -> ResourceState:
+        """The engine's step generator for one registration: check, then create, same,
+        update or replace (planned from the provider's diff)."""
         old = self.old.get(urn)
         if old is not None and old.external:
             old = None
-        ignore = list(request.ignoreChanges)
         if old is not None:
-            for key in ignore:
-                if key in old.inputs:
-                    inputs[key] = old.inputs[key]
-                else:
-                    inputs.pop(key, None)
-        secret_inputs = _secret_keys(inputs)
+            _keep_ignored_changes(inputs, old.inputs, request.ignoreChanges)
         checked = self._check(urn, request, old.inputs if old else {}, inputs)
-        secret_outputs = secret_inputs | set(request.additionalSecretOutputs)
         new = ResourceState(
             urn, request.type, request.name, inputs=checked, protect=request.protect,
             retain_on_delete=request.retainOnDelete,
             additional_secret_outputs=list(request.additionalSecretOutputs),
             parent=request.parent, dependencies=dependencies)
+        secret_outputs = _secret_keys(inputs) | set(request.additionalSecretOutputs)
         if old is None:
             with self.workers:
                 self.start_step("create", urn)
-                if self.preview:
-                    new.outputs = dict(checked)
-                else:
-                    new.id, outs = self.call(self.host.create, urn, checked)
-                    new.outputs = _remark_secrets(outs, secret_outputs)
-            self.mark_new(new)
-            return new
-        with self.workers:
-            diff = self.call(self.host.diff, urn, old.id, old.outputs, checked, old.inputs,
-                             ignore)
-        changes = diff.changes
-        if changes is None:
-            changes = strip_secrets(old.inputs)[0] != strip_secrets(checked)[0]
-        new.id = old.id
-        # A resource deleted by a delete-before-replace whose create did not happen is
-        # replaced whatever the diff says.
-        if not changes and not old.pending_replacement:
-            self.step("same", urn)
-            new.outputs = old.outputs
-            self.mark_done(old)
-            self.mark_new(new)
-            return new
-        if not diff.replaces and not old.pending_replacement:
+                self._create(new, checked, secret_outputs)
+        else:
             with self.workers:
-                self.start_step("update", urn)
-                if self.preview:
-                    new.outputs = dict(checked)
-                else:
-                    outs = self.call(self.host.update, urn, old.id, old.outputs, checked,
-                                     old.inputs)
-                    new.outputs = _remark_secrets(outs, secret_outputs)
-            self.mark_done(old)
-            self.mark_new(new)
-            return new
+                diff = self.call(self.host.diff, urn, old.id, old.outputs, checked,
+                                 old.inputs, list(request.ignoreChanges))
+            # A resource deleted by a delete-before-replace whose create did not happen is
+            # replaced whatever the diff says.
+            changes = _has_changes(diff, old, checked)
+            if old.pending_replacement or (changes and diff.replaces):
+                self._replace(request, old, new, inputs, diff, secret_outputs)
+            elif changes:
+                self._update(old, new, checked, secret_outputs)
+            else:
+                self.step("same", urn)
+                new.id, new.outputs = old.id, old.outputs
+                self.mark_done(old)
+        self.mark_new(new)
+        return new
+
+    def _create(self, new: ResourceState, checked: dict[str, Any],
+                secret_outputs: set[str]) -> None:
+        """A create or create-replacement step (a preview shows the checked inputs)."""
+        if self.preview:
+            new.outputs = dict(checked)
+            return
+        new.id, outs = self.call(self.host.create, new.urn, checked)
+        new.outputs = _remark_secrets(outs, secret_outputs)
+
+    def _update(self, old: ResourceState, new: ResourceState, checked: dict[str, Any],
+                secret_outputs: set[str]) -> None:
+        new.id = old.id
+        with self.workers:
+            self.start_step("update", new.urn)
+            if self.preview:
+                new.outputs = dict(checked)
+            else:
+                outs = self.call(self.host.update, new.urn, old.id, old.outputs, checked,
+                                 old.inputs)
+                new.outputs = _remark_secrets(outs, secret_outputs)
+        self.mark_done(old)
+
+    def _replace(self, request: Any, old: ResourceState, new: ResourceState,
+                 inputs: dict[str, Any], diff: Any, secret_outputs: set[str]) -> None:
+        """The engine's replacement: create-replacement then replace (the old one deleted
+        after the program), or with delete-before-replace, delete-replaced first (the old
+        entry stays in the checkpoint, pendingReplacement, until its replacement exists)."""
+        urn = new.urn
         if old.protect and request.protect:
             raise self.fail(f"unable to replace resource {urn} as it is currently marked for "
                             "protection; to unprotect it, remove protect=True and run up")
@@ -448,35 +464,20 @@ class _Deployment(MockMonitor):
         # from nothing.
         new.inputs = checked = self._check(urn, request, {}, inputs)
         detail = ",".join(diff.replaces)
-        before = request.deleteBeforeReplace or diff.delete_before_replace
-        new.id = ""
         with self.workers:
-            if before:
-                # delete-replaced, replace, create-replacement; the old entry stays in the
-                # checkpoint (pendingReplacement) until its replacement exists.
+            if request.deleteBeforeReplace or diff.delete_before_replace:
                 if not old.pending_replacement:
                     self._delete(old, "delete-replaced", detail, pending_replacement=True)
                 self.start_step("replace", urn, detail)
                 self.start_step("create-replacement", urn, detail)
-                self._create_replacement(urn, new, checked, secret_outputs)
+                self._create(new, checked, secret_outputs)
                 self.mark_done(old)
             else:
-                # create-replacement, replace; the old one is marked for deletion and
-                # deleted after the program, as a separate checkpoint entry.
                 self.start_step("create-replacement", urn, detail)
-                self._create_replacement(urn, new, checked, secret_outputs)
+                self._create(new, checked, secret_outputs)
                 old.pending_delete = True
                 self.start_step("replace", urn, detail)
-        self.mark_new(new)
-        return new
 
-    def _create_replacement(self, urn: str, new: ResourceState, checked: dict[str, Any],
-                            secret_outputs: set[str]) -> None:
-        if self.preview:
-            new.outputs = dict(checked)
-            return
-        new.id, outs = self.call(self.host.create, urn, checked)
-        new.outputs = _remark_secrets(outs, secret_outputs)
 
     def ReadResource(self, request: Any) -> resource_pb2.ReadResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -571,6 +572,56 @@ class _Deployment(MockMonitor):
         """Delete replaced resources and those the program no longer declares."""
         self.delete_all(self.condemned())
 
+    def destroy(self) -> list[ResourceState]:
+        """``pulumi destroy``: no program runs, so every resource is condemned. Returns
+        the new checkpoint (what could not be deleted)."""
+        self.finish()
+        return self.snapshot()
+
+    def refresh(self) -> list[ResourceState]:
+        """``pulumi refresh``: read every resource; the new checkpoint drops those gone
+        and keeps the others with what was read."""
+        return [resource for resource in self.base if self._refresh(resource)]
+
+    def _refresh(self, resource: ResourceState) -> bool:
+        """One refresh step; False when the resource is gone."""
+        if not resource.custom or not resource.type.startswith(DYNAMIC_PREFIX):
+            return True
+        try:
+            id_, outs, inputs = self.host.read(resource.urn, resource.id, resource.outputs,
+                                               resource.inputs)
+        except ProviderCallError as exc:
+            self.errors.append(f"Read of {resource.urn} failed: {exc.details}")
+            return True
+        if not id_:
+            self.step("delete", resource.urn, "gone")
+            return False
+        secret = _secret_keys(resource.outputs) | set(resource.additional_secret_outputs)
+        new_outputs = _remark_secrets(outs, secret)
+        changed = strip_secrets(new_outputs)[0] != strip_secrets(resource.outputs)[0]
+        self.step("update" if changed else "refresh", resource.urn)
+        resource.outputs = new_outputs
+        if inputs is not None:
+            resource.inputs = _remark_secrets(inputs, _secret_keys(resource.inputs))
+        return True
+
+
+def _keep_ignored_changes(inputs: dict[str, Any], old_inputs: Mapping[str, Any],
+                          ignore_changes: Any) -> None:
+    """ignore_changes: the old value of each ignored input (or none, if it had none)."""
+    for key in ignore_changes:
+        if key in old_inputs:
+            inputs[key] = old_inputs[key]
+        else:
+            inputs.pop(key, None)
+
+
+def _has_changes(diff: Any, old: ResourceState, checked: Mapping[str, Any]) -> bool:
+    """The provider's answer; when it has none, the engine compares the inputs."""
+    if diff.changes is not None:
+        return bool(diff.changes)
+    return bool(strip_secrets(old.inputs)[0] != strip_secrets(checked)[0])
+
 
 def _dependencies(request: Any) -> list[str]:
     """The URNs a registration depends on, as the engine's dependency graph sees them:
@@ -655,39 +706,14 @@ class StackHarness:
 
     def refresh(self) -> RunResult:
         with self._host() as host:
-            steps: list[Step] = []
-            errors: list[str] = []
-            kept: list[ResourceState] = []
-            for resource in self.state:
-                if not resource.custom or not resource.type.startswith(DYNAMIC_PREFIX):
-                    kept.append(resource)
-                    continue
-                try:
-                    id_, outs, inputs = host.read(resource.urn, resource.id, resource.outputs,
-                                                  resource.inputs)
-                except ProviderCallError as exc:
-                    errors.append(f"Read of {resource.urn} failed: {exc.details}")
-                    kept.append(resource)
-                    continue
-                if not id_:
-                    steps.append(Step("delete", resource.urn, "gone"))
-                    continue
-                secret = _secret_keys(resource.outputs) | set(resource.additional_secret_outputs)
-                new_outputs = _remark_secrets(outs, secret)
-                changed = strip_secrets(new_outputs)[0] != strip_secrets(resource.outputs)[0]
-                steps.append(Step("update" if changed else "refresh", resource.urn))
-                resource.outputs = new_outputs
-                if inputs is not None:
-                    resource.inputs = _remark_secrets(inputs, _secret_keys(resource.inputs))
-                kept.append(resource)
-            self.state = kept
-        return self._finish_run("refresh", False, steps, errors)
+            deployment = _Deployment(self, False, host)
+            self.state = deployment.refresh()
+        return self._finish_run("refresh", False, deployment.steps, deployment.errors)
 
     def destroy(self) -> RunResult:
         with self._host() as host:
             deployment = _Deployment(self, False, host)
-            deployment.finish()
-            self.state = deployment.snapshot()
+            self.state = deployment.destroy()
             if not self.state:
                 self.outputs = {}
         return self._finish_run("destroy", False, deployment.steps, deployment.errors)
@@ -798,13 +824,7 @@ class StackHarness:
     def secret_free_state_text(self) -> str:
         """The state as JSON with every secret value replaced: what must hold no credential."""
         def scrub(value: Any) -> Any:
-            if rpc.is_rpc_secret(value):
-                return "[secret]"
-            if isinstance(value, dict):
-                return {k: scrub(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [scrub(v) for v in value]
-            return value
+            return map_values(value, lambda v: "[secret]" if rpc.is_rpc_secret(v) else v)
 
         data = {"resources": [scrub(asdict(r)) for r in self.state],
                 "outputs": scrub(self.outputs)}
