@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,46 +62,51 @@ def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     """Plain values, secrets wrapped the SDK's way, unknowns as the sentinel string."""
-    return dict(_sentinel_unknowns(rpc.deserialize_properties(struct, keep_unknowns=True)))
+    return dict(map_values(rpc.deserialize_properties(struct, keep_unknowns=True),
+                           _sentinel_unknown))
 
 
-def _sentinel_unknowns(value: Any) -> Any:
+def map_values(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with ``leaf`` applied to everything below its dicts and lists that is
+    neither; a secret is one value, passed to ``leaf`` whole (it decides what the secret
+    becomes: unwrapped, masked, kept)."""
+    if isinstance(value, dict) and not rpc.is_rpc_secret(value):
+        return {key: map_values(item, leaf) for key, item in value.items()}
+    if isinstance(value, list):
+        return [map_values(item, leaf) for item in value]
+    return leaf(value)
+
+
+def _sentinel_unknown(value: Any) -> Any:
     if isinstance(value, Unknown):
         return rpc.UNKNOWN
-    if isinstance(value, dict):
-        return {k: _sentinel_unknowns(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_sentinel_unknowns(v) for v in value]
+    if rpc.is_rpc_secret(value):
+        return rpc.wrap_rpc_secret(map_values(rpc.unwrap_rpc_secret(value), _sentinel_unknown))
     return value
 
 
 def strip_secrets(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
     """Unwrap secret values, as the engine does for a provider that does not accept
     secrets; returns the plain values and the top-level keys that held a secret."""
-    plain: dict[str, Any] = {}
-    secret_keys: set[str] = set()
-    for key, value in props.items():
-        unwrapped, had_secret = _unwrap(value)
-        plain[key] = unwrapped
-        if had_secret:
-            secret_keys.add(key)
-    return plain, secret_keys
+    plain = {key: map_values(value, _unwrap_secret) for key, value in props.items()}
+    return plain, {key for key, value in props.items() if _holds_secret(value)}
 
 
-def _unwrap(value: Any) -> tuple[Any, bool]:
+def _unwrap_secret(value: Any) -> Any:
     if rpc.is_rpc_secret(value):
-        inner, _ = _unwrap(rpc.unwrap_rpc_secret(value))
-        return inner, True
-    if isinstance(value, dict):
-        out, any_secret = {}, False
-        for k, v in value.items():
-            out[k], secret = _unwrap(v)
-            any_secret = any_secret or secret
-        return out, any_secret
-    if isinstance(value, list):
-        items = [_unwrap(v) for v in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
+        return map_values(rpc.unwrap_rpc_secret(value), _unwrap_secret)
+    return value
+
+
+def _holds_secret(value: Any) -> bool:
+    found: list[bool] = []
+    map_values(value, lambda leaf: found.append(rpc.is_rpc_secret(leaf)))
+    return any(found)
+
+
+def _plain_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Properties as the engine sends them to a provider that does not accept secrets."""
+    return to_struct(strip_secrets(props)[0])
 
 
 class ProviderHost:
@@ -149,8 +154,8 @@ class ProviderHost:
     def check(self, urn: str, olds: Mapping[str, Any],
               news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         response = self._call("Check", urn, provider_pb2.CheckRequest(
-            urn=urn, olds=to_struct(strip_secrets(olds)[0]),
-            news=to_struct(strip_secrets(news)[0])))
+            urn=urn, olds=_plain_struct(olds),
+            news=_plain_struct(news)))
         failures = [(f.property, f.reason) for f in response.failures]
         return from_struct(response.inputs), failures
 
@@ -158,9 +163,9 @@ class ProviderHost:
              news: Mapping[str, Any], old_inputs: Mapping[str, Any],
              ignore_changes: list[str]) -> DiffResponse:
         response = self._call("Diff", urn, provider_pb2.DiffRequest(
-            id=id_, urn=urn, olds=to_struct(strip_secrets(old_outputs)[0]),
-            news=to_struct(strip_secrets(news)[0]),
-            old_inputs=to_struct(strip_secrets(old_inputs)[0]), ignoreChanges=ignore_changes))
+            id=id_, urn=urn, olds=_plain_struct(old_outputs),
+            news=_plain_struct(news),
+            old_inputs=_plain_struct(old_inputs), ignoreChanges=ignore_changes))
         changes = {
             provider_pb2.DiffResponse.DIFF_NONE: False,
             provider_pb2.DiffResponse.DIFF_SOME: True,
@@ -169,30 +174,30 @@ class ProviderHost:
 
     def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         response = self._call("Create", urn, provider_pb2.CreateRequest(
-            urn=urn, properties=to_struct(strip_secrets(props)[0])))
+            urn=urn, properties=_plain_struct(props)))
         return response.id, from_struct(response.properties)
 
     def update(self, urn: str, id_: str, old_outputs: Mapping[str, Any],
                news: Mapping[str, Any], old_inputs: Mapping[str, Any]) -> dict[str, Any]:
         response = self._call("Update", urn, provider_pb2.UpdateRequest(
-            id=id_, urn=urn, olds=to_struct(strip_secrets(old_outputs)[0]),
-            news=to_struct(strip_secrets(news)[0]),
-            old_inputs=to_struct(strip_secrets(old_inputs)[0])))
+            id=id_, urn=urn, olds=_plain_struct(old_outputs),
+            news=_plain_struct(news),
+            old_inputs=_plain_struct(old_inputs)))
         return from_struct(response.properties)
 
     def delete(self, urn: str, id_: str, outputs: Mapping[str, Any],
                old_inputs: Mapping[str, Any]) -> None:
         self._call("Delete", urn, provider_pb2.DeleteRequest(
-            id=id_, urn=urn, properties=to_struct(strip_secrets(outputs)[0]),
-            old_inputs=to_struct(strip_secrets(old_inputs)[0])))
+            id=id_, urn=urn, properties=_plain_struct(outputs),
+            old_inputs=_plain_struct(old_inputs)))
 
     def read(self, urn: str, id_: str, outputs: Mapping[str, Any] | None,
              inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """Refresh passes the old outputs; a get (``ResourceOptions(id=...)``) passes none,
         only the inputs (which carry ``__provider``)."""
         request = provider_pb2.ReadRequest(
-            id=id_, urn=urn, inputs=to_struct(strip_secrets(inputs)[0]),
-            properties=to_struct(strip_secrets(outputs or {})[0]))
+            id=id_, urn=urn, inputs=_plain_struct(inputs),
+            properties=_plain_struct(outputs or {}))
         response = self._call("Read", urn, request)
         new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
         return response.id, from_struct(response.properties), new_inputs
