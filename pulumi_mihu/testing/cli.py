@@ -134,37 +134,46 @@ class Plan:
         return [d.get("message", "") for d in self.raw.get("diagnostics", [])]
 
 
+def _usable_cli(check_version: bool) -> str:
+    """The ``pulumi`` binary, refused when missing or too old for dynamic providers."""
+    binary = pulumi_path()
+    if binary is None:
+        raise RuntimeError("the Pulumi CLI is not on PATH or in ~/.pulumi/bin "
+                           "(scripts/install-pulumi-cli.sh installs it)")
+    if check_version:
+        version = cli_version(binary)
+        if version is not None and version < MIN_CLI_VERSION:
+            raise RuntimeError(
+                f"{binary} is version {'.'.join(map(str, version))}; pulumi-mihu needs "
+                f"{'.'.join(map(str, MIN_CLI_VERSION))} or newer (older engines do not "
+                "pass the stack config to dynamic providers)")
+    return binary
+
+
+def _write_project(project_dir: Path, project: str, source: Path) -> None:
+    """A Pulumi project whose program runs ``source`` (a ``__main__.py``, or a directory
+    holding one) from where it lies: the stack's files stay out of the user's tree."""
+    project_dir.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        source = source / "__main__.py"
+    (project_dir / "Pulumi.yaml").write_text(f"name: {project}\nruntime:\n  name: python\n")
+    (project_dir / "__main__.py").write_text(
+        "import runpy\n"
+        f"runpy.run_path({str(source)!r}, run_name='__main__')\n")
+
+
 class PulumiCli:
     def __init__(self, program: str | Path, *, project: str, stack: str = "dev",
                  work_dir: str | Path | None = None, env: Mapping[str, str] | None = None,
                  check_version: bool = True) -> None:
-        binary = pulumi_path()
-        if binary is None:
-            raise RuntimeError("the Pulumi CLI is not on PATH or in ~/.pulumi/bin "
-                               "(scripts/install-pulumi-cli.sh installs it)")
-        if check_version:
-            version = cli_version(binary)
-            if version is not None and version < MIN_CLI_VERSION:
-                raise RuntimeError(
-                    f"{binary} is version {'.'.join(map(str, version))}; pulumi-mihu needs "
-                    f"{'.'.join(map(str, MIN_CLI_VERSION))} or newer (older engines do not "
-                    "pass the stack config to dynamic providers)")
-        self.binary = binary
+        self.binary = binary = _usable_cli(check_version)
         self.project = project
+        self.stack = stack
         self.root = Path(work_dir or tempfile.mkdtemp(prefix="pulumi-mihu-cli-"))
         self.state_dir = self.root / "state"
         self.project_dir = self.root / "project"
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.project_dir.mkdir(parents=True, exist_ok=True)
-        source = Path(program).resolve()
-        if source.is_dir():
-            source = source / "__main__.py"
-        (self.project_dir / "Pulumi.yaml").write_text(
-            f"name: {project}\nruntime:\n  name: python\n")
-        (self.project_dir / "__main__.py").write_text(
-            "import runpy\n"
-            f"runpy.run_path({str(source)!r}, run_name='__main__')\n")
-        self.stack = stack
+        _write_project(self.project_dir, project, Path(program).resolve())
         python_dir = str(Path(sys.executable).parent)
         self.env = {
             **os.environ,

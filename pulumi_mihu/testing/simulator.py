@@ -219,8 +219,25 @@ class _Handler(BaseHTTPRequestHandler):
                 state.in_flight -= 1
 
     def _serve(self, method: str) -> None:
-        state = self.server.state
+        """Log the request, then answer it as its fault (if any) says: never processed,
+        processed but answered otherwise, or processed and answered."""
         path = self.path.split("?", 1)[0]
+        entry, body, bad_json, fault = self._receive(method, path)
+        if fault and fault.action == "drop_before":
+            entry.injected = True  # received, never processed, never answered
+            self._drop()
+        elif fault and fault.action in ("status", "non_json"):
+            entry.injected = True  # answered with an error, never processed
+            self._send_fault(entry, fault)
+        else:
+            status, payload = self._route(method, path, body, bad_json)
+            self._answer(entry, fault, status, payload)
+
+    def _receive(self, method: str,
+                 path: str) -> tuple[LoggedRequest, Any, bool, Fault | None]:
+        """Read the body, take the fault that applies, wait the latency and the fault's
+        delay, and log the request."""
+        state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         fault = state.take_fault(method, path)
@@ -228,45 +245,43 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         try:
-            body = json.loads(raw) if raw else None
-            bad_json = False
+            body, bad_json = (json.loads(raw) if raw else None), False
         except ValueError:
             body, bad_json = None, True
         entry = LoggedRequest(method, path, "Authorization" in self.headers, body)
         with state.lock:
             state.requests.append(entry)
-        if fault and fault.action == "drop_before":
-            entry.injected = True  # received, never processed, never answered
-            self._drop()
-            return
-        entry.injected = fault is not None and fault.action in ("status", "non_json")
-        if fault and fault.action in ("status", "non_json"):
-            status, payload = fault.status, _error(
-                "Service temporarily unavailable", "SERVICE_UNAVAILABLE")
-            if fault.status == 429:
-                payload = _error("Rate limit exceeded", "RATE_LIMIT_EXCEEDED")
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            if fault.action == "non_json" or fault.body is not None:
-                raw_body = fault.body if fault.body is not None else (
-                    "<html><body>Bad Gateway</body></html>")
-                content_type = "text/html" if fault.action == "non_json" else "application/json"
-                self._send_raw(entry, status, raw_body.encode(), content_type, headers)
-            else:
-                self._send(entry, status, payload, headers)
-            return
-        status, payload = self._route(method, path, body, bad_json)
-        if fault and fault.action == "commit_then_status":
+        return entry, body, bad_json, fault
+
+    def _send_fault(self, entry: LoggedRequest, fault: Fault) -> None:
+        """An error answer instead of processing: a JSON error, or a proxy's HTML page."""
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+        if fault.action == "non_json" or fault.body is not None:
+            raw_body = fault.body if fault.body is not None else (
+                "<html><body>Bad Gateway</body></html>")
+            content_type = "text/html" if fault.action == "non_json" else "application/json"
+            self._send_raw(entry, fault.status, raw_body.encode(), content_type, headers)
+        elif fault.status == 429:
+            self._send(entry, 429, _error("Rate limit exceeded", "RATE_LIMIT_EXCEEDED"),
+                       headers)
+        else:
+            self._send(entry, fault.status, _error("Service temporarily unavailable",
+                                                   "SERVICE_UNAVAILABLE"), headers)
+
+    def _answer(self, entry: LoggedRequest, fault: Fault | None, status: int,
+                payload: Any) -> None:
+        """The answer to a processed request, as the fault (if any) spoils it."""
+        action = fault.action if fault else None
+        if fault and action == "commit_then_status":
             entry.injected = True
             self._send(entry, fault.status, _error("Bad gateway", "BAD_GATEWAY"))
-            return
-        if fault and fault.action == "drop_after":
+        elif fault and action == "drop_after":
             entry.status = status
             self._drop()
-            return
-        if fault and fault.action == "slow_body":
+        elif fault and action == "slow_body":
             self._send(entry, status, payload, {}, trickle=max(fault.delay, 0.05))
-            return
-        self._send(entry, status, payload)
+        else:
+            self._send(entry, status, payload)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -324,6 +339,17 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, _error("Malformed request", "INVALID_JSON", "The body is not valid JSON")
         if path.startswith(AGENTS) and path.endswith(ASSIGN_SUFFIX) and method == "POST":
             return self._assign(path[len(AGENTS):-len(ASSIGN_SUFFIX)], body)
+        routed = self._connections(method, path, body)
+        if routed is not None:
+            return routed
+        if state.missing_route_status == 405:
+            return 405, _error("Method not allowed", "METHOD_NOT_ALLOWED")
+        return 404, _error("Not found", "NOT_FOUND", "The requested resource was not found")
+
+    def _connections(self, method: str, path: str, body: Any) -> tuple[int, Any] | None:
+        """The connection routes: the documented create, and the assumed list, read and
+        delete (only when ``read_routes``); None for any other path or method."""
+        state = self.server.state
         if path == CONNECTIONS:
             if method == "POST":
                 return self._create(body)
@@ -331,20 +357,19 @@ class _Handler(BaseHTTPRequestHandler):
                 with state.lock:
                     items = [_public(c) for c in state.connections.values()]
                 return 200, {"success": True, "data": items}
-        elif path.startswith(CONNECTIONS + "/") and state.read_routes:
-            uuid = path[len(CONNECTIONS) + 1:]
-            if method in ("GET", "DELETE") and "/" not in uuid:
-                with state.lock:
-                    record = (state.connections.get(uuid) if method == "GET"
-                              else state.connections.pop(uuid, None))
-                if record is None:
-                    return 404, _error("SIP trunk connection not found", "NOT_FOUND")
-                if method == "GET":
-                    return 200, {"success": True, "data": _public(record)}
-                return 200, {"success": True, "message": "Connection deleted"}
-        if state.missing_route_status == 405:
-            return 405, _error("Method not allowed", "METHOD_NOT_ALLOWED")
-        return 404, _error("Not found", "NOT_FOUND", "The requested resource was not found")
+            return None
+        uuid = path[len(CONNECTIONS) + 1:]
+        if (not path.startswith(CONNECTIONS + "/") or not state.read_routes
+                or method not in ("GET", "DELETE") or "/" in uuid):
+            return None
+        with state.lock:
+            record = (state.connections.get(uuid) if method == "GET"
+                      else state.connections.pop(uuid, None))
+        if record is None:
+            return 404, _error("SIP trunk connection not found", "NOT_FOUND")
+        if method == "GET":
+            return 200, {"success": True, "data": _public(record)}
+        return 200, {"success": True, "message": "Connection deleted"}
 
     def _create(self, body: Any) -> tuple[int, Any]:
         problem = validate_connection(body)
