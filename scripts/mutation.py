@@ -39,29 +39,25 @@ EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.toml"
 
 #: Module -> the test files that exercise it (fast ones: the engine-protocol lifecycle tests,
 #: ~40 s a run, are left out; what they check is also checked closer to the code).
-MODULE_TESTS: dict[str, list[str]] = {
-    "client": ["tests/test_client.py", "tests/test_client_retry.py",
-               "tests/test_client_errors.py"],
-    "errors": ["tests/test_client_errors.py", "tests/test_client.py", "tests/test_provider.py",
-               "tests/test_provider_base.py"],
-    "settings": ["tests/test_settings.py", "tests/test_settings_rules.py"],
-    "_provider": ["tests/test_provider.py", "tests/test_provider_base.py", "tests/test_model.py",
-                  "tests/test_resource_program.py", "tests/test_sip_trunk_connection_rules.py"],
-    "sip_trunk_connection": ["tests/test_provider.py", "tests/test_provider_base.py",
-                             "tests/test_model.py", "tests/test_resource_program.py",
-                             "tests/test_sip_trunk_connection_rules.py",
-                             "tests/test_resource_classes.py"],
-    "agent_sip_trunk_assignment": ["tests/test_agent_assignment.py",
-                                   "tests/test_agent_assignment_rules.py",
-                                   "tests/test_resource_classes.py"],
-    "schema": ["tests/test_schema.py", "tests/test_model.py",
-               "tests/test_agent_assignment_rules.py", "tests/test_resource_program.py"],
-    "http_shapes": ["tests/test_provider_base.py", "tests/test_provider.py"],
-    # The create guard's decisions one by one (test_provider), then the independent
+SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
+                   "sip_trunk_connection_model", "resource_program",
+                   "sip_trunk_connection_rules"]
+MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name in names]
+                                      for module, names in {
+    "client": ["client", "client_retry", "client_errors"],
+    "errors": ["client_errors", "client", "sip_trunk_connection_provider", "provider_base"],
+    "settings": ["settings", "settings_rules"],
+    "_provider": SIP_TRUNK_TESTS,
+    "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes"],
+    "agent_sip_trunk_assignment": ["agent_assignment", "agent_assignment_rules",
+                                   "resource_classes"],
+    "schema": ["schema", "sip_trunk_connection_model", "agent_assignment_rules",
+               "resource_program"],
+    "http_shapes": ["provider_base", "sip_trunk_connection_provider"],
+    # The create guard's decisions one by one (the provider's tests), then the independent
     # review's scenarios and adoption through the provider host (slower: about a minute).
-    "_create_guard": ["tests/test_provider.py", "tests/test_review_attacks.py",
-                      "tests/test_adoption.py"],
-}
+    "_create_guard": ["sip_trunk_connection_provider", "create_guard_attacks", "adoption"],
+}.items()}
 
 #: Slow tests left out of mutation runs, with what covers their code instead.
 DESELECTED = [
