@@ -33,12 +33,11 @@ from pulumi.dynamic import CreateResult, ReadResult
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
-    MihuDynamicResource,
     MihuResourceProvider,
-    args_and_opts,
     safe_errors,
     warn,
 )
+from ._resource import MihuDynamicResource, args_and_opts
 from .errors import MihuApiError, MihuError
 from .schema import Input, Schema
 

@@ -34,15 +34,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ._create_guard import NATURAL_KEY, CreateLedger, CreateRequest, create_once, natural_key
 from ._provider import (
-    MihuDynamicResource,
     MihuResourceProvider,
-    args_and_opts,
-    is_definitively_gone,
     is_unknown,
-    list_items,
     safe_errors,
     warn,
 )
+from ._resource import MihuDynamicResource, args_and_opts
 from .errors import (
     MihuApiError,
     MihuCreateOutcomeUnknownError,
@@ -50,6 +47,7 @@ from .errors import (
     MihuMethodNotAllowedError,
     MihuNotFoundError,
 )
+from .http_shapes import is_definitively_gone, list_items
 from .schema import Input, Schema
 
 __all__ = [

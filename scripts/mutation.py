@@ -49,6 +49,7 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
     "settings": ["settings", "settings_rules"],
     "_provider": SIP_TRUNK_TESTS,
     "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes"],
+    "_resource": ["resource_base", "resource_program", "resource_classes"],
     "agent_sip_trunk_assignment": ["agent_assignment", "agent_assignment_rules",
                                    "resource_classes"],
     "schema": ["schema", "sip_trunk_connection_model", "agent_assignment_rules",

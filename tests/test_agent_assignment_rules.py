@@ -201,7 +201,8 @@ CRASHING_CALLS = [("diff", ("id", None, {})), ("create", (None,)),
 
 @pytest.mark.parametrize("provider_class, method, args", [
     *(("AgentSipTrunkAssignmentProvider", *call) for call in CRASHING_CALLS),
-    # The trunk's delete with no props sends the DELETE; its failures are in test_sip_trunk_connection_provider.
+    # The trunk's delete with no props sends the DELETE; its failures are tested in
+    # test_sip_trunk_connection_provider.
     *(("SipTrunkConnectionProvider", *call) for call in CRASHING_CALLS[:-1]),
 ])
 def test_every_provider_method_turns_a_crash_into_a_safe_error(

@@ -4,7 +4,6 @@ the reading of list responses."""
 
 from __future__ import annotations
 
-import dataclasses
 import traceback
 from typing import Any
 
@@ -14,14 +13,12 @@ from pydantic import SecretStr
 from pulumi_mihu import MihuError, MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu._provider import (
     MihuResourceProvider,
-    args_and_opts,
     describe_error,
-    is_definitively_gone,
     is_unknown,
-    list_items,
     safe_errors,
 )
 from pulumi_mihu.errors import MihuNotFoundError, MihuServerError
+from pulumi_mihu.http_shapes import is_definitively_gone, list_items
 from support import SIP_PASSWORD, SIP_USERNAME, trunk_inputs
 
 TOKEN = "api-token-4c1d9e"
@@ -312,27 +309,6 @@ def test_configure_reads_the_stack_config_through_the_request() -> None:
     assert provider.client.settings.api_token.get_secret_value() == TOKEN
 
 
-def test_the_serialized_provider_is_computed_once_per_class(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from pulumi_mihu import _provider
-
-    class Fresh(SipTrunkConnectionProvider):
-        pass
-
-    calls: list[object] = []
-    monkeypatch.setattr(_provider, "serialize_provider",
-                        lambda provider: calls.append(provider) or f"pickled-{len(calls)}")
-    assert _provider.serialized_provider(Fresh) == "pickled-1"
-    assert _provider.serialized_provider(Fresh) == "pickled-1"
-    assert len(calls) == 1 and isinstance(calls[0], Fresh)
-
-
-def test_a_resource_cannot_bring_its_own_provider_key() -> None:
-    from pulumi_mihu import SipTrunkConnection
-
-    resource = object.__new__(SipTrunkConnection)
-    with pytest.raises(ValueError, match="must not define the __provider key"):
-        resource._register_dynamic(SipTrunkConnectionProvider, "n", {"__provider": "x"}, None)
 
 
 def test_warn_writes_one_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -383,56 +359,6 @@ def test_valid_inputs_come_back_checked_with_unknowns_as_given() -> None:
                                    "__provider": "x"})
     assert as_given.failures == []
     assert as_given.inputs == {**trunk_inputs(secondary_gateway="  "), "password": unknown}
-
-
-# -- args_and_opts ------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Args:
-    a: Any
-    b: Any = None
-
-
-def shapes(*args: Any, **kwargs: Any) -> tuple[Args, Any]:
-    return args_and_opts(Args, "Kind", "res", args, kwargs, required=("a",))
-
-
-def test_both_constructor_shapes() -> None:
-    import pulumi
-
-    opts = pulumi.ResourceOptions(protect=True)
-    assert shapes(Args(1, 2), opts) == (Args(1, 2), opts)
-    assert shapes(Args(1), opts=opts) == (Args(1), opts)
-    obj, default = shapes(Args(1))
-    assert obj == Args(1) and isinstance(default, pulumi.ResourceOptions)
-    assert shapes(opts, a=1, b=2) == (Args(1, 2), opts)
-    assert shapes(opts=opts, a=1) == (Args(1, None), opts)
-    obj, default = shapes(a=1)
-    assert obj == Args(1) and isinstance(default, pulumi.ResourceOptions)
-
-
-def test_a_missing_required_input_is_allowed_only_when_reading_by_id() -> None:
-    import pulumi
-
-    with pytest.raises(TypeError, match=r"^Missing required property 'a' of Kind 'res'$"):
-        shapes(b=1)
-    with pytest.raises(TypeError, match="Missing required property 'a'"):
-        shapes(Args(None))
-    assert shapes(pulumi.ResourceOptions(id="x"))[0] == Args(None)
-
-
-@pytest.mark.parametrize("args, kwargs, message", [
-    ((Args(1), None, None), {}, r"^Kind\(name, args, opts=None\) takes no other arguments$"),
-    ((Args(1),), {"b": 2}, r"^Kind\(name, args, opts=None\) takes no other arguments$"),
-    ((None, 1), {}, r"^Kind\(name, opts=None, \*\*inputs\): inputs are keywords$"),
-    (("opts",), {"a": 1}, r"^opts of Kind 'res' must be ResourceOptions$"),
-    ((), {"a": 1, "zz": 2, "c": 3}, r"^Kind got unexpected inputs: c, zz$"),
-])
-def test_wrong_constructor_calls_are_refused(args: tuple[Any, ...], kwargs: dict[str, Any],
-                                             message: str) -> None:
-    with pytest.raises(TypeError, match=message):
-        shapes(*args, **kwargs)
 
 
 def test_decorated_methods_keep_their_name_and_documentation() -> None:

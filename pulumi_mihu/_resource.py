@@ -1,0 +1,96 @@
+"""The resource classes' shared base: what runs in the user's program.
+
+A resource registers like ``pulumi.dynamic.Resource`` (same type token, same
+``__provider`` format) and accepts both constructor shapes of Pulumi's generated SDKs;
+the provider it names runs in the provider host (:mod:`pulumi_mihu._provider`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi.dynamic
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
+
+from ._provider import RESOURCE_NAME_KEY, MihuResourceProvider
+
+__all__ = [
+    "MihuDynamicResource",
+    "args_and_opts",
+    "serialized_provider",
+]
+
+A = TypeVar("A")
+
+_SERIALIZED_PROVIDERS: dict[type[MihuResourceProvider], str] = {}
+
+
+def serialized_provider(provider_class: type[MihuResourceProvider]) -> str:
+    """The ``__provider`` value of a provider class, computed once per process.
+
+    It is the same for every resource (the pickle is a reference to the class), and
+    ``serialize_provider`` is costly to call per resource: it runs dill, and (pulumi 3.27x)
+    re-wraps a pickle method globally on every call, so after ~990 calls any pickled dict
+    overflows the recursion limit. Calling it once avoids both.
+    """
+    cached = _SERIALIZED_PROVIDERS.get(provider_class)
+    if cached is None:
+        cached = _SERIALIZED_PROVIDERS[provider_class] = serialize_provider(provider_class())
+    return cached
+
+
+class MihuDynamicResource(pulumi.dynamic.Resource):
+    """Base of the Mihu resources: registers like ``pulumi.dynamic.Resource`` (same type
+    token, same ``__provider`` format), with the serialized provider computed once.
+
+    Subclasses call ``_register_dynamic`` from their ``__init__``. It is deliberately not an
+    ``__init__`` itself: the SDK finds the user's source position by counting ``__init__``
+    frames (Resource, CustomResource, then the concrete class), and one more would make it
+    point at this package instead of the user's program.
+    """
+
+    def _register_dynamic(self, provider_class: type[MihuResourceProvider], name: str,
+                          props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
+        if PROVIDER_KEY in props:
+            raise ValueError("A dynamic resource must not define the __provider key")
+        props[PROVIDER_KEY] = serialized_provider(provider_class)
+        props[RESOURCE_NAME_KEY] = name
+        pulumi.CustomResource.__init__(
+            self, f"pulumi-python:{self._resource_type_name}", name, props, opts)
+
+
+def args_and_opts(args_class: type[A], kind: str, resource_name: str, args: tuple[Any, ...],
+                  kwargs: dict[str, Any],
+                  required: tuple[str, ...] = ()) -> tuple[A, pulumi.ResourceOptions]:
+    """Accept both constructor shapes of Pulumi's generated SDKs:
+    ``Kind(name, args, opts=None)`` and ``Kind(name, opts=None, **inputs)``.
+    ``args_class`` is a dataclass of the inputs; ``required`` ones must not be None unless
+    the resource is read by id (``ResourceOptions(id=...)``), as in generated SDKs."""
+    args_obj, opts = _args_and_opts(args_class, kind, resource_name, args, kwargs)
+    if opts.id is None:
+        for name in required:
+            if getattr(args_obj, name) is None:
+                raise TypeError(f"Missing required property '{name}' of {kind} "
+                                f"{resource_name!r}")
+    return args_obj, opts
+
+
+def _args_and_opts(args_class: type[A], kind: str, resource_name: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> tuple[A, pulumi.ResourceOptions]:
+    fields = set(args_class.__dataclass_fields__)  # type: ignore[attr-defined]
+    if args and isinstance(args[0], args_class):
+        if len(args) > 2 or kwargs.keys() - {"opts"}:
+            raise TypeError(f"{kind}(name, args, opts=None) takes no other arguments")
+        opts = args[1] if len(args) > 1 else kwargs.get("opts")
+        return args[0], opts or pulumi.ResourceOptions()
+    if len(args) > 1:
+        raise TypeError(f"{kind}(name, opts=None, **inputs): inputs are keywords")
+    opts = args[0] if args else kwargs.pop("opts", None)
+    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+        raise TypeError(f"opts of {kind} {resource_name!r} must be ResourceOptions")
+    unknown = kwargs.keys() - fields
+    if unknown:
+        raise TypeError(f"{kind} got unexpected inputs: {', '.join(sorted(unknown))}")
+    values = {key: kwargs.get(key) for key in fields}  # None: the resource says what is missing
+    return args_class(**values), opts or pulumi.ResourceOptions()
