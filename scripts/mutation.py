@@ -45,7 +45,8 @@ SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
 MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name in names]
                                       for module, names in {
     "client": ["client", "client_retry", "client_errors"],
-    "errors": ["client_errors", "client", "sip_trunk_connection_provider", "provider_base"],
+    "errors": ["redaction", "client_errors", "client", "sip_trunk_connection_provider",
+               "provider_base"],
     "settings": ["settings", "settings_rules"],
     "_provider": SIP_TRUNK_TESTS,
     "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes"],
