@@ -155,3 +155,15 @@ def test_retry_after_replaces_the_backoff(sim: MihuSimulator,
     sleeps: list[float] = []
     MihuClient(settings_for(sim, retry_base_delay=0.5), sleep=sleeps.append).get(COLLECTION)
     assert sleeps == [7.0, 1.0], "a Retry-After counts as an attempt for the next backoff"
+
+
+def test_a_large_max_attempts_is_a_limit_too(sim: MihuSimulator) -> None:
+    """300 tries then the error, not until the deadline: the count is compared by value
+    (Python shares only the int objects up to 256)."""
+    sim.inject(Fault(status=503, method="GET", times=1000))
+    clock = FakeClock()
+    client = MihuClient(settings_for(sim, retry_base_delay=0.001, max_attempts=300,
+                                     retry_deadline=1e9), sleep=clock.sleep, clock=clock)
+    with pytest.raises(MihuServerError):
+        client.get(COLLECTION)
+    assert len(sim.requests) == 300
