@@ -183,11 +183,13 @@ def test_ignore_changes_keeps_the_old_value(stack: StackHarness, program: Progra
 def test_refresh_picks_up_drift_and_the_next_up_repairs_it(
         stack: StackHarness, sim: MihuSimulator) -> None:
     uuid = stack.up().output("uuid")
+    [held] = stack.resources_of_type("SipTrunkConnection")
     sim.connections[uuid]["name"] = "edited in the console"
     refreshed = stack.refresh()
     assert refreshed.changes() == {"update": 1}
     [trunk] = stack.resources_of_type("SipTrunkConnection")
     assert trunk.outputs["name"] == "edited in the console"
+    assert held is trunk, "refresh updates the state a test holds, in place"
     plan = stack.preview()
     assert plan.change_summary() == {"replace": 1} and plan.steps[0].detail == "name"
 

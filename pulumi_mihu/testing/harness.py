@@ -580,8 +580,9 @@ class _Deployment(MockMonitor):
 
     def refresh(self) -> list[ResourceState]:
         """``pulumi refresh``: read every resource; the new checkpoint drops those gone
-        and keeps the others with what was read."""
-        return [resource for resource in self.base if self._refresh(resource)]
+        and keeps the others with what was read (updated in place: a ResourceState the
+        caller holds shows the refreshed outputs)."""
+        return [resource for resource in self.harness.state if self._refresh(resource)]
 
     def _refresh(self, resource: ResourceState) -> bool:
         """One refresh step; False when the resource is gone."""
