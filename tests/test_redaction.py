@@ -3,6 +3,8 @@ readable."""
 
 from __future__ import annotations
 
+import pytest
+
 from pulumi_mihu.errors import ANYWHERE_LENGTH, MIN_REDACTED_LENGTH, REDACTED, redact
 
 MESSAGE = "Service temporarily unavailable"
@@ -40,3 +42,15 @@ def test_echoes_in_other_encodings_are_redacted_whole() -> None:
         quoted = echo.startswith('"')
         expected = f'"{REDACTED}"' if quoted else REDACTED
         assert redact(f"rejected: {echo}.", [password]) == f"rejected: {expected}.", echo
+
+
+@pytest.mark.parametrize("secret, expected", [
+    ("abc", "abc in xabcx"),  # 3 characters: left alone
+    ("abcd", f"{REDACTED} in xabcdx"),  # 4 to 7: as a whole word only
+    ("abcdefg", f"{REDACTED} in xabcdefgx"),
+    ("abcdefgh", f"{REDACTED} in x{REDACTED}x"),  # 8 and more: wherever it stands
+])
+def test_the_documented_lengths_are_the_thresholds(secret: str, expected: str) -> None:
+    """The README's numbers, literally: not redacted under 4 characters, redacted as a
+    whole word from 4, anywhere from 8."""
+    assert redact(f"{secret} in x{secret}x", [secret]) == expected
