@@ -67,6 +67,13 @@ def test_missing_token_names_the_config_key_and_the_env_var() -> None:
         resolve({"mihu:subdomain": "demo"})
 
 
+def test_a_token_missing_from_the_environment_says_nothing_of_the_stack_config() -> None:
+    with pytest.raises(MihuConfigError) as info:
+        MihuSettings.resolve(None, {"MIHU_SUBDOMAIN": "demo"})
+    assert "environment is not read" not in str(info.value)
+    assert str(info.value).endswith("mihu:apiToken ...`).")
+
+
 def test_missing_location_names_both_ways_to_set_it() -> None:
     with pytest.raises(MihuConfigError) as info:
         resolve({"mihu:apiToken": TOKEN})

@@ -22,7 +22,7 @@ def resolve(**config: str) -> MihuSettings:
 def test_the_documented_defaults() -> None:
     settings = resolve()
     assert (settings.request_timeout, settings.max_attempts, settings.retry_deadline,
-            settings.retry_base_delay) == (30.0, 5, 120.0, 0.5)
+            settings.retry_base_delay, settings.create_settle_time) == (30.0, 5, 120.0, 0.5, 30.0)
     direct = MihuSettings(api_token=SecretStr(TOKEN), base_url="https://demo.mihu.ai")
     assert direct == settings
 
