@@ -221,8 +221,9 @@ def test_ambiguous_create_adopts_the_connection_found_by_natural_key(
 
 def test_ambiguous_create_that_did_not_land_is_sent_again(sim: MihuSimulator) -> None:
     sim.inject(Fault(status=503, method="POST"))
-    uuid, _ = create(sim)
-    assert list(sim.connections) == [uuid]
+    # The list is watched for the settle time before the resend: 0.2 s, not 30.
+    result = provider_for(sim, create_settle_time=0.2).create(trunk_inputs())
+    assert list(sim.connections) == [result.id]
     assert [r.status for r in sim.requests_to("POST")] == [503, 201]
 
 
@@ -263,7 +264,7 @@ def test_several_new_matches_after_an_ambiguous_create_are_an_error(
 def test_a_created_answer_without_uuid_is_reported(sim: MihuSimulator) -> None:
     sim.inject(Fault(status=201, method="POST", body='{"success": true, "data": {}}'))
     with pytest.raises(MihuCreateOutcomeUnknown, match=r"no data\.uuid"):
-        create(sim)
+        provider_for(sim, create_settle_time=0.2).create(trunk_inputs())
 
 
 def test_unconfigured_provider_says_so() -> None:
