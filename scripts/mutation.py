@@ -49,7 +49,9 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
                "provider_base"],
     "settings": ["settings", "settings_rules"],
     "_provider": SIP_TRUNK_TESTS,
-    "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes"],
+    # The trunk's adoption and delete guards are exercised through the provider host.
+    "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes", "adoption",
+                             "create_guard_attacks"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
     "agent_sip_trunk_assignment": ["agent_assignment", "agent_assignment_rules",
                                    "resource_classes"],
