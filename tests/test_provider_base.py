@@ -5,7 +5,8 @@ the reading of list responses."""
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import SecretStr
@@ -392,3 +393,92 @@ def test_failures_after_an_unknown_field_are_still_reported() -> None:
 
 def test_an_error_kind_without_a_message_of_its_own_is_named() -> None:
     assert describe_error("f", {"type": "zz_future_kind"}) == "f is invalid (zz_future_kind)"
+
+
+# -- configuration errors and unique inputs -----------------------------------------------
+
+AGENT = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+OTHER_AGENT = "9b1f0a34-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+CONNECTION = "7d2e4f60-1a2b-4c3d-9e8f-0a1b2c3d4e5f"
+
+
+class ConfigRequest:
+    """What the provider host passes to configure(): the stack config behind .get."""
+
+    def __init__(self, config: dict[str, str]) -> None:
+        self.config = config
+
+
+def test_a_bad_setting_is_reported_by_check_first_and_raised_by_any_other_call() -> None:
+    """configure() keeps a bad setting instead of raising it (a host traceback): check
+    reports it as one failure, ahead of the input failures, and every call raises it."""
+    provider = SipTrunkConnectionProvider()
+    provider.configure(ConfigRequest({"mihu:subdomain": "demo"}))  # type: ignore[arg-type]
+    failures = provider.check({}, trunk_inputs(gateway="")).failures
+    assert [f.property for f in failures] == ["", "gateway"]
+    assert "Mihu API token is missing" in failures[0].reason
+    with pytest.raises(MihuError, match="Mihu API token is missing"):
+        provider.create(trunk_inputs())
+
+
+def test_an_unexpected_failure_in_the_base_check_is_redacted_and_unchained(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agent provider uses the base class's check as is: it must be wrapped too."""
+    from pulumi_mihu import AgentSipTrunkAssignmentProvider
+
+    provider = AgentSipTrunkAssignmentProvider()
+
+    def broken(news: Any) -> Any:
+        raise Foreign("validator crashed")
+
+    monkeypatch.setattr(provider, "validate", broken)
+    with pytest.raises(MihuError, match=r"^AgentSipTrunkAssignmentProvider.check failed: "
+                                        r"Foreign: validator crashed$") as info:
+        provider.check({}, {"agent_uuid": AGENT, "connection_uuid": CONNECTION})
+    assert info.value.__suppress_context__
+
+
+def assignment(agent: Any, resource: Any, **more: Any) -> dict[str, Any]:
+    return {"agent_uuid": agent, "connection_uuid": CONNECTION, "__resource_name": resource,
+            **more}
+
+
+def unique_failures(provider: MihuResourceProvider, news: dict[str, Any]) -> list[str]:
+    return [f"{f.property}: {f.reason}" for f in provider.check({}, news).failures]
+
+
+def test_a_unique_input_held_by_another_resource_fails_check_naming_both() -> None:
+    from pulumi_mihu import AgentSipTrunkAssignmentProvider
+
+    provider = AgentSipTrunkAssignmentProvider()
+    assert unique_failures(provider, assignment(AGENT, "calls")) == []
+    assert unique_failures(provider, assignment(AGENT, "calls")) == [], (
+        "the same resource checked twice (preview, then update) holds its own value")
+    assert unique_failures(provider, assignment(OTHER_AGENT, "sales")) == []
+    [failure] = unique_failures(provider, assignment(AGENT, "sales"))
+    assert failure.startswith(f"agent_uuid: {AGENT} is already the agent_uuid of 'calls'")
+
+
+def test_unique_inputs_skip_unknown_values_and_nameless_checks_without_holding_them() -> None:
+    from pulumi.output import Unknown
+
+    from pulumi_mihu import AgentSipTrunkAssignmentProvider
+
+    provider = AgentSipTrunkAssignmentProvider()
+    assert unique_failures(provider, assignment(Unknown(), "preview")) == []
+    assert unique_failures(provider, {"agent_uuid": AGENT, "connection_uuid": CONNECTION}) == []
+    assert unique_failures(provider, assignment(AGENT, "calls")) == [], (
+        "neither the unknown nor the nameless check took the agent")
+
+
+def test_every_unique_input_is_checked_even_after_one_that_is_not_a_string() -> None:
+    from pulumi_mihu import AgentSipTrunkAssignmentProvider
+
+    class TwoUnique(AgentSipTrunkAssignmentProvider):
+        unique_inputs: ClassVar[Mapping[str, str]] = {
+            "force": "(a bool: never compared)", "agent_uuid": "one per agent"}
+
+    provider = TwoUnique()
+    assert unique_failures(provider, assignment(AGENT, "calls", force=True)) == []
+    assert [f.split(":")[0] for f in unique_failures(
+        provider, assignment(AGENT, "sales", force=True))] == ["agent_uuid"]
