@@ -248,3 +248,16 @@ def test_update_refuses_a_new_connection_whichever_way_it_sorts(old: str, new: s
     with pytest.raises(MihuError, match=r"cannot be updated in place \(changed: connection_uuid\)"):
         AgentSipTrunkAssignmentProvider().update(
             "id", {**OLDS, "connection_uuid": old}, {**OLDS, "connection_uuid": new})
+
+
+@pytest.mark.parametrize("missing", ["agent_uuid", "connection_uuid"])
+def test_both_uuids_are_required_in_the_program(missing: str) -> None:
+    """Refused where the program calls the constructor, before anything registers."""
+    from pulumi_mihu import AgentSipTrunkAssignment
+
+    inputs = {"agent_uuid": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+              "connection_uuid": "7d2e4f60-1a2b-4c3d-9e8f-0a1b2c3d4e5f"}
+    del inputs[missing]
+    with pytest.raises(TypeError, match=f"^Missing required property '{missing}' of "
+                                        "AgentSipTrunkAssignment 'calls'$"):
+        AgentSipTrunkAssignment("calls", **inputs)

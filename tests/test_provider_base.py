@@ -250,6 +250,13 @@ ITEMS = [{"uuid": "a"}, {"uuid": "b"}]
     {"data": ITEMS, "meta": {"total": "3"}},
     {"data": ITEMS, "meta": "3 items"},
     {"data": {"items": ITEMS, "pagination": {"total": 2}}},
+    # Laravel's paginators: the last page, or a page not yet full.
+    {"data": ITEMS, "meta": {"last_page": 1, "current_page": 1}},
+    {"data": ITEMS, "meta": {"last_page": 1, "current_page": 2}},
+    {"data": ITEMS, "meta": {"current_page": 1}},
+    {"data": ITEMS, "meta": {"per_page": 3}},
+    {"data": ITEMS, "meta": {"per_page": 0}},
+    {"data": ITEMS, "meta": {"per_page": 2, "total": 2}},
 ])
 def test_list_items_reads_complete_lists(body: dict[str, Any]) -> None:
     assert list_items(body) == ITEMS
@@ -267,6 +274,11 @@ def test_list_items_reads_complete_lists(body: dict[str, Any]) -> None:
     {"data": {"items": ITEMS, "meta": {"total": 3}}},
     {"data": {"items": ITEMS}, "meta": {"total": 3}},
     {"data": {"items": ITEMS, "pagination": {"total": 3}}},
+    {"data": ITEMS, "meta": {"last_page": 2, "current_page": 1}},
+    # As many items as the page size (simplePaginate gives no total): maybe more.
+    {"data": ITEMS, "meta": {"per_page": 2}},
+    {"data": ITEMS, "per_page": 1},
+    {"data": ITEMS[:1], "meta": {"per_page": 1}},
 ])
 def test_list_items_refuses_a_list_that_has_more_pages(body: dict[str, Any]) -> None:
     """An item absent from page 1 may be on page 2: such a list proves nothing."""
@@ -482,3 +494,48 @@ def test_every_unique_input_is_checked_even_after_one_that_is_not_a_string() -> 
     assert unique_failures(provider, assignment(AGENT, "calls", force=True)) == []
     assert [f.split(":")[0] for f in unique_failures(
         provider, assignment(AGENT, "sales", force=True))] == ["agent_uuid"]
+
+
+# -- is_definitively_gone's patience ------------------------------------------------------
+
+
+class FlakyListClient:
+    """A list route that fails ``failures`` times (503), then answers ``body``; its clock
+    advances by ``tick`` per request and by what it sleeps, and backoff(n) is n seconds."""
+
+    def __init__(self, failures: int, body: Any, tick: float = 0.0) -> None:
+        self.failures, self.body, self.tick = failures, body, tick
+        self.clock = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.clock
+
+    def backoff(self, attempt: int) -> float:
+        return float(attempt)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.clock += seconds
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        self.clock += self.tick
+        if self.failures:
+            self.failures -= 1
+            raise MihuServerError(method="GET", path=path, status=503, message="down")
+        return self.body
+
+
+def test_a_failing_list_is_asked_again_with_growing_pauses_within_the_patience() -> None:
+    client = FlakyListClient(2, {"data": [{"uuid": "u-2"}]})
+    assert is_definitively_gone(client, "/things", "u-1", patience=10)  # type: ignore[arg-type]
+    assert client.sleeps == [1.0, 2.0]
+
+
+def test_a_list_still_failing_when_the_patience_ends_proves_nothing() -> None:
+    """Patience 1.5 s, 0.3 s per request: a pause of 1 s, then the time is up (and the
+    list that would have answered next is never asked)."""
+    client = FlakyListClient(5, {"data": [{"uuid": "u-2"}]}, tick=0.3)
+    assert not is_definitively_gone(client, "/things", "u-1",  # type: ignore[arg-type]
+                                    patience=1.5)
+    assert client.sleeps == [1.0]

@@ -85,9 +85,14 @@ def test_additional_secret_outputs_are_requested() -> None:
     assert SIP_PASSWORD.encode() not in pickled and SIP_USERNAME.encode() not in pickled
 
 
-def test_missing_required_input_fails_in_the_program(mocks: RecordingMocks) -> None:
-    with pytest.raises(TypeError, match="Missing required property 'password'"):
-        SipTrunkConnection("main", phone_number="+1555", gateway="sip.telnyx.com", username="u")
+@pytest.mark.parametrize("missing", ["phone_number", "gateway", "username", "password"])
+def test_missing_required_input_fails_in_the_program(mocks: RecordingMocks,
+                                                     missing: str) -> None:
+    inputs = {"phone_number": "+1555", "gateway": "sip.telnyx.com", "username": "u",
+              "password": "p"}
+    del inputs[missing]
+    with pytest.raises(TypeError, match=f"Missing required property '{missing}'"):
+        SipTrunkConnection("main", **inputs)
     assert mocks.registered == []
 
 

@@ -86,3 +86,23 @@ def test_the_constructor_surfaces_match_the_declared_inputs() -> None:
         keyword = typing.get_overloads(getattr(pulumi_mihu, resource).__init__)[1]
         params = set(inspect.signature(keyword).parameters) - {"self", "resource_name", "opts"}
         assert args == declared == params, resource
+
+
+def test_the_trunk_declaration_derives_the_documented_sets() -> None:
+    """What the API returns (read back by a refresh), what is secret, what is not sent:
+    the password and username are never read back, adopt_uuid is never sent."""
+    from pulumi_mihu.sip_trunk_connection import SCHEMA
+
+    assert SCHEMA.names(returned=True) == ("name", "phone_number", "gateway",
+                                           "secondary_gateway")
+    assert SCHEMA.names(secret=True) == ("username", "password")
+    assert SCHEMA.names(secret=False) == ("name", "phone_number", "gateway",
+                                          "secondary_gateway", "adopt_uuid")
+    assert SCHEMA.names(sent=False) == ("adopt_uuid",)
+    assert SCHEMA.names(required=True, secret=False) == ("phone_number", "gateway")
+
+
+def test_an_input_declared_twice_is_refused() -> None:
+    model = create_model("Twice", x=(Annotated[str, Input("x"), Input("x again")], ""))
+    with pytest.raises(TypeError, match=r"^Twice.x needs exactly one Input\(...\)$"):
+        Schema(model).names()
