@@ -172,3 +172,13 @@ def test_check_never_raises_and_either_fails_by_field_or_yields_a_valid_payload(
 def test_any_gateway_string_is_judged_without_exceptions(gateway: str) -> None:
     result = provider.check({}, trunk_inputs(gateway=gateway))
     assert all(f.property == "gateway" for f in result.failures)
+
+
+def test_adopt_uuid_must_be_a_uuid_and_is_never_sent() -> None:
+    [failure] = SipTrunkConnectionProvider().check(
+        {}, trunk_inputs(adopt_uuid="not-a-uuid")).failures
+    assert failure.property == "adopt_uuid"
+    assert "must be the uuid of an existing connection" in failure.reason
+    uuid = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+    payload = SipTrunkConnectionInputs(**trunk_inputs(adopt_uuid=uuid)).payload()
+    assert "adopt_uuid" not in payload and payload["phone_number"] == "+15551230000"

@@ -271,3 +271,33 @@ def test_unconfigured_provider_says_so() -> None:
     from pulumi_mihu import SipTrunkConnectionProvider
     with pytest.raises(MihuError, match="not configured"):
         SipTrunkConnectionProvider().create(trunk_inputs())
+
+
+# -- adoption, one rule at a time -------------------------------------------------------
+
+
+def test_adoption_falls_back_to_the_list_when_the_item_route_answers_404(
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """The item route is undocumented: a 404 from it proves nothing, the list does."""
+    uuid, _ = create(sim)
+    sim.inject(Fault(status=404, method="GET", path_prefix=f"{CONNECTIONS}/{uuid}",
+                     exact=True))
+    result = provider_for(sim).create(trunk_inputs(adopt_uuid=uuid))
+    assert result.id == uuid
+    assert len(sim.connections) == 1 and not sim.requests_to("POST")[1:]
+    assert f"{uuid} ('+15551230000') is adopted" in capsys.readouterr().err
+
+
+def test_an_adopt_uuid_that_does_not_change_warns_of_nothing(
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """The warning is for an adopt_uuid newly set on an existing resource: not for the
+    adopting resource's own uuid, nor for one it had already."""
+    provider = provider_for(sim)
+    uuid = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+    other = "9b1f0a34-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+    provider.diff(uuid, trunk_inputs(), trunk_inputs(adopt_uuid=uuid))
+    provider.diff("made-by-pulumi", trunk_inputs(adopt_uuid=other),
+                  trunk_inputs(adopt_uuid=other))
+    assert capsys.readouterr().err == ""
+    provider.diff("made-by-pulumi", trunk_inputs(), trunk_inputs(adopt_uuid=other))
+    assert f"adopt_uuid {other} is ignored" in capsys.readouterr().err
