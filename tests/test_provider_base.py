@@ -539,3 +539,10 @@ def test_a_list_still_failing_when_the_patience_ends_proves_nothing() -> None:
     assert not is_definitively_gone(client, "/things", "u-1",  # type: ignore[arg-type]
                                     patience=1.5)
     assert client.sleeps == [1.0]
+
+
+def test_the_last_pause_is_cut_to_what_is_left_of_the_patience() -> None:
+    client = FlakyListClient(1, {"data": [{"uuid": "u-2"}]})
+    assert is_definitively_gone(client, "/things", "u-1",  # type: ignore[arg-type]
+                                patience=0.5)
+    assert client.sleeps == [0.5]
