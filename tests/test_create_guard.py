@@ -283,3 +283,42 @@ def test_without_a_list_route_the_baseline_costs_one_request_per_process(
     provider.create(trunk_inputs(name="second-line", phone_number=OTHER_PHONE))
     assert [r.method for r in bare_sim.requests] == ["GET", "POST", "POST"]
     assert len(bare_sim.connections) == 2
+
+
+# -- adoption decisions --------------------------------------------------------------------
+
+
+def existing(server: MihuSimulator, **overrides: Any) -> tuple[str, dict[str, Any]]:
+    """A connection the stack created in an earlier deployment: its id and outputs."""
+    result = provider_for(server).create(trunk_inputs(**overrides))
+    assert result.outs is not None
+    server.state.requests.clear()
+    return result.id, result.outs
+
+
+@pytest.mark.parametrize("kept_adopts", [None, "ffffffff-ffff-4fff-bfff-ffffffffffff"])
+def test_a_new_resource_adopts_even_when_other_kept_resources_adopted_theirs(
+        sim: MihuSimulator, kept_adopts: str | None) -> None:
+    """Adoption is skipped only by a replacement (a resource diffed with that very
+    adopt_uuid), not by the other resources the program keeps, adopting or not."""
+    kept_id, kept_outs = existing(sim, name="kept-line", phone_number=OTHER_PHONE)
+    target, _ = existing(sim)  # made in the console: the new resource adopts it
+    provider = provider_for(sim)
+    adopts = {"adopt_uuid": kept_adopts} if kept_adopts else {}
+    provider.diff(kept_id, {**kept_outs, **adopts},
+                  {**trunk_inputs(name="kept-line", phone_number=OTHER_PHONE), **adopts})
+    result = provider.create(trunk_inputs(adopt_uuid=target))
+    assert result.id == target
+    assert sim.writes() == [] and len(sim.connections) == 2
+
+
+def test_a_connection_another_resource_of_the_stack_has_cannot_be_adopted(
+        sim: MihuSimulator) -> None:
+    """A resource the program keeps (diffed) has this connection: a second resource
+    adopting it is refused, else removing either one later would delete the other's line."""
+    kept_id, kept_outs = existing(sim)
+    provider = provider_for(sim)
+    provider.diff(kept_id, kept_outs, trunk_inputs())
+    with pytest.raises(MihuError, match="already managed by another resource"):
+        provider.create(trunk_inputs(adopt_uuid=kept_id))
+    assert sim.writes() == [] and list(sim.connections) == [kept_id]
