@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuError, MihuSettings
-from pulumi_mihu._create_guard import CreateLedger, CreateRequest, create_once
+from pulumi_mihu._create_guard import CreateLedger, CreateRequest, create_once, fingerprint
 from pulumi_mihu.client import MihuClient
 from pulumi_mihu.errors import (
     MihuBadResponseError,
@@ -322,3 +322,82 @@ def test_a_connection_another_resource_of_the_stack_has_cannot_be_adopted(
     with pytest.raises(MihuError, match="already managed by another resource"):
         provider.create(trunk_inputs(adopt_uuid=kept_id))
     assert sim.writes() == [] and list(sim.connections) == [kept_id]
+
+
+# -- delete decisions (where the API cannot delete, the decision is what the user sees) -----
+
+
+def name_hashing(relation: str, than: str) -> str:
+    """A connection name whose fingerprint is below (or above) that of ``than``: the ledger
+    keeps hashes, so a create is tried on both sides of the one it must not be taken for."""
+    wanted = fingerprint({"name": than}, ("name",))["name"]
+    for n in range(100):
+        name = f"other-line-{n}"
+        mine = fingerprint({"name": name}, ("name",))["name"]
+        if (mine < wanted) if relation == "below" else (mine > wanted):
+            return name
+    raise AssertionError("no such name")
+
+
+@pytest.mark.parametrize("relation", ["below", "above"])
+def test_another_resource_created_before_a_delete_before_replace_does_not_count_as_its_replacement(
+        bare_sim: MihuSimulator, relation: str) -> None:
+    """delete_before_replace where the API cannot delete: the delete comes first and must
+    refuse, before the replacement is created next to the old connection. A create of some
+    other resource in between is not the replacement and must not turn that refusal into
+    the warning of a create-before-delete."""
+    old_id, old_outs = existing(bare_sim)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    new_inputs = trunk_inputs(password="Rotated-Passw0rd-1")
+    provider.diff(old_id, old_outs, new_inputs)
+    # Differs from the replacement by its name only (another line on the same number).
+    provider.create({**new_inputs, "name": name_hashing(relation, than="main-line")})
+    with pytest.raises(MihuError, match="Nothing was created"):
+        provider.delete(old_id, old_outs)
+    assert old_id in bare_sim.connections and len(bare_sim.connections) == 2
+
+
+def test_a_resource_removed_from_the_program_is_a_removal_even_with_an_identical_twin_kept(
+        bare_sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two resources with identical inputs; one is removed from the program. The other's
+    Check is matched by its Diff, so the Delete is a removal: where the API cannot delete it
+    warns and goes on (never blocks the `up`), rather than refusing like the first half of
+    a delete_before_replace."""
+    kept_id, kept_outs = existing(bare_sim)
+    removed_id, removed_outs = existing(bare_sim)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    provider.check(trunk_inputs(), trunk_inputs())
+    provider.diff(kept_id, kept_outs, trunk_inputs())
+    provider.delete(removed_id, removed_outs)
+    assert "NOT deleted" in capsys.readouterr().err
+    assert set(bare_sim.connections) == {kept_id, removed_id}
+
+
+def test_a_resource_removed_while_another_is_added_is_a_removal(
+        bare_sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new resource (checked without old inputs) and a removed one with other inputs:
+    the Delete is not a forced replacement's, so it warns and goes on."""
+    removed_id, removed_outs = existing(bare_sim)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    provider.check({}, trunk_inputs(name="new-line", phone_number=OTHER_PHONE))
+    provider.delete(removed_id, removed_outs)
+    assert "NOT deleted" in capsys.readouterr().err
+    assert list(bare_sim.connections) == [removed_id]
+
+
+def test_a_forced_replacement_checked_with_old_inputs_is_not_undone_by_another_diff(
+        bare_sim: MihuSimulator) -> None:
+    """`pulumi up --replace` with delete_before_replace, from an engine that passes the old
+    inputs to the target's Check (and calls no Diff for it): its Delete is the first half of
+    a replacement and is refused where the API cannot delete, before anything is created.
+    A Diff of another resource of the program (other old inputs) must not change that."""
+    forced_id, forced_outs = existing(bare_sim)
+    other_id, other_outs = existing(bare_sim, name="other-line", phone_number=OTHER_PHONE)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    provider.check(trunk_inputs(), trunk_inputs())
+    other_inputs = trunk_inputs(name="other-line", phone_number=OTHER_PHONE)
+    provider.check(other_inputs, other_inputs)
+    provider.diff(other_id, other_outs, other_inputs)
+    with pytest.raises(MihuError, match="Nothing was created"):
+        provider.delete(forced_id, forced_outs)
+    assert len(bare_sim.connections) == 2
