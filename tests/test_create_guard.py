@@ -1,0 +1,403 @@
+"""The create guard's decisions, one at a time: ``create_once`` against the simulator with a
+clock that moves only when the guard sleeps (so a settle time costs no real time), and the
+ledger's adopt and delete decisions through the provider's methods.
+
+Each test states a promise of ``docs/fault-model.md`` and judges it by the account (how
+many connections, which one a create returned) or by the decision taken (adopt, resend,
+refuse, delete). Written to kill the mutants that the other guard tests let survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from pulumi_mihu import MihuError, MihuSettings
+from pulumi_mihu._create_guard import CreateLedger, CreateRequest, create_once, fingerprint
+from pulumi_mihu.client import MihuClient
+from pulumi_mihu.errors import (
+    MihuBadResponseError,
+    MihuCreateOutcomeUnknownError,
+    MihuServerError,
+)
+from pulumi_mihu.sip_trunk_connection import COLLECTION
+from pulumi_mihu.testing import Fault, MihuSimulator
+from pulumi_mihu.testing.simulator import CONNECTIONS
+from support import provider_for, settings_for, trunk_inputs
+
+OTHER_PHONE = "+15557770000"
+
+
+def on_post(**fault: Any) -> Fault:
+    """A fault of the create (POST to the collection)."""
+    return Fault(method="POST", exact=True, path_prefix=CONNECTIONS, **fault)
+
+
+def on_list(**fault: Any) -> Fault:
+    """A fault of the list (GET of the collection)."""
+    return Fault(method="GET", exact=True, path_prefix=CONNECTIONS, **fault)
+
+
+class FakeTime:
+    """A monotonic clock that advances only by what is slept, and runs ``on_sleep`` hooks
+    (a server committing while the guard waits). A sleep of nothing or less is refused:
+    with this clock it would be a busy loop, and with the real one a wasted list read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept = 0.0
+        self.on_sleep: list[Callable[[], object]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0, f"asked to sleep {seconds} s"
+        self.now += seconds
+        self.slept += seconds
+        while self.on_sleep:
+            self.on_sleep.pop(0)()
+
+
+class RecordingClient(MihuClient):
+    """The real client on fake time, noting each pause between two POSTs of one create."""
+
+    def __init__(self, settings: MihuSettings, time: FakeTime) -> None:
+        super().__init__(settings, sleep=time.sleep, clock=time.clock)
+        self.pauses: list[int] = []
+
+    def pause(self, attempt: int) -> None:
+        self.pauses.append(attempt)
+        super().pause(attempt)
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def clients() -> Iterator[list[MihuClient]]:
+    """Clients made by a test, closed at its end."""
+    made: list[MihuClient] = []
+    yield made
+    for client in made:
+        client.close()
+
+
+def client_for(server: MihuSimulator, time: FakeTime, made: list[MihuClient],
+               **overrides: Any) -> RecordingClient:
+    """A client whose settle time is 0.25 s of fake time, watched with a first backoff (0.5
+    to 1 s) longer than that: the list is read at the start and once at the deadline."""
+    values: dict[str, Any] = {"create_settle_time": 0.25, "retry_base_delay": 1.0,
+                              "max_attempts": 3}
+    values.update(overrides)
+    client = RecordingClient(settings_for(server, **values), time)
+    made.append(client)
+    return client
+
+
+def read_data(body: Any) -> dict[str, Any]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not data.get("uuid"):
+        raise MihuBadResponseError("the answer has no data.uuid")
+    return data
+
+
+def request_for(**overrides: Any) -> CreateRequest:
+    inputs = trunk_inputs(**overrides)
+    return CreateRequest(
+        collection=COLLECTION, payload=inputs, secrets=[inputs["username"], inputs["password"]],
+        describe=f"SIP trunk connection {inputs['name']!r} for phone number "
+                 f"{inputs['phone_number']!r}",
+        read_answer=read_data)
+
+
+def create(client: MihuClient, ledger: CreateLedger, **overrides: Any) -> dict[str, Any]:
+    warnings: list[str] = []
+    return create_once(client, ledger, request_for(**overrides), warnings.append)
+
+
+def commit(server: MihuSimulator, **overrides: Any) -> str:
+    """The server stores a connection now, as a create it received earlier would (or as
+    someone else's create, in the console or another stack). Its uuid."""
+    inputs = trunk_inputs(**overrides)
+    uuid = f"0c0c0c0c-0000-4000-8000-{len(server.connections):012d}"
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with server.state.lock:
+        server.connections[uuid] = {
+            "uuid": uuid, **inputs, "secondary_gateway": None, "status": "active",
+            "created_at": now, "updated_at": now}
+    return uuid
+
+
+def by_phone(server: MihuSimulator, phone: str = "+15551230000") -> list[str]:
+    return [uuid for uuid, c in server.connections.items() if c["phone_number"] == phone]
+
+
+# -- settle: how long, and what it may adopt -----------------------------------------------
+
+
+def test_a_create_the_server_commits_while_the_guard_waits_is_adopted_not_resent(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """A 503 whose server commits a moment later (fault model: "read timeout; the server
+    commits seconds later"): the first look at the list finds nothing, and the guard must
+    keep looking for the whole settle time rather than resend, which would duplicate."""
+    client = client_for(sim, time, clients)
+    sim.inject(on_post(status=503))
+    time.on_sleep.append(lambda: commit(sim))
+    created = create(client, CreateLedger())
+    assert by_phone(sim) == [created["uuid"]]
+    assert len(sim.requests_to("POST")) == 1 and client.pauses == []
+
+
+def test_settle_reads_the_list_until_the_deadline_and_no_longer(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """Nothing committed: the list is read at once and at the deadline (the settle time,
+    to the tick), then the create gives up; it neither stops early nor spins at the
+    deadline (with a clock that has not moved past it, that would never end)."""
+    client = client_for(sim, time, clients, max_attempts=1)
+    sim.inject(on_post(status=503))
+    with pytest.raises(MihuError, match="failed 1 times") as info:
+        create(client, CreateLedger())
+    assert not isinstance(info.value, MihuCreateOutcomeUnknownError)
+    assert sim.connections == {}
+    assert [r.method for r in sim.requests] == ["GET", "POST", "GET", "GET"]
+    assert time.slept == 0.25
+
+
+def test_a_create_is_sent_at_most_max_attempts_times_with_a_pause_between_and_none_after(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """Ambiguous failures that created nothing are resent up to mihu:maxAttempts POSTs in
+    all, backing off between two of them (spreading the host's threads apart), and the
+    failure is reported without a last, useless wait."""
+    client = client_for(sim, time, clients, max_attempts=3)
+    sim.inject(on_post(status=503, times=3))
+    with pytest.raises(MihuError, match="failed 3 times"):
+        create(client, CreateLedger())
+    assert sim.connections == {}
+    assert len(sim.requests_to("POST")) == 3
+    assert client.pauses == [1, 2]
+
+
+class DownApiClient(RecordingClient):
+    """An API, in memory, whose every POST answers 503 without committing and whose list
+    stays empty: hundreds of attempts in no time."""
+
+    def __init__(self, settings: MihuSettings, time: FakeTime) -> None:
+        super().__init__(settings, time)
+        self.posts = 0
+
+    def request(self, method: str, path: str, *, body: Mapping[str, Any] | None = None,
+                secrets: Iterable[str] = (), idempotent: bool | None = None,
+                ) -> dict[str, Any] | None:
+        if method == "POST":
+            self.posts += 1
+            raise MihuServerError(method=method, path=path, status=503,
+                                  message="Service unavailable")
+        return {"success": True, "data": []}
+
+
+def test_many_attempts_end_without_a_wait_after_the_last(
+        time: FakeTime, clients: list[MihuClient]) -> None:
+    """The same with a large mihu:maxAttempts (300, beyond the small ints CPython shares,
+    so that an identity test cannot pass for the comparison): no pause after the last."""
+    settings = MihuSettings(api_token=SecretStr("t"), base_url="http://127.0.0.1:9",
+                            max_attempts=300, create_settle_time=0.25, retry_base_delay=1.0)
+    client = DownApiClient(settings, time)
+    clients.append(client)
+    with pytest.raises(MihuError, match="failed 300 times"):
+        create(client, CreateLedger())
+    assert client.posts == 300
+    assert client.pauses == list(range(1, 300))
+
+
+def test_a_connection_made_meanwhile_with_another_number_is_never_adopted(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """Settle adopts only a connection with this create's natural key: another new one
+    (someone else's, made after the baseline) is not ours, whatever else it is."""
+    client, ledger = client_for(sim, time, clients), CreateLedger()
+    ledger.take_baseline(client, COLLECTION)
+    theirs = commit(sim, name="their-line", phone_number=OTHER_PHONE)
+    sim.inject(on_post(status=503))
+    created = create(client, ledger)
+    assert created["uuid"] != theirs
+    assert by_phone(sim) == [created["uuid"]] and by_phone(sim, OTHER_PHONE) == [theirs]
+    assert len(sim.requests_to("POST")) == 2
+
+
+def test_a_connection_this_process_created_is_not_adopted_by_an_identical_create(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """Two resources of one program with the same name, number and gateways: the second
+    one's ambiguous create must not take the first one's connection (created, so not in the
+    baseline), or both resources would track one line."""
+    client, ledger = client_for(sim, time, clients), CreateLedger()
+    first = create(client, ledger)
+    sim.inject(on_post(status=503))
+    second = create(client, ledger)
+    assert second["uuid"] != first["uuid"]
+    assert sorted(by_phone(sim)) == sorted([first["uuid"], second["uuid"]])
+
+
+def test_a_list_that_cannot_be_read_while_settling_is_an_unknown_outcome(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """The POST committed but its answer was lost, and the list then fails (dropped): the
+    outcome cannot be told, so the create fails as "outcome unknown", saying what to check,
+    and is not sent again (the committed connection stays the only one)."""
+    client, ledger = client_for(sim, time, clients, max_attempts=2), CreateLedger()
+    ledger.take_baseline(client, COLLECTION)
+    sim.inject(on_post(action="drop_after"), on_list(action="drop_before", times=2))
+    with pytest.raises(MihuCreateOutcomeUnknownError) as info:
+        create(client, ledger)
+    assert "'+15551230000'" in str(info.value) and "not sent again" in str(info.value)
+    assert len(by_phone(sim)) == 1 and len(sim.requests_to("POST")) == 1
+
+
+def test_without_a_baseline_a_match_is_not_adopted_and_the_error_names_the_older_one(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """The list was missing when the baseline was due (404), and works after an ambiguous
+    create: the connection it shows may be ours or may have existed, so nothing is
+    adopted or resent, and the error names the first listed match (here, the one made in
+    the console before) for the user to look at."""
+    client, ledger = client_for(sim, time, clients), CreateLedger()
+    older = commit(sim)
+    sim.inject(on_list(status=404))
+    assert ledger.take_baseline(client, COLLECTION) is None
+    sim.inject(on_post(action="drop_after"))
+    with pytest.raises(MihuCreateOutcomeUnknownError, match="existed already") as info:
+        create(client, ledger)
+    assert older in str(info.value)
+    assert len(by_phone(sim)) == 2 and len(sim.requests_to("POST")) == 1
+
+
+def test_without_a_list_route_the_baseline_costs_one_request_per_process(
+        bare_sim: MihuSimulator) -> None:
+    """In the documented-only world the list answers 404: asked once by a provider process
+    (fault model, "Cost"), not before each of its creates."""
+    provider = provider_for(bare_sim)
+    provider.create(trunk_inputs())
+    provider.create(trunk_inputs(name="second-line", phone_number=OTHER_PHONE))
+    assert [r.method for r in bare_sim.requests] == ["GET", "POST", "POST"]
+    assert len(bare_sim.connections) == 2
+
+
+# -- adoption decisions --------------------------------------------------------------------
+
+
+def existing(server: MihuSimulator, **overrides: Any) -> tuple[str, dict[str, Any]]:
+    """A connection the stack created in an earlier deployment: its id and outputs."""
+    result = provider_for(server).create(trunk_inputs(**overrides))
+    assert result.outs is not None
+    server.state.requests.clear()
+    return result.id, result.outs
+
+
+@pytest.mark.parametrize("kept_adopts", [None, "ffffffff-ffff-4fff-bfff-ffffffffffff"])
+def test_a_new_resource_adopts_even_when_other_kept_resources_adopted_theirs(
+        sim: MihuSimulator, kept_adopts: str | None) -> None:
+    """Adoption is skipped only by a replacement (a resource diffed with that very
+    adopt_uuid), not by the other resources the program keeps, adopting or not."""
+    kept_id, kept_outs = existing(sim, name="kept-line", phone_number=OTHER_PHONE)
+    target, _ = existing(sim)  # made in the console: the new resource adopts it
+    provider = provider_for(sim)
+    adopts = {"adopt_uuid": kept_adopts} if kept_adopts else {}
+    provider.diff(kept_id, {**kept_outs, **adopts},
+                  {**trunk_inputs(name="kept-line", phone_number=OTHER_PHONE), **adopts})
+    result = provider.create(trunk_inputs(adopt_uuid=target))
+    assert result.id == target
+    assert sim.writes() == [] and len(sim.connections) == 2
+
+
+def test_a_connection_another_resource_of_the_stack_has_cannot_be_adopted(
+        sim: MihuSimulator) -> None:
+    """A resource the program keeps (diffed) has this connection: a second resource
+    adopting it is refused, else removing either one later would delete the other's line."""
+    kept_id, kept_outs = existing(sim)
+    provider = provider_for(sim)
+    provider.diff(kept_id, kept_outs, trunk_inputs())
+    with pytest.raises(MihuError, match="already managed by another resource"):
+        provider.create(trunk_inputs(adopt_uuid=kept_id))
+    assert sim.writes() == [] and list(sim.connections) == [kept_id]
+
+
+# -- delete decisions (where the API cannot delete, the decision is what the user sees) -----
+
+
+def name_hashing(relation: str, than: str) -> str:
+    """A connection name whose fingerprint is below (or above) that of ``than``: the ledger
+    keeps hashes, so a create is tried on both sides of the one it must not be taken for."""
+    wanted = fingerprint({"name": than}, ("name",))["name"]
+    for n in range(100):
+        name = f"other-line-{n}"
+        mine = fingerprint({"name": name}, ("name",))["name"]
+        if (mine < wanted) if relation == "below" else (mine > wanted):
+            return name
+    raise AssertionError("no such name")
+
+
+@pytest.mark.parametrize("relation", ["below", "above"])
+def test_another_resource_created_before_a_delete_before_replace_does_not_count_as_its_replacement(
+        bare_sim: MihuSimulator, relation: str) -> None:
+    """delete_before_replace where the API cannot delete: the delete comes first and must
+    refuse, before the replacement is created next to the old connection. A create of some
+    other resource in between is not the replacement and must not turn that refusal into
+    the warning of a create-before-delete."""
+    old_id, old_outs = existing(bare_sim)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    new_inputs = trunk_inputs(password="Rotated-Passw0rd-1")
+    provider.diff(old_id, old_outs, new_inputs)
+    # Differs from the replacement by its name only (another line on the same number).
+    provider.create({**new_inputs, "name": name_hashing(relation, than="main-line")})
+    with pytest.raises(MihuError, match="Nothing was created"):
+        provider.delete(old_id, old_outs)
+    assert old_id in bare_sim.connections and len(bare_sim.connections) == 2
+
+
+def test_a_resource_removed_from_the_program_is_a_removal_even_with_an_identical_twin_kept(
+        bare_sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two resources with identical inputs; one is removed from the program. The other's
+    Check is matched by its Diff, so the Delete is a removal: where the API cannot delete it
+    warns and goes on (never blocks the `up`), rather than refusing like the first half of
+    a delete_before_replace."""
+    kept_id, kept_outs = existing(bare_sim)
+    removed_id, removed_outs = existing(bare_sim)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    provider.check(trunk_inputs(), trunk_inputs())
+    provider.diff(kept_id, kept_outs, trunk_inputs())
+    provider.delete(removed_id, removed_outs)
+    assert "NOT deleted" in capsys.readouterr().err
+    assert set(bare_sim.connections) == {kept_id, removed_id}
+
+
+def test_a_resource_removed_while_another_is_added_is_a_removal(
+        bare_sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new resource (checked without old inputs) and a removed one with other inputs:
+    the Delete is not a forced replacement's, so it warns and goes on."""
+    removed_id, removed_outs = existing(bare_sim)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    provider.check({}, trunk_inputs(name="new-line", phone_number=OTHER_PHONE))
+    provider.delete(removed_id, removed_outs)
+    assert "NOT deleted" in capsys.readouterr().err
+    assert list(bare_sim.connections) == [removed_id]
+
+
+def test_a_forced_replacement_checked_with_old_inputs_is_not_undone_by_another_diff(
+        bare_sim: MihuSimulator) -> None:
+    """`pulumi up --replace` with delete_before_replace, from an engine that passes the old
+    inputs to the target's Check (and calls no Diff for it): its Delete is the first half of
+    a replacement and is refused where the API cannot delete, before anything is created.
+    A Diff of another resource of the program (other old inputs) must not change that."""
+    forced_id, forced_outs = existing(bare_sim)
+    other_id, other_outs = existing(bare_sim, name="other-line", phone_number=OTHER_PHONE)
+    provider = provider_for(bare_sim, create_settle_time=0.2)
+    provider.check(trunk_inputs(), trunk_inputs())
+    other_inputs = trunk_inputs(name="other-line", phone_number=OTHER_PHONE)
+    provider.check(other_inputs, other_inputs)
+    provider.diff(other_id, other_outs, other_inputs)
+    with pytest.raises(MihuError, match="Nothing was created"):
+        provider.delete(forced_id, forced_outs)
+    assert len(bare_sim.connections) == 2
