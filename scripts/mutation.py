@@ -58,9 +58,10 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
     "schema": ["schema", "sip_trunk_connection_model", "agent_assignment_rules",
                "resource_program"],
     "http_shapes": ["provider_base", "sip_trunk_connection_provider"],
-    # The create guard's decisions one by one (the provider's tests), then the independent
-    # review's scenarios and adoption through the provider host (slower: about a minute).
-    "_create_guard": ["sip_trunk_connection_provider", "create_guard_attacks", "adoption"],
+    # The create guard's decisions one by one (its own tests and the provider's), then the
+    # independent review's scenarios and adoption through the provider host (slower).
+    "_create_guard": ["create_guard", "sip_trunk_connection_provider", "create_guard_attacks",
+                      "adoption"],
 }.items()}
 
 #: Slow tests left out of mutation runs, with what covers their code instead.
