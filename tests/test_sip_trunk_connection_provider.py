@@ -3,6 +3,7 @@ undocumented GET/DELETE routes and without them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -187,6 +188,18 @@ def test_delete_recovers_from_transient_errors(sim: MihuSimulator) -> None:
     assert uuid not in sim.connections
 
 
+def test_a_destroy_does_not_wait_for_a_failing_list_to_confirm_a_404(
+        sim: MihuSimulator, capsys: pytest.CaptureFixture) -> None:
+    """Only the first half of a delete_before_replace waits (up to the settle time) for the
+    list to prove a 404; a destroy asks once and, unproven, warns and goes on."""
+    uuid, outs = create(sim)
+    del sim.connections[uuid]
+    sim.inject(Fault(status=503, method="GET"))
+    provider_for(sim, max_attempts=1, create_settle_time=5).delete(uuid, outs)
+    assert len(sim.requests_to("GET")) == 2, "the baseline of the create, then one list"
+    assert "NOT deleted" in capsys.readouterr().err
+
+
 # -- creates are never duplicated ---------------------------------------------------------
 
 
@@ -301,3 +314,17 @@ def test_an_adopt_uuid_that_does_not_change_warns_of_nothing(
     assert capsys.readouterr().err == ""
     provider.diff("made-by-pulumi", trunk_inputs(), trunk_inputs(adopt_uuid=other))
     assert f"adopt_uuid {other} is ignored" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field, account_value", [
+    ("name", "a-line"), ("name", "z-line"),  # sorting before and after the program's
+    ("phone_number", "+15551230001"), ("gateway", "sip.zzz.com"),
+])
+def test_adoption_refuses_a_connection_that_differs_from_the_program(
+        sim: MihuSimulator, field: str, account_value: str) -> None:
+    uuid, _ = create(sim)
+    sim.connections[uuid][field] = account_value
+    expected = f"Not adopting SIP trunk connection {uuid}: {field} is '{account_value}' in "
+    with pytest.raises(MihuError, match=re.escape(expected)):
+        provider_for(sim).create(trunk_inputs(adopt_uuid=uuid))
+    assert len(sim.connections) == 1
