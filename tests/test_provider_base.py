@@ -256,6 +256,7 @@ ITEMS = [{"uuid": "a"}, {"uuid": "b"}]
     {"data": ITEMS, "meta": {"current_page": 1}},
     {"data": ITEMS, "meta": {"per_page": 3}},
     {"data": ITEMS, "meta": {"per_page": 0}},
+    {"data": ITEMS, "meta": {"per_page": -1}},  # nonsense: says nothing about more pages
     {"data": ITEMS, "meta": {"per_page": 2, "total": 2}},
 ])
 def test_list_items_reads_complete_lists(body: dict[str, Any]) -> None:
@@ -426,8 +427,8 @@ def test_a_bad_setting_is_reported_by_check_first_and_raised_by_any_other_call()
     reports it as one failure, ahead of the input failures, and every call raises it."""
     provider = SipTrunkConnectionProvider()
     provider.configure(ConfigRequest({"mihu:subdomain": "demo"}))  # type: ignore[arg-type]
-    failures = provider.check({}, trunk_inputs(gateway="")).failures
-    assert [f.property for f in failures] == ["", "gateway"]
+    failures = provider.check({}, trunk_inputs(phone_number="", gateway="")).failures
+    assert [f.property for f in failures] == ["", "phone_number", "gateway"]
     assert "Mihu API token is missing" in failures[0].reason
     with pytest.raises(MihuError, match="Mihu API token is missing"):
         provider.create(trunk_inputs())
@@ -469,6 +470,9 @@ def test_a_unique_input_held_by_another_resource_fails_check_naming_both() -> No
     assert unique_failures(provider, assignment(OTHER_AGENT, "sales")) == []
     [failure] = unique_failures(provider, assignment(AGENT, "sales"))
     assert failure.startswith(f"agent_uuid: {AGENT} is already the agent_uuid of 'calls'")
+    [failure] = unique_failures(provider, assignment(OTHER_AGENT, "billing"))
+    assert failure.startswith(f"agent_uuid: {OTHER_AGENT} is already the agent_uuid of "
+                              "'sales'"), "whichever way the two names sort"
 
 
 def test_unique_inputs_skip_unknown_values_and_nameless_checks_without_holding_them() -> None:
