@@ -211,12 +211,6 @@ class CreateLedger:
     def _existing(self) -> list[Diffed | Checked]:
         return [*self.diffed.values(), *self.checked]
 
-    def kept_by_the_stack(self, uuid: str) -> bool:
-        """Is ``uuid`` the id of a resource of this deployment's program, or created or
-        adopted by one?"""
-        with self.lock:
-            return uuid in self.diffed or uuid in self.claimed
-
     def delete_kind(self, id_: str, olds: Mapping[str, Any], keys: tuple[str, ...]) -> str:
         """Why Pulumi deletes ``id_``: ``"kept"`` (another resource of the program has
         this id: do not delete), ``"replace-first"`` (the first half of a

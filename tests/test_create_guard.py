@@ -17,7 +17,14 @@ import pytest
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuError, MihuSettings
-from pulumi_mihu._create_guard import CreateLedger, CreateRequest, create_once, fingerprint
+from pulumi_mihu._create_guard import (
+    CreateLedger,
+    CreateRequest,
+    Diffed,
+    create_once,
+    fingerprint,
+    state_hash,
+)
 from pulumi_mihu.client import MihuClient
 from pulumi_mihu.errors import (
     MihuBadResponseError,
@@ -401,3 +408,87 @@ def test_a_forced_replacement_checked_with_old_inputs_is_not_undone_by_another_d
     with pytest.raises(MihuError, match="Nothing was created"):
         provider.delete(forced_id, forced_outs)
     assert len(bare_sim.connections) == 2
+
+
+def test_a_delete_of_an_id_another_kept_resource_has_is_not_sent() -> None:
+    """Two state entries with one id (an adopter beside the resource that made the
+    connection), the maker removed from the program: its Delete must not delete the line
+    the adopter keeps, whichever way the two states' hashes sort. The ledger tells them
+    apart by their outputs, never by the ``__`` keys they share (``__provider``)."""
+    uuid = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+    keys = ("name", "phone_number")
+    adopter = {**trunk_inputs(name="adopter"), "__provider": "same"}
+    for relation in ("below", "above"):
+        maker = {**trunk_inputs(name=state_named(relation, than=adopter)),
+                 "__provider": "same"}
+        ledger = CreateLedger()
+        ledger.note_diff(uuid, adopter, trunk_inputs(name="adopter"), keys)
+        assert ledger.delete_kind(uuid, maker, keys) == "kept", relation
+        assert ledger.delete_kind(uuid, adopter, keys) != "kept", "its own delete is real"
+
+
+def state_named(relation: str, than: Mapping[str, Any]) -> str:
+    """A name giving a state whose hash sorts below (or above) that of ``than``."""
+    wanted = state_hash(than)
+    for n in range(100):
+        name = f"maker-{n}"
+        mine = state_hash({**than, "name": name})
+        if (mine < wanted) if relation == "below" else (mine > wanted):
+            return name
+    raise AssertionError("no such name")
+
+
+@pytest.mark.parametrize("other", [
+    {"phone_number": "+15550000000"}, {"phone_number": "+15559999999"},
+    {"name": "a-line"}, {"name": "z-line"},
+])
+def test_only_a_connection_with_the_same_natural_key_is_a_twin(
+        sim: MihuSimulator, other: dict[str, str]) -> None:
+    """A connection that differs in name or number, sorting before or after ours, is not a
+    twin: it neither stops the create nor is adopted by it."""
+    theirs = commit(sim, **other)
+    result = provider_for(sim, create_settle_time=0.2).create(trunk_inputs())
+    assert result.id != theirs and set(sim.connections) == {theirs, result.id}
+    assert len(sim.requests_to("POST")) == 1
+
+
+@pytest.mark.parametrize("other", [{"phone_number": "+15550000000"}, {"name": "a-line"}])
+def test_a_connection_made_meanwhile_that_sorts_before_ours_is_not_adopted(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient],
+        other: dict[str, str]) -> None:
+    client, ledger = client_for(sim, time, clients), CreateLedger()
+    ledger.take_baseline(client, COLLECTION)
+    theirs = commit(sim, **other)
+    sim.inject(on_post(status=503))
+    created = create(client, ledger)
+    assert created["uuid"] != theirs and len(sim.connections) == 2
+
+
+def test_what_the_account_had_before_or_the_stack_has_is_never_the_create_being_settled(
+        ) -> None:
+    ledger = CreateLedger()
+    ledger.claim("claimed")
+    ledger.diffed["diffed"] = Diffed("h", {}, None)
+    assert ledger.is_foreign("claimed", None) and ledger.is_foreign("diffed", None)
+    assert ledger.is_foreign("before", {"before": ("k",)})
+    assert ledger.is_foreign("diffed", {"before": ("k",)})
+    assert not ledger.is_foreign("new", {"before": ("k",)})
+
+
+def test_the_list_is_watched_with_growing_pauses(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a create settles, the list is read again after backoff(1), backoff(2), ...:
+    not a fixed beat that would hammer an API already failing."""
+    from pulumi_mihu import client as client_module
+
+    monkeypatch.setattr(client_module.random, "uniform", lambda low, high: high)
+    client = client_for(sim, time, clients, create_settle_time=10.0, retry_base_delay=1.0,
+                        max_attempts=1)
+    sleeps: list[float] = []
+    time_sleep = time.sleep
+    client._sleep = lambda s: (sleeps.append(s), time_sleep(s))[1]  # type: ignore[method-assign]
+    sim.inject(on_post(status=503))
+    with pytest.raises(MihuError, match="failed 1 times"):
+        create(client, CreateLedger())
+    assert sleeps == [1.0, 2.0, 4.0, 3.0], "1, 2, 4, then what is left of the 10 s"
