@@ -291,14 +291,18 @@ def test_unconfigured_provider_says_so() -> None:
 
 def test_adoption_falls_back_to_the_list_when_the_item_route_answers_404(
         sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
-    """The item route is undocumented: a 404 from it proves nothing, the list does."""
-    uuid, _ = create(sim)
+    """The item route is undocumented: a 404 from it proves nothing, the list does (where
+    the connection is found by its uuid, not by its place in the list)."""
+    before = "00000000-0000-4000-8000-000000000000"  # listed first, sorting first
+    sim.connections[before] = {**trunk_inputs(name="other-line"), "uuid": before}
+    uuid, _ = create(sim, phone_number="+15551239999")
     sim.inject(Fault(status=404, method="GET", path_prefix=f"{CONNECTIONS}/{uuid}",
                      exact=True))
-    result = provider_for(sim).create(trunk_inputs(adopt_uuid=uuid))
+    result = provider_for(sim).create(trunk_inputs(adopt_uuid=uuid,
+                                                   phone_number="+15551239999"))
     assert result.id == uuid
-    assert len(sim.connections) == 1 and not sim.requests_to("POST")[1:]
-    assert f"{uuid} ('+15551230000') is adopted" in capsys.readouterr().err
+    assert len(sim.connections) == 2 and not sim.requests_to("POST")[1:]
+    assert f"{uuid} ('+15551239999') is adopted" in capsys.readouterr().err
 
 
 def test_an_adopt_uuid_that_does_not_change_warns_of_nothing(
