@@ -32,6 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
@@ -261,7 +262,8 @@ def collect(session: Path, module: str, source: str,
                 for entry in equivalents:
                     if (entry["operator"] == mutant.operator
                             and entry["line"].strip() == mutant.source_line
-                            and int(entry.get("column", column)) == column):
+                            and int(entry.get("column", column)) == column
+                            and _becomes(entry, mutant.diff)):
                         mutant.outcome, mutant.reason = "equivalent", entry["reason"]
                         entry["used"] = "yes"
                         break
@@ -279,6 +281,17 @@ def collect(session: Path, module: str, source: str,
 KEYWORD_ONLY = ("the bare `*` of a signature turned into `/`: the parameters after it become "
                 "positional-or-keyword instead of keyword-only, and every caller passes them by "
                 "keyword")
+
+
+def _becomes(entry: dict[str, Any], diff: str) -> bool:
+    """An entry's optional ``becomes``: the mutated line, for operators that make several
+    mutants at one place (a number n becomes n + 1 and n - 1), so that the reason given for
+    one does not excuse the other. Compared without white space (cosmic-ray adds some)."""
+    if "becomes" not in entry:
+        return True
+    added = ["".join(line[1:].split()) for line in diff.splitlines()
+             if line.startswith("+") and not line.startswith("+++")]
+    return "".join(entry["becomes"].split()) in added
 
 
 def is_keyword_only_marker(raw_line: str, mutant: Mutant) -> bool:

@@ -302,3 +302,24 @@ def test_server_errors_get_no_rate_limit_hint(sim: MihuSimulator, status: int) -
     with pytest.raises(MihuServerError) as info:
         client_for(sim).post(COLLECTION, {"name": "x"})
     assert "Rate limited" not in str(info.value)
+
+
+def test_a_final_1xx_status_is_not_a_success(sim: MihuSimulator) -> None:
+    """Only 2xx is success: a misbehaving proxy's final 199 is an error, not an empty
+    answer that a create would take as accepted."""
+    sim.inject(Fault(status=199, method="GET", body=""))
+    with pytest.raises(MihuApiError):
+        MihuClient(settings_for(sim, max_attempts=1)).get("/channels/sip-trunk/connections")
+
+
+def test_max_attempts_below_one_in_code_built_settings_means_one_try(
+        sim: MihuSimulator) -> None:
+    """Settings built in code skip resolve()'s checks: a max_attempts of 0 still sends the
+    request once and does not retry until the deadline."""
+    sim.inject(Fault(status=503, method="GET", times=50))
+    sleeps: list[float] = []
+    client = MihuClient(settings_for(sim, max_attempts=0, retry_deadline=5.0),
+                        sleep=sleeps.append)
+    with pytest.raises(MihuServerError):
+        client.get("/channels/sip-trunk/connections")
+    assert len(sim.requests) == 1 and sleeps == []

@@ -492,3 +492,16 @@ def test_the_list_is_watched_with_growing_pauses(
     with pytest.raises(MihuError, match="failed 1 times"):
         create(client, CreateLedger())
     assert sleeps == [1.0, 2.0, 4.0, 3.0], "1, 2, 4, then what is left of the 10 s"
+
+
+def test_the_delete_of_a_removed_maker_leaves_the_adopters_connection_in_the_account(
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same through the provider, against an API that can delete: no DELETE is sent,
+    the connection the adopter keeps is still there, and the user is told why."""
+    uuid, maker_outs = existing(sim)
+    adopter_outs = {**maker_outs, "adopt_uuid": uuid}
+    provider = provider_for(sim)
+    provider.diff(uuid, adopter_outs, {**trunk_inputs(), "adopt_uuid": uuid})
+    provider.delete(uuid, maker_outs)
+    assert sim.requests_to("DELETE") == [] and uuid in sim.connections
+    assert "is not deleted: another resource of this stack has it" in capsys.readouterr().err

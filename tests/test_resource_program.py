@@ -176,3 +176,33 @@ def test_every_input_is_documented_in_both_constructor_shapes(resource: str, arg
                    and (documented is getattr(pulumi_mihu, args)
                         or name in inspect.signature(documented).parameters)]
         assert not missing, f"{documented.__qualname__} does not document {missing}"
+
+
+def test_get_works_through_an_instance_too(mocks: RecordingMocks) -> None:
+    """``get`` is a static method, as in generated SDKs: callable on an instance as well."""
+    second = SipTrunkConnection.get("existing", "uuid-77").get("again", "uuid-78")
+    assert resolve(second.id)[0] == "uuid-78"
+
+
+def test_the_provider_used_with_the_sdks_own_dynamic_resource_is_not_a_secret() -> None:
+    """SipTrunkConnectionProvider is exported: wrapped in a plain pulumi.dynamic.Resource,
+    its __provider is a plain string in the state (the SDK encrypts it when the provider
+    says serialize_as_secret_always)."""
+    from pulumi_mihu import SipTrunkConnectionProvider
+
+    captured: dict[str, Any] = {}
+
+    class Monitor(pulumi.runtime.mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            if request.type.endswith("Plain"):
+                captured["provider"] = request.object["__provider"]
+            return super().RegisterResource(request)
+
+    class Plain(pulumi.dynamic.Resource, module="mine", name="Plain"):
+        pass
+
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="p", stack="s", monitor=Monitor(mocks))
+    plain = Plain(SipTrunkConnectionProvider(), "plain", {"phone_number": "+1555"})
+    resolve(plain.id)
+    assert isinstance(captured["provider"], str)

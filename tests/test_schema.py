@@ -106,3 +106,16 @@ def test_an_input_declared_twice_is_refused() -> None:
     model = create_model("Twice", x=(Annotated[str, Input("x"), Input("x again")], ""))
     with pytest.raises(TypeError, match=r"^Twice.x needs exactly one Input\(...\)$"):
         Schema(model).names()
+
+
+def test_declarations_are_hashable_values() -> None:
+    """Input and Schema are frozen values: usable as dict keys and inside typing
+    constructs that hash their arguments (Optional[...] of an annotated field type)."""
+    import typing
+
+    from pulumi_mihu.sip_trunk_connection import SCHEMA
+
+    assert hash(Input("d")) == hash(Input("d"))
+    assert hash(SCHEMA) == hash(Schema(SipTrunkConnectionInputs))
+    name_type = typing.get_type_hints(SipTrunkConnectionInputs, include_extras=True)["name"]
+    assert typing.Optional[name_type] is not None  # noqa: UP045 (it hashes its argument)

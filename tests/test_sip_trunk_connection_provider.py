@@ -155,7 +155,7 @@ def test_delete_of_a_connection_already_gone_succeeds_quietly(
     uuid, outs = create(sim)
     del sim.connections[uuid]
     provider_for(sim).delete(uuid, outs)
-    assert capsys.readouterr().err == ""
+    assert "warning:" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("missing_route_status", [404, 405])
@@ -315,7 +315,7 @@ def test_an_adopt_uuid_that_does_not_change_warns_of_nothing(
     provider.diff(uuid, trunk_inputs(), trunk_inputs(adopt_uuid=uuid))
     provider.diff("made-by-pulumi", trunk_inputs(adopt_uuid=other),
                   trunk_inputs(adopt_uuid=other))
-    assert capsys.readouterr().err == ""
+    assert "warning:" not in capsys.readouterr().err
     provider.diff("made-by-pulumi", trunk_inputs(), trunk_inputs(adopt_uuid=other))
     assert f"adopt_uuid {other} is ignored" in capsys.readouterr().err
 
