@@ -2,7 +2,7 @@
 # Mutation testing of the runtime package (pulumi_mihu/, not pulumi_mihu/testing/) with
 # cosmic-ray. Prints the score per module and every surviving mutant.
 #
-#   scripts/mutation.sh                 # every module, 2 at a time (30-40 min on 2 cores)
+#   scripts/mutation.sh                 # every module, 2 at a time (about 40 min on 2 cores)
 #   scripts/mutation.sh client          # one module (or several: client errors)
 #   scripts/mutation.sh --jobs 1 ...    # modules one after the other
 #
