@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -119,17 +120,23 @@ class FakeClock:
         self.now += seconds
 
 
+def gets_until_failure(sim: MihuSimulator, **settings: Any) -> FakeClock:
+    """A GET the API keeps answering with 503, on a fake clock: the clock (with the sleeps
+    it saw) once the client has given up."""
+    sim.inject(Fault(status=503, method="GET", times=1000))
+    clock = FakeClock()
+    client = MihuClient(settings_for(sim, **settings), sleep=clock.sleep, clock=clock)
+    with pytest.raises(MihuServerError):
+        client.get(COLLECTION)
+    return clock
+
+
 def test_a_retry_that_would_end_past_the_deadline_is_not_made(
         sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Base 1 s, deadline 2.5 s: sleeps of 1 then 2 would end at 3 s, past it, so the
     call fails after the second try, before sleeping again."""
     monkeypatch.setattr(client_module.random, "uniform", draw("high"))
-    sim.inject(Fault(status=503, method="GET", times=10))
-    clock = FakeClock()
-    client = MihuClient(settings_for(sim, retry_base_delay=1.0, max_attempts=10,
-                                     retry_deadline=2.5), sleep=clock.sleep, clock=clock)
-    with pytest.raises(MihuServerError):
-        client.get(COLLECTION)
+    clock = gets_until_failure(sim, retry_base_delay=1.0, max_attempts=10, retry_deadline=2.5)
     assert clock.sleeps == [1.0]
     assert len(sim.requests) == 2
 
@@ -137,12 +144,7 @@ def test_a_retry_that_would_end_past_the_deadline_is_not_made(
 def test_a_retry_that_ends_exactly_at_the_deadline_is_made(
         sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_module.random, "uniform", draw("high"))
-    sim.inject(Fault(status=503, method="GET", times=10))
-    clock = FakeClock()
-    client = MihuClient(settings_for(sim, retry_base_delay=1.0, max_attempts=10,
-                                     retry_deadline=3.0), sleep=clock.sleep, clock=clock)
-    with pytest.raises(MihuServerError):
-        client.get(COLLECTION)
+    clock = gets_until_failure(sim, retry_base_delay=1.0, max_attempts=10, retry_deadline=3.0)
     assert clock.sleeps == [1.0, 2.0]
     assert len(sim.requests) == 3
 
@@ -160,10 +162,5 @@ def test_retry_after_replaces_the_backoff(sim: MihuSimulator,
 def test_a_large_max_attempts_is_a_limit_too(sim: MihuSimulator) -> None:
     """300 tries then the error, not until the deadline: the count is compared by value
     (Python shares only the int objects up to 256)."""
-    sim.inject(Fault(status=503, method="GET", times=1000))
-    clock = FakeClock()
-    client = MihuClient(settings_for(sim, retry_base_delay=0.001, max_attempts=300,
-                                     retry_deadline=1e9), sleep=clock.sleep, clock=clock)
-    with pytest.raises(MihuServerError):
-        client.get(COLLECTION)
+    gets_until_failure(sim, retry_base_delay=0.001, max_attempts=300, retry_deadline=1e9)
     assert len(sim.requests) == 300
