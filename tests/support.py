@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from pydantic import SecretStr
 
 from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
-from pulumi_mihu.testing.cli import pulumi_path
+from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
 
 #: Credentials used across tests: distinctive, so a leak is found by a plain substring scan.
 SIP_USERNAME = "sipuser-7f3a9c"
@@ -92,3 +94,17 @@ def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
 def assert_no_credentials(text: str, where: str) -> None:
     for secret in CREDENTIALS:
         assert secret not in text, f"a credential ({secret[:6]}...) appears in {where}"
+
+
+#: The ``make_cli`` fixture of conftest.py: a CLI stack for a simulator and a program spec.
+MakeCli = Callable[..., PulumiCli]
+
+
+def output_text(result: subprocess.CompletedProcess[str]) -> str:
+    """What a CLI command printed, both streams."""
+    return result.stdout + result.stderr
+
+
+def requests_since(server: MihuSimulator, since: int = 0) -> list[tuple[str, str]]:
+    """(method, last path segment) of the requests ``server`` received since ``since``."""
+    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests[since:]]

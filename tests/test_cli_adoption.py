@@ -17,7 +17,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,16 @@ from pulumi_mihu.testing.simulator import CONNECTIONS, _Handler
 from support import (
     CLI_PROJECT,
     ROTATED_PASSWORD,
+    MakeCli,
     assert_no_credentials,
+    output_text,
     provider_for,
+    requests_since,
     trunk_inputs,
 )
 
 pytestmark = pytest.mark.cli
 
-MakeCli = Callable[..., PulumiCli]
 TRUNK = "SipTrunkConnection"
 #: The connection of every test: what the program declares, and what the console made.
 LINE = {"name": "Main line", "phone_number": "+15551230000", "gateway": "sip.telnyx.com"}
@@ -53,15 +55,6 @@ def made_in_the_console(server: MihuSimulator, **overrides: Any) -> str:
 
 def spec(*trunks: dict[str, Any]) -> dict[str, str]:
     return {f"{CLI_PROJECT}:spec": json.dumps({"trunks": list(trunks)})}
-
-
-def calls(server: MihuSimulator, since: int = 0) -> list[tuple[str, str]]:
-    """(method, last path segment) of the requests received since ``since``."""
-    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests[since:]]
-
-
-def text(result: subprocess.CompletedProcess[str]) -> str:
-    return result.stdout + result.stderr
 
 
 def assert_credentials_encrypted(cli: PulumiCli, resource: dict[str, Any]) -> None:
@@ -90,11 +83,12 @@ def test_adopted_connection_is_managed_like_a_created_one(
     assert "+ 2 created" in up.stdout, "the stack and the trunk"
     assert server.writes() == [], "no POST, no DELETE"
     if server is sim:
-        assert calls(server) == [("GET", uuid)], "one read of the connection"
-        assert f"{uuid} ('+15551230000') is adopted" in text(up)
-        assert "could not be checked" in text(up) and "UNVERIFIED" not in text(up)
+        assert requests_since(server) == [("GET", uuid)], "one read of the connection"
+        assert f"{uuid} ('+15551230000') is adopted" in output_text(up)
+        assert "could not be checked" in output_text(up) and "UNVERIFIED" not in output_text(up)
     else:
-        assert "UNVERIFIED" in text(up) and "Check them in the Mihu console" in text(up)
+        out = output_text(up)
+        assert "UNVERIFIED" in out and "Check them in the Mihu console" in out
     [trunk] = cli.resources(TRUNK)
     assert trunk["id"] == uuid and cli.outputs()["uuid"] == uuid
     assert trunk["outputs"]["phone_number"] == "+15551230000"
@@ -121,24 +115,24 @@ def test_adopted_connection_is_managed_like_a_created_one(
     [new] = [u for u in server.connections if u != uuid]
     assert cli.outputs()["uuid"] == new
     assert server.connections[new]["password"] == ROTATED_PASSWORD
-    assert [c for c in calls(server) if c[0] != "GET"] == [
+    assert [c for c in requests_since(server) if c[0] != "GET"] == [
         ("POST", "connections"), ("DELETE", uuid)], "create, then delete the adopted one"
     if server is sim:
         assert list(server.connections) == [new]
     else:
         # README "What happens on change": where the API cannot delete, the old one stays,
         # named in a warning.
-        assert "NOT deleted" in text(replaced) and uuid in text(replaced)
+        assert "NOT deleted" in output_text(replaced) and uuid in output_text(replaced)
         assert sorted(server.connections) == sorted([uuid, new])
 
     # ... and destroy deletes it.
     destroyed = cli.destroy()
     assert cli.resources() == []
-    assert ("DELETE", new) in calls(server)
+    assert ("DELETE", new) in requests_since(server)
     if server is sim:
         assert server.connections == {}
     else:
-        assert "NOT deleted" in text(destroyed) and new in text(destroyed)
+        assert "NOT deleted" in output_text(destroyed) and new in output_text(destroyed)
         assert sorted(server.connections) == sorted([uuid, new])
 
 
@@ -148,7 +142,7 @@ def test_destroy_deletes_an_adopted_connection(make_cli: MakeCli, sim: MihuSimul
     cli.up()
     destroyed = cli.destroy()
     assert "- 2 deleted" in destroyed.stdout
-    assert [c for c in calls(sim) if c[0] != "GET"] == [("DELETE", uuid)]
+    assert [c for c in requests_since(sim) if c[0] != "GET"] == [("DELETE", uuid)]
     assert sim.connections == {} and cli.resources() == []
 
 
@@ -161,7 +155,7 @@ def test_adoption_refuses_a_uuid_the_account_does_not_have(make_cli: MakeCli,
     cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": MISSING}]})
     refused = cli.up(expect_failure=True)
     assert (f"Cannot adopt SIP trunk connection {MISSING}: the account's list of "
-            "connections does not have it") in text(refused)
+            "connections does not have it") in output_text(refused)
     assert sim.writes() == [] and list(sim.connections) == [existing]
     assert cli.resources(TRUNK) == []
 
@@ -171,7 +165,7 @@ def test_without_read_routes_a_missing_uuid_is_adopted_unverified(
     """The documented limit ("not even that the uuid exists"): said in the warning."""
     cli = make_cli(bare_sim, {"trunks": [{**LINE, "adopt_uuid": MISSING}]})
     up = cli.up()
-    assert f"{MISSING} is adopted UNVERIFIED" in text(up)
+    assert f"{MISSING} is adopted UNVERIFIED" in output_text(up)
     assert bare_sim.writes() == [] and bare_sim.connections == {}
 
 
@@ -182,7 +176,7 @@ def test_adoption_refuses_a_connection_with_another_phone_number(
                                      "adopt_uuid": uuid}]})
     refused = cli.up(expect_failure=True)
     assert (f"Not adopting SIP trunk connection {uuid}: phone_number is '+15551230000' in "
-            "the account but '+15559990000' in the program") in text(refused)
+            "the account but '+15559990000' in the program") in output_text(refused)
     assert sim.writes() == [] and list(sim.connections) == [uuid]
     assert sim.connections[uuid]["phone_number"] == "+15551230000"
     assert cli.resources(TRUNK) == []
@@ -198,8 +192,8 @@ def test_two_resources_cannot_adopt_one_uuid(make_cli: MakeCli, sim: MihuSimulat
                                                       ("trunk-0", "trunk-1"))
                 if f"resource '{second}': property adopt_uuid value {{{uuid}}} has a "
                    f"problem: {uuid} is already the adopt_uuid of '{first}' in this stack; "
-                   "two resources cannot adopt one connection" in text(refused)]
-    assert len(refusals) == 1, text(refused)
+                   "two resources cannot adopt one connection" in output_text(refused)]
+    assert len(refusals) == 1, output_text(refused)
     assert sim.requests == []
     cli.up(expect_failure=True)
     assert sim.writes() == [] and list(sim.connections) == [uuid]
@@ -219,9 +213,10 @@ def test_a_renamed_resource_keeps_its_connection_only_with_an_alias(
     before = len(sim.requests)
     refused = cli.up(expect_failure=True)
     assert ("If you renamed the resource in the program, add "
-            "`aliases=[pulumi.Alias(name=...)]`") in text(refused)
-    assert uuid in text(refused)
-    assert calls(sim, before) == [("GET", "connections")], "the guard's list read, no write"
+            "`aliases=[pulumi.Alias(name=...)]`") in output_text(refused)
+    assert uuid in output_text(refused)
+    assert requests_since(sim, before) == [("GET", "connections")], (
+        "the guard's list read, no write")
     assert list(sim.connections) == [uuid], "nothing created, nothing lost"
     assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
         ("trunk-0", uuid)]
@@ -246,7 +241,7 @@ def test_an_adopting_resource_renamed_without_alias_keeps_its_connection(
     cli.up()
     cli.set_config(spec({**LINE, "adopt_uuid": uuid, "resource_name": "main-line"}))
     up = cli.up()
-    assert "is not deleted: another resource of this stack has it" in text(up)
+    assert "is not deleted: another resource of this stack has it" in output_text(up)
     assert sim.writes() == [] and list(sim.connections) == [uuid]
     assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
         ("main-line", uuid)]
@@ -344,7 +339,8 @@ def release_the_lock(cli: PulumiCli) -> None:
     """Runbook step 1: the killed run still holds the stack's lock."""
     locked = cli.run("refresh", "--clear-pending-creates", "--yes", "--stack", cli.stack,
                      expect_failure=True)
-    assert "the stack is currently locked" in text(locked) and "pulumi cancel" in text(locked)
+    out = output_text(locked)
+    assert "the stack is currently locked" in out and "pulumi cancel" in out
     cli.run("cancel", "--yes", "--stack", cli.stack)
 
 
@@ -364,7 +360,7 @@ def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str) -> None:
     before = len(server.requests)
     up = cli.up()
     assert "+ 1 created" in up.stdout
-    assert [c for c in calls(server, before) if c[0] != "GET"] == [], "no POST, no DELETE"
+    assert [c for c in requests_since(server, before) if c[0] != "GET"] == [], "no POST, no DELETE"
     [trunk] = cli.resources(TRUNK)
     assert trunk["id"] == orphan and cli.outputs()["uuid"] == orphan
     assert_credentials_encrypted(cli, trunk)
@@ -383,8 +379,8 @@ def test_recovery_after_up_is_killed_during_a_create(
     drop_the_pending_create(cli, sim)                                 # step 2
     before = len(sim.requests)
     refused = cli.up(expect_failure=True)                             # step 3
-    assert orphan in text(refused) and "set adopt_uuid to its uuid" in text(refused)
-    assert calls(sim, before) == [("GET", "connections")], "refused before any POST"
+    assert orphan in output_text(refused) and "set adopt_uuid to its uuid" in output_text(refused)
+    assert requests_since(sim, before) == [("GET", "connections")], "refused before any POST"
     assert list(sim.connections) == [orphan]
     adopt_and_check(cli, sim, orphan)                                 # step 4
 
@@ -417,7 +413,7 @@ def test_import_pending_creates_drops_the_pending_create_without_importing_it(
 
     unpaired = cli.run("refresh", "--import-pending-creates", trunk_urn(cli), orphan,
                        "--yes", "--stack", cli.stack, expect_failure=True)
-    assert "accepts 0 arg(s), received 1" in text(unpaired), "each value needs the flag"
+    assert "accepts 0 arg(s), received 1" in output_text(unpaired), "each value needs the flag"
     before = len(sim.requests)
     cli.run("refresh", "--import-pending-creates", trunk_urn(cli),
             "--import-pending-creates", orphan, "--yes", "--stack", cli.stack)
@@ -426,5 +422,5 @@ def test_import_pending_creates_drops_the_pending_create_without_importing_it(
     assert cli.resources(TRUNK) == [], "not imported: dropped"
 
     refused = cli.up(expect_failure=True)
-    assert orphan in text(refused) and "adopt_uuid" in text(refused)
+    assert orphan in output_text(refused) and "adopt_uuid" in output_text(refused)
     assert list(sim.connections) == [orphan]

@@ -4,17 +4,14 @@ replacement, a number used by another agent points to force, destroy warns."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli
-from support import CLI_PROJECT, ROTATED_PASSWORD
+from support import CLI_PROJECT, ROTATED_PASSWORD, MakeCli
 
 pytestmark = pytest.mark.cli
 
-MakeCli = Callable[..., PulumiCli]
 
 
 def test_the_agent_follows_a_trunk_replacement(make_cli: MakeCli, sim: MihuSimulator) -> None:

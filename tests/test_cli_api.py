@@ -4,17 +4,13 @@ an API without the undocumented GET/DELETE routes, SipTrunkConnection.get, and e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli
-from support import CLI_PROJECT, ROTATED_PASSWORD, WRONG_TOKEN
+from support import CLI_PROJECT, ROTATED_PASSWORD, WRONG_TOKEN, MakeCli
 
 pytestmark = pytest.mark.cli
 
-MakeCli = Callable[..., PulumiCli]
 TRUNK = "SipTrunkConnection"
 
 

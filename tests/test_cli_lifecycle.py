@@ -7,12 +7,10 @@ failed without it in CI."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli
 from support import (
     CLI_PROJECT,
     DEFAULT_TOKEN,
@@ -20,12 +18,12 @@ from support import (
     ROTATED_USERNAME,
     SIP_PASSWORD,
     SIP_USERNAME,
+    MakeCli,
     assert_no_credentials,
 )
 
 pytestmark = pytest.mark.cli
 
-MakeCli = Callable[..., PulumiCli]
 TRUNK = "SipTrunkConnection"
 #: How the engine's JSON shows a value not known until a resource exists.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

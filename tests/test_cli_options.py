@@ -4,18 +4,15 @@ protect and ignore_changes, judged by the simulator's account."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli
-from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD
+from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD, MakeCli
 
 pytestmark = pytest.mark.cli
 
-MakeCli = Callable[..., PulumiCli]
 TRUNK = "SipTrunkConnection"
 
 

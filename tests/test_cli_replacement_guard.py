@@ -15,18 +15,23 @@ and the replacement would go on, leaving two connections; cases 1 and 2 catch th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli
-from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD
+from support import (
+    CLI_PROJECT,
+    ROTATED_PASSWORD,
+    SIP_PASSWORD,
+    MakeCli,
+    output_text,
+    requests_since,
+)
 
 pytestmark = pytest.mark.cli
 
-MakeCli = Callable[..., PulumiCli]
 TRUNK = "SipTrunkConnection"
 DBR = {"delete_before_replace": True}
 KEPT_WARNING = "another resource of this stack has it"
@@ -50,12 +55,12 @@ def passwords(server: MihuSimulator) -> dict[str, str]:
     return {uuid: record["password"] for uuid, record in server.connections.items()}
 
 
-def methods(server: MihuSimulator, since: int = 0) -> list[tuple[str, str]]:
-    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests[since:]]
-
-
-def text(result: Any) -> str:
-    return result.stdout + result.stderr
+def deployed(make_cli: MakeCli, server: MihuSimulator,
+             program: dict[str, Any]) -> tuple[PulumiCli, str]:
+    """A stack of ``program`` after its first ``pulumi up``, and its trunk's uuid."""
+    cli = make_cli(server, program)
+    cli.up()
+    return cli, cli.outputs()["uuid"]
 
 
 def up_replace(cli: PulumiCli, urn: str, *, expect_failure: bool = False,
@@ -65,7 +70,7 @@ def up_replace(cli: PulumiCli, urn: str, *, expect_failure: bool = False,
 
 
 def assert_refused(result: Any, uuid: str) -> None:
-    out = text(result)
+    out = output_text(result)
     assert "delete_before_replace" in out, out
     assert "pulumi state delete" in out, out
     assert "Nothing was created" in out, out
@@ -76,9 +81,7 @@ def assert_refused(result: Any, uuid: str) -> None:
 
 def test_documented_only_dbr_password_change_is_refused_then_the_runbook_works(
         make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
-    cli = make_cli(bare_sim, spec(options=DBR))
-    cli.up()
-    old = cli.outputs()["uuid"]
+    cli, old = deployed(make_cli, bare_sim, spec(options=DBR))
     urn = the_trunk(cli)["urn"]
     assert passwords(bare_sim) == {old: SIP_PASSWORD}
 
@@ -89,8 +92,8 @@ def test_documented_only_dbr_password_change_is_refused_then_the_runbook_works(
     refused = cli.up(expect_failure=True)
     assert_refused(refused, old)
     # What the engine sent: one DELETE of the old id (404 in this world), no POST.
-    writes = [m for m in methods(bare_sim, mark) if m[0] != "GET"]
-    assert writes == [("DELETE", old)], methods(bare_sim, mark)
+    writes = [m for m in requests_since(bare_sim, mark) if m[0] != "GET"]
+    assert writes == [("DELETE", old)], requests_since(bare_sim, mark)
     assert passwords(bare_sim) == {old: SIP_PASSWORD}, "the old line, untouched"
     assert len(bare_sim.requests_to("POST")) == 1, "1 POST in all"
     trunk = the_trunk(cli)
@@ -115,16 +118,14 @@ def test_documented_only_dbr_password_change_is_refused_then_the_runbook_works(
 
 def test_documented_only_dbr_forced_replace_is_refused(
         make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
-    cli = make_cli(bare_sim, spec(options=DBR))
-    cli.up()
-    old = cli.outputs()["uuid"]
+    cli, old = deployed(make_cli, bare_sim, spec(options=DBR))
     urn = the_trunk(cli)["urn"]
     assert cli.preview_json().changes() == {}, "no input change"
 
     mark = len(bare_sim.requests)
     refused = up_replace(cli, urn, expect_failure=True)
     assert_refused(refused, old)
-    assert [m for m in methods(bare_sim, mark) if m[0] != "GET"] == [("DELETE", old)]
+    assert [m for m in requests_since(bare_sim, mark) if m[0] != "GET"] == [("DELETE", old)]
     assert passwords(bare_sim) == {old: SIP_PASSWORD}
     assert len(bare_sim.requests_to("POST")) == 1, "nothing created"
     assert the_trunk(cli)["id"] == old
@@ -134,13 +135,11 @@ def test_documented_only_dbr_forced_replace_is_refused(
 
 def test_documented_only_create_before_delete_leaves_the_old_one_with_a_warning(
         make_cli: MakeCli, bare_sim: MihuSimulator) -> None:
-    cli = make_cli(bare_sim, spec())
-    cli.up()
-    old = cli.outputs()["uuid"]
+    cli, old = deployed(make_cli, bare_sim, spec())
     rotate_password(cli)
     up = cli.up()
-    assert "NOT deleted" in text(up) and old in text(up), text(up)
-    assert KEPT_WARNING not in text(up)
+    assert "NOT deleted" in output_text(up) and old in output_text(up), output_text(up)
+    assert KEPT_WARNING not in output_text(up)
     [new] = [u for u in bare_sim.connections if u != old]
     assert passwords(bare_sim) == {old: SIP_PASSWORD, new: ROTATED_PASSWORD}, \
         "the documented limit: old + new"
@@ -152,9 +151,7 @@ def test_documented_only_create_before_delete_leaves_the_old_one_with_a_warning(
 
 def test_read_routes_dbr_forced_replace_succeeds(
         make_cli: MakeCli, sim: MihuSimulator) -> None:
-    cli = make_cli(sim, spec(options=DBR))
-    cli.up()
-    old = cli.outputs()["uuid"]
+    cli, old = deployed(make_cli, sim, spec(options=DBR))
     urn = the_trunk(cli)["urn"]
     mark = len(sim.requests)
     replaced = up_replace(cli, urn)
@@ -162,7 +159,7 @@ def test_read_routes_dbr_forced_replace_succeeds(
     [new] = list(sim.connections)
     assert new != old
     assert passwords(sim) == {new: SIP_PASSWORD}
-    assert [m for m in methods(sim, mark) if m[0] != "GET"] == [
+    assert [m for m in requests_since(sim, mark) if m[0] != "GET"] == [
         ("DELETE", old), ("POST", "connections")], "delete first, then create"
     assert the_trunk(cli)["id"] == new and cli.outputs()["uuid"] == new
 
@@ -172,14 +169,13 @@ def test_read_routes_dbr_forced_replace_succeeds(
 @pytest.mark.parametrize("options", [{}, DBR], ids=["default", "delete_before_replace"])
 def test_documented_only_destroy_warns_and_succeeds(
         make_cli: MakeCli, bare_sim: MihuSimulator, options: dict[str, Any]) -> None:
-    cli = make_cli(bare_sim, spec(options=options))
-    cli.up()
-    old = cli.outputs()["uuid"]
+    cli, old = deployed(make_cli, bare_sim, spec(options=options))
     destroyed = cli.destroy()
-    assert "NOT deleted" in text(destroyed) and old in text(destroyed), text(destroyed)
+    out = output_text(destroyed)
+    assert "NOT deleted" in out and old in out, out
     assert cli.resources(TRUNK) == []
     assert passwords(bare_sim) == {old: SIP_PASSWORD}, "left in the account, as warned"
-    assert [m for m in methods(bare_sim) if m[0] != "GET"] == [
+    assert [m for m in requests_since(bare_sim) if m[0] != "GET"] == [
         ("POST", "connections"), ("DELETE", old)]
 
 
@@ -196,15 +192,13 @@ def test_read_routes_default_forced_replace_is_refused_and_loses_nothing(
     is still there, untracked as far as the provider can tell (the engine sends no Diff):
     it cannot be told from a leftover of an interrupted create, so the twin guard refuses
     it (documented: use delete_before_replace with --replace). Nothing is lost."""
-    cli = make_cli(sim, spec())
-    cli.up()
-    old = cli.outputs()["uuid"]
+    cli, old = deployed(make_cli, sim, spec())
     urn = the_trunk(cli)["urn"]
     mark = len(sim.requests)
     refused = up_replace(cli, urn, check=False)
-    assert refused.returncode != 0 and "delete_before_replace" in text(refused)
+    assert refused.returncode != 0 and "delete_before_replace" in output_text(refused)
     assert list(sim.connections) == [old]
-    assert [m for m in methods(sim, mark) if m[0] != "GET"] == []
+    assert [m for m in requests_since(sim, mark) if m[0] != "GET"] == []
     assert the_trunk(cli)["id"] == old
 
 
@@ -220,6 +214,6 @@ def test_read_routes_dbr_forced_replace_of_an_adopted_connection_keeps_a_line(
     replaced = up_replace(cli, urn, check=False)
     # Whatever happens, the phone line must not be lost: the account keeps one connection
     # and the stack tracks it.
-    assert len(sim.connections) == 1, (text(replaced), methods(sim))
+    assert len(sim.connections) == 1, (output_text(replaced), requests_since(sim))
     [live] = list(sim.connections)
-    assert [t["id"] for t in cli.resources(TRUNK)] == [live], text(replaced)
+    assert [t["id"] for t in cli.resources(TRUNK)] == [live], output_text(replaced)
