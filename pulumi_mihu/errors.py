@@ -24,6 +24,7 @@ __all__ = [
     "MihuCreateOutcomeUnknown",
     "MihuCreateOutcomeUnknownError",
     "MihuError",
+    "MihuListIncompleteError",
     "MihuMethodNotAllowedError",
     "MihuNotFoundError",
     "MihuRateLimitError",
@@ -86,6 +87,12 @@ class MihuTransportError(MihuError):
     def __init__(self, message: str, *, request_sent: bool) -> None:
         super().__init__(message)
         self.request_sent = request_sent
+
+
+class MihuListIncompleteError(MihuError):
+    """A list route answered, but its list could not be read whole (a shape or a cursor it
+    cannot follow, more pages than it reads, a list that kept changing). Nothing that
+    depends on the whole list (duplicate checks, "is it gone?") may take it as proof."""
 
 
 class MihuApiError(MihuError):

@@ -189,7 +189,7 @@ def test_route_missing_as_405_maps_to_method_not_allowed() -> None:
 def test_slow_body_within_the_timeout_is_read_whole(sim: MihuSimulator) -> None:
     sim.inject(Fault(action="slow_body", method="GET", delay=0.3))
     body = client_for(sim).get(COLLECTION)
-    assert body == {"success": True, "data": []}
+    assert body is not None and body["data"]["items"] == []
 
 
 def test_an_api_that_echoes_credentials_has_them_redacted(sim: MihuSimulator) -> None:
@@ -242,4 +242,4 @@ def test_a_netrc_entry_for_the_api_host_does_not_replace_the_token(
     netrc.write_text("machine 127.0.0.1 login someone password other-secret\n")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
-    assert client_for(sim).get(COLLECTION) == {"success": True, "data": []}
+    assert client_for(sim).get(COLLECTION)["data"]["items"] == []  # type: ignore[index]

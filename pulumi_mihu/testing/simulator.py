@@ -8,6 +8,14 @@ field}}``; the "Connection created" response. Undocumented routes (GET one, GET 
 DELETE) are served only when ``read_routes`` is on; off, they answer like a missing route
 (404 by default, as the reference says the API does; 405 optionally).
 
+The list paginates by default, as every list route the reference documents does: the
+``data.items`` + ``data.pagination`` shape of ``/phone-numbers`` (``list_shape="items"``),
+15 a page whatever ``per_page`` asks (``page_size``, ``max_page_size``), newest first, so
+that a connection created or deleted during a walk shifts the pages. ``"laravel"`` serves
+Laravel's paginator (``data.data``, ``next_page_url``, ...), ``"one-page"`` a bare
+``data: [...]`` of everything. ``list_hook(page)`` runs before each list page is served
+(tests change the account there, in the middle of a walk).
+
 For tests it also keeps what a real service hides: every connection with the credentials
 it received, a log of requests and of response bodies, a count of TCP connections, and
 injectable faults (status codes with Retry-After, latency, dropped connections before and
@@ -26,10 +34,12 @@ import socket
 import threading
 import time
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -49,6 +59,8 @@ ASSIGN_SUFFIX = "/channels/call/sip-trunk"
 DEMO_AGENTS = ("a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f601", "a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f602")
 #: Counters for a simulator running in another process (benchmarks): not part of the API.
 STATS = "/_simulator/stats"
+#: The list shapes of the reference's documented list routes (see the module docstring).
+LIST_SHAPES = ("items", "laravel", "one-page")
 
 _CONNECTION_FIELDS = {
     "name": (True, 255),
@@ -111,6 +123,13 @@ class SimulatorState:
     read_routes: bool = True
     missing_route_status: int = 404
     latency: float = 0.0
+    list_shape: str = "items"
+    #: Items a list page holds when ``per_page`` is not given, and the most it grants.
+    page_size: int = 15
+    max_page_size: int = 15
+    newest_first: bool = True
+    #: Called with the page number before a list page is served (outside the lock).
+    list_hook: Callable[[int], None] | None = None
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     agents: set[str] = field(default_factory=lambda: set(DEMO_AGENTS))
     #: agent uuid -> connection uuid of its call channel
@@ -221,7 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         """Log the request, then answer it as its fault (if any) says: never processed,
         processed but answered otherwise, or processed and answered."""
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
+        self.query = parse_qs(query)
         entry, body, bad_json, fault = self._receive(method, path)
         if fault and fault.action == "drop_before":
             entry.injected = True  # received, never processed, never answered
@@ -354,9 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "POST":
                 return self._create(body)
             if method == "GET" and state.read_routes:
-                with state.lock:
-                    items = [_public(c) for c in state.connections.values()]
-                return 200, {"success": True, "data": items}
+                return 200, self._list_page()
             return None
         uuid = path[len(CONNECTIONS) + 1:]
         if (not path.startswith(CONNECTIONS + "/") or not state.read_routes
@@ -371,25 +389,45 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"success": True, "data": _public(record)}
         return 200, {"success": True, "message": "Connection deleted"}
 
+    def _list_page(self) -> dict[str, Any]:
+        """One page of the list of connections, in the state's shape (module docstring)."""
+        state = self.server.state
+        page = max(1, _query_int(self.query, "page", 1))
+        if state.list_hook is not None:
+            state.list_hook(page)
+        with state.lock:
+            records = list(state.connections.values())
+        if state.newest_first:
+            records.reverse()
+        if state.list_shape == "one-page":
+            return {"success": True, "data": [_public(c) for c in records]}
+        per_page = min(max(1, _query_int(self.query, "per_page", state.page_size)),
+                       state.max_page_size)
+        total = len(records)
+        last = max(1, -(-total // per_page))
+        shown = [_public(c) for c in records[(page - 1) * per_page:page * per_page]]
+        first = (page - 1) * per_page + 1 if shown else None
+        to = (page - 1) * per_page + len(shown) if shown else None
+        if state.list_shape == "laravel":
+            url = f"{self.server.base_url}{CONNECTIONS}?page="
+            return {"success": True, "data": {
+                "current_page": page, "data": shown, "first_page_url": f"{url}1",
+                "from": first, "last_page": last, "last_page_url": f"{url}{last}",
+                "next_page_url": f"{url}{page + 1}" if page < last else None,
+                "path": f"{self.server.base_url}{CONNECTIONS}", "per_page": per_page,
+                "prev_page_url": f"{url}{page - 1}" if page > 1 else None, "to": to,
+                "total": total}}
+        return {"success": True, "data": {"items": shown, "pagination": {
+            "current_page": page, "per_page": per_page, "total": total, "last_page": last,
+            "from": first, "to": to, "has_more": page < last}}}
+
     def _create(self, body: Any) -> tuple[int, Any]:
         problem = validate_connection(body)
         if problem:
             field_name, message = problem
             return 422, _error("Validation failed", "VALIDATION_ERROR", message, field_name)
         state = self.server.state
-        now = _now()
-        record = {
-            "uuid": str(uuidlib.uuid4()),
-            "name": body["name"],
-            "phone_number": body["phone_number"],
-            "gateway": body["gateway"],
-            "secondary_gateway": body.get("secondary_gateway") or None,
-            "username": body["username"],
-            "password": body["password"],
-            "status": "active",
-            "created_at": now,
-            "updated_at": now,
-        }
+        record = _record(body)
         with state.lock:
             state.connections[record["uuid"]] = record
         return 201, {"success": True, "message": "Connection created", "data": _public(record)}
@@ -441,6 +479,31 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def _record(body: dict[str, Any]) -> dict[str, Any]:
+    """A new connection as the service stores it, credentials included."""
+    now = _now()
+    return {
+        "uuid": str(uuidlib.uuid4()),
+        "name": body["name"],
+        "phone_number": body["phone_number"],
+        "gateway": body["gateway"],
+        "secondary_gateway": body.get("secondary_gateway") or None,
+        "username": body["username"],
+        "password": body["password"],
+        "status": "active",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _query_int(query: dict[str, list[str]], key: str, default: int) -> int:
+    values = query.get(key)
+    try:
+        return int(values[0]) if values else default
+    except ValueError:
+        return default
+
+
 def _public(record: dict[str, Any]) -> dict[str, Any]:
     """A connection as the API returns it: never the credentials."""
     return {k: v for k, v in record.items() if k not in ("username", "password")}
@@ -459,10 +522,16 @@ class MihuSimulator(ThreadingHTTPServer):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
                  token: str = DEFAULT_TOKEN, read_routes: bool = True,
-                 missing_route_status: int = 404, latency: float = 0.0) -> None:
+                 missing_route_status: int = 404, latency: float = 0.0,
+                 list_shape: str = "items", page_size: int = 15,
+                 max_page_size: int | None = None) -> None:
+        if list_shape not in LIST_SHAPES:
+            raise ValueError(f"list_shape must be one of {LIST_SHAPES}, got {list_shape!r}")
         self.state = SimulatorState(token=token, read_routes=read_routes,
                                     missing_route_status=missing_route_status,
-                                    latency=latency)
+                                    latency=latency, list_shape=list_shape,
+                                    page_size=page_size,
+                                    max_page_size=max_page_size or page_size)
         super().__init__((host, port), _Handler)
         self._thread: threading.Thread | None = None
 
@@ -493,6 +562,19 @@ class MihuSimulator(ThreadingHTTPServer):
 
     def writes(self) -> list[LoggedRequest]:
         return [r for r in self.state.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+    def add_connections(self, count: int, prefix: str = "other") -> list[str]:
+        """Put ``count`` connections in the account directly (made "in the console": no
+        request is logged), each with its own name and number; their uuids."""
+        made = []
+        with self.state.lock:
+            for n in range(count):
+                record = _record({"name": f"{prefix}-{n}", "phone_number": f"+1999{n:07d}",
+                                  "gateway": "sip.example.net", "username": f"u-{n}",
+                                  "password": f"p-{n}"})
+                self.state.connections[record["uuid"]] = record
+                made.append(record["uuid"])
+        return made
 
     def add_agent(self, agent_uuid: str | None = None) -> str:
         agent = agent_uuid or str(uuidlib.uuid4())
@@ -533,6 +615,15 @@ def main(argv: list[str] | None = None) -> None:
                              "GET/DELETE routes")
     parser.add_argument("--missing-route-status", type=int, choices=(404, 405), default=404)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--list-shape", choices=LIST_SHAPES, default="items",
+                        help="how the list of connections paginates (default: items)")
+    parser.add_argument("--page-size", type=int, default=15,
+                        help="list items a page when per_page is not given (default 15)")
+    parser.add_argument("--max-page-size", type=int, default=None,
+                        help="the largest per_page granted (default: the page size)")
+    parser.add_argument("--connections", type=int, default=0, metavar="N",
+                        help="start with N connections in the account (as made in the "
+                             "console)")
     parser.add_argument("--agent", action="append", default=[], metavar="UUID",
                         help="an agent uuid the simulator knows, besides its demo agents "
                              "(repeatable)")
@@ -540,9 +631,11 @@ def main(argv: list[str] | None = None) -> None:
     sim = MihuSimulator(options.host, options.port, token=options.token,
                         read_routes=not options.no_read_routes,
                         missing_route_status=options.missing_route_status,
-                        latency=options.latency_ms / 1000)
+                        latency=options.latency_ms / 1000, list_shape=options.list_shape,
+                        page_size=options.page_size, max_page_size=options.max_page_size)
     for agent in options.agent:
         sim.add_agent(agent)
+    sim.add_connections(options.connections)
     # A local test double: its token is not a secret, and the user needs it to configure
     # the stack (mihu:apiToken), as they need the agents' uuids for assignments.
     print(f"Mihu API simulator on {sim.base_url} (read routes "
