@@ -52,14 +52,16 @@ from .client import MihuClient
 from .errors import (
     MihuApiError,
     MihuBadResponseError,
+    MihuConfigError,
     MihuCreateOutcomeUnknownError,
     MihuError,
+    MihuListIncompleteError,
     MihuMethodNotAllowedError,
     MihuNotFoundError,
     MihuServerError,
     MihuTransportError,
 )
-from .http_shapes import list_items
+from .http_shapes import list_all
 
 __all__ = [
     "NATURAL_KEY",
@@ -135,8 +137,10 @@ class CreateLedger:
     #: uuid -> natural key of every connection in the account before this process's
     #: first create; None until taken.
     baseline: dict[str, tuple[str, ...]] | None = None
-    #: The list route answered 404/405 or a paginated list: no baseline can be taken.
+    #: The list route answered 404/405: no baseline can be taken.
     list_unavailable: bool = False
+    #: The notice that creates here are unchecked has been given (once per process).
+    unchecked_noticed: bool = False
     #: uuids created or adopted by this process.
     claimed: set[str] = field(default_factory=set)
     #: id of each existing resource diffed in this deployment -> what diff saw.
@@ -146,6 +150,7 @@ class CreateLedger:
     #: adopt_uuids of resources whose forced replacement deleted them.
     replaced_adopters: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    baseline_lock: threading.Lock = field(default_factory=threading.Lock)
     key_locks: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict)
 
     @contextmanager
@@ -157,21 +162,30 @@ class CreateLedger:
 
     def take_baseline(self, client: MihuClient,
                       collection: str) -> dict[str, tuple[str, ...]] | None:
-        """The account's connections before this process created anything (taken once).
-        None where the API has no usable list; raises when the list failed for now (a
-        create must not go ahead without it: it is what the duplicate checks compare to)."""
-        with self.lock:
-            if self.baseline is not None or self.list_unavailable:
-                return self.baseline
+        """The account's connections before this process created anything (taken once,
+        every page of it). None where the API has no list route; raises when the list
+        failed for now or cannot be read whole (a create must not go ahead without it: it
+        is what the duplicate checks compare to). Creates wait here for the first one's
+        GET; the ledger's own lock is not held across it."""
+        with self.baseline_lock:
+            with self.lock:
+                if self.baseline is not None or self.list_unavailable:
+                    return self.baseline
             try:
-                items = list_items(client.get(collection))
+                items = list_all(client, collection)
             except (MihuNotFoundError, MihuMethodNotAllowedError):
-                items = None
-            if items is None:
-                self.list_unavailable = True
+                with self.lock:
+                    self.list_unavailable = True
                 return None
-            self.baseline = {uuid_of(item): natural_key(item) for item in items}
-            return self.baseline
+            with self.lock:
+                self.baseline = {uuid_of(item): natural_key(item) for item in items}
+                return self.baseline
+
+    def notice_unchecked(self) -> bool:
+        """True the first time it is asked in this process (one notice per deployment)."""
+        with self.lock:
+            first, self.unchecked_noticed = not self.unchecked_noticed, True
+            return first
 
     def claim(self, uuid: str) -> None:
         with self.lock:
@@ -291,7 +305,7 @@ def create_once(client: MihuClient, ledger: CreateLedger, request: CreateRequest
     """POST ``request`` and return the created object, never creating two of it."""
     key = natural_key(request.payload)
     with ledger.one_at_a_time(key):
-        baseline = _baseline_or_refuse(client, ledger, request)
+        baseline = _baseline_or_refuse(client, ledger, request, warn)
         twins = ledger.untracked_twins(key)
         if twins:
             raise MihuError(untracked_twin_message(request.describe, twins))
@@ -321,29 +335,48 @@ def create_once(client: MihuClient, ledger: CreateLedger, request: CreateRequest
         )
 
 
-def _baseline_or_refuse(client: MihuClient, ledger: CreateLedger,
-                        request: CreateRequest) -> Mapping[str, Any] | None:
+def _baseline_or_refuse(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
+                        warn: Callable[[str], None]) -> Mapping[str, Any] | None:
+    """The baseline, or None where a create may go ahead unchecked (said to the user); else
+    the create is refused, with nothing sent."""
     try:
-        return ledger.take_baseline(client, request.collection)
+        baseline = ledger.take_baseline(client, request.collection)
+    except MihuConfigError:
+        raise
+    except MihuListIncompleteError as exc:
+        if not client.settings.allow_unchecked_creates:
+            raise MihuError(
+                f"Not creating the {request.describe}: {exc}, and the check against "
+                "duplicates needs all of it. Nothing was sent: a create now could not tell "
+                "a connection left by an interrupted deployment from none. To create "
+                "anyway, set `pulumi config set mihu:allowUncheckedCreates true` (README: "
+                "\"Lists the provider cannot read whole\").") from None
+        warn(f"The {request.describe} is created WITHOUT the duplicate check ({exc}; "
+             "mihu:allowUncheckedCreates is true).")
+        return None
     except MihuError as exc:
         raise MihuError(
             f"Not creating the {request.describe}: the list of connections, read before the "
             f"first create to guard against duplicates, could not be read ({exc}). Nothing "
             "was sent; run `pulumi up` again when the Mihu API answers.") from None
+    if baseline is None and ledger.notice_unchecked():
+        warn("This Mihu API has no list of SIP trunk connections, so a connection left in "
+             "the account by an interrupted deployment cannot be detected: a create goes "
+             "ahead without the duplicate check. After an interrupted `pulumi up`, look in "
+             "the Mihu console first (README: \"After an interrupted deployment\").")
+    return baseline
 
 
 def untracked_twin_message(describe: str, twins: list[str]) -> str:
     return (
-        f"Not creating the {describe}: the account already has a connection with the same "
-        f"name, phone number and gateways that no resource of this program has "
-        f"({', '.join(twins)}), and a second one would mis-route calls. If it is the one this "
-        "resource should manage (left by an interrupted deployment, or made in the console), "
-        "adopt it: set adopt_uuid to its uuid (README: \"Import an existing connection\"). "
-        "If you renamed the resource in the program, add `aliases=[pulumi.Alias(name=...)]` "
-        "with its old name instead, so that Pulumi keeps the connection. If this is `pulumi up "
-        "--replace`, set delete_before_replace=True on the resource for it (the provider "
-        "cannot tell the connection being replaced from a leftover). Otherwise delete it in "
-        "the Mihu console, or give this connection another name.")
+        f"Not creating the {describe}: the account already has one with the same name, "
+        f"phone number and gateways that this stack does not manage ({', '.join(twins)}); "
+        "a second would mis-route calls.\n"
+        "Most likely an interrupted `pulumi up` left it. If no other stack manages it "
+        f"(`pulumi stack export --stack <other> | grep {twins[0]}` finds nothing), set "
+        f"adopt_uuid=\"{twins[0]}\" on this resource and run `pulumi up` again.\n"
+        "A renamed resource, `pulumi up --replace`, or a connection made by hand: README, "
+        "\"Refused as a duplicate\".")
 
 
 def _adopt(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
@@ -393,21 +426,19 @@ def _settle(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
 def _new_matches(client: MihuClient, ledger: CreateLedger, request: CreateRequest,
                  baseline: Mapping[str, Any] | None, cause: str) -> list[dict[str, Any]]:
     try:
-        items = list_items(client.get(request.collection))
+        items = list_all(client, request.collection)
     except MihuApiError as exc:
-        items, why = None, f"the list route answered HTTP {exc.status}"
+        raise _unknown(request, cause, f"the list route answered HTTP {exc.status}") from None
+    except MihuListIncompleteError as exc:
+        raise _unknown(request, cause, str(exc)) from None
     except MihuError as exc:
-        items, why = None, f"the list could not be read ({exc})"
-    else:
-        why = "the API's list of connections is paginated or of an unknown shape"
-    if items is None:
-        raise _unknown(request, cause, why)
+        raise _unknown(request, cause, f"the list could not be read ({exc})") from None
     key = natural_key(request.payload)
     matching = [item for item in items
                 if natural_key(item) == key and not ledger.is_foreign(uuid_of(item), baseline)]
     if matching and baseline is None:
         raise _unknown(request, cause, "there is no list from before the create to tell "
-                       f"whether {uuid_of(matching[0])} existed already")
+                       f"whether {', '.join(uuid_of(m) for m in matching)} existed already")
     return matching
 
 

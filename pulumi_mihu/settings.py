@@ -61,8 +61,11 @@ RETRY_DEADLINE = Setting("retryDeadline", "MIHU_RETRY_DEADLINE")  # seconds for 
 RETRY_BASE_DELAY = Setting("retryBaseDelay", "MIHU_RETRY_BASE_DELAY")
 #: Seconds to watch the list after a create got no clear answer.
 CREATE_SETTLE_TIME = Setting("createSettleTime", "MIHU_CREATE_SETTLE_TIME")
+#: "true": create even where the list of connections answers but cannot be read whole, so
+#: that the duplicate checks cannot run (each such create warns). Off by default.
+ALLOW_UNCHECKED_CREATES = Setting("allowUncheckedCreates", "MIHU_ALLOW_UNCHECKED_CREATES")
 ALL_SETTINGS = (API_TOKEN, SUBDOMAIN, BASE_URL, REQUEST_TIMEOUT, MAX_ATTEMPTS, RETRY_DEADLINE,
-                RETRY_BASE_DELAY, CREATE_SETTLE_TIME)
+                RETRY_BASE_DELAY, CREATE_SETTLE_TIME, ALLOW_UNCHECKED_CREATES)
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 5
@@ -96,6 +99,7 @@ class MihuSettings:
     retry_deadline: float = DEFAULT_RETRY_DEADLINE
     retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
     create_settle_time: float = DEFAULT_CREATE_SETTLE_TIME
+    allow_unchecked_creates: bool = False
     #: Where the settings were read: "stack config", "environment" or "code". Not a
     #: setting: two settings objects that say the same are equal wherever they came from.
     source: str = field(default="code", compare=False)
@@ -156,6 +160,8 @@ class MihuSettings:
             retry_deadline=number(RETRY_DEADLINE, DEFAULT_RETRY_DEADLINE),
             retry_base_delay=number(RETRY_BASE_DELAY, DEFAULT_RETRY_BASE_DELAY),
             create_settle_time=number(CREATE_SETTLE_TIME, DEFAULT_CREATE_SETTLE_TIME),
+            allow_unchecked_creates=_boolean(ALLOW_UNCHECKED_CREATES,
+                                             values[ALLOW_UNCHECKED_CREATES.key]),
             source=source,
         )
 
@@ -180,6 +186,16 @@ def _positive_number(setting: Setting, text: str | None, default: float,
         kind = "a positive whole number" if integer else "a positive number of seconds"
         raise MihuConfigError(f"{setting.names()} must be {kind}, got {text!r}.")
     return value
+
+
+def _boolean(setting: Setting, text: str | None) -> bool:
+    """``true``/``false`` (any case); absent is false. Anything else is refused rather than
+    guessed: this setting switches a guard off."""
+    if text is None or text.lower() == "false":
+        return False
+    if text.lower() == "true":
+        return True
+    raise MihuConfigError(f"{setting.names()} must be true or false, got {text!r}.")
 
 
 def _resolve_base_url(base_url: str | None, subdomain: str | None) -> str:

@@ -44,10 +44,11 @@ from .errors import (
     MihuApiError,
     MihuCreateOutcomeUnknownError,
     MihuError,
+    MihuListIncompleteError,
     MihuMethodNotAllowedError,
     MihuNotFoundError,
 )
-from .http_shapes import is_definitively_gone, list_items
+from .http_shapes import is_definitively_gone, list_all
 from .schema import Input, Schema
 
 __all__ = [
@@ -258,10 +259,10 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         found = self._find_existing(uuid)
         if found is None:
             warn(f"SIP trunk connection {uuid} is adopted UNVERIFIED: the Mihu API documents "
-                 "no way to read a connection and this one answers neither the item nor the "
-                 f"list route, so neither its existence nor its name {model.name!r}, phone "
-                 f"number {model.phone_number!r} and gateways could be checked. Check them in "
-                 "the Mihu console.")
+                 "no way to read a connection and this one answers neither the item route nor "
+                 "with a list it can read whole, so neither its existence nor its name "
+                 f"{model.name!r}, phone number {model.phone_number!r} and gateways could be "
+                 "checked. Check them in the Mihu console.")
             return {"uuid": uuid}
         differences = [
             f"{key} is {found.get(key)!r} in the account but {getattr(model, key)!r} in the "
@@ -289,10 +290,8 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         if isinstance(data, dict):
             return data
         try:
-            items = list_items(self.client.get(COLLECTION))
-        except MihuApiError:
-            items = None
-        if items is None:
+            items = list_all(self.client, COLLECTION)
+        except (MihuApiError, MihuListIncompleteError):
             return None
         for item in items:
             if isinstance(item, dict) and item.get("uuid") == uuid:

@@ -268,8 +268,8 @@ def test_without_a_baseline_a_match_is_not_adopted_and_the_error_names_the_older
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     """The list was missing when the baseline was due (404), and works after an ambiguous
     create: the connection it shows may be ours or may have existed, so nothing is
-    adopted or resent, and the error names the first listed match (here, the one made in
-    the console before) for the user to look at."""
+    adopted or resent, and the error names every listed match (here, the one made in
+    the console before, and the new one) for the user to look at."""
     client, ledger = client_for(sim, time, clients), CreateLedger()
     older = commit(sim)
     sim.inject(on_list(status=404))
@@ -277,8 +277,9 @@ def test_without_a_baseline_a_match_is_not_adopted_and_the_error_names_the_older
     sim.inject(on_post(action="drop_after"))
     with pytest.raises(MihuCreateOutcomeUnknownError, match="existed already") as info:
         create(client, ledger)
-    assert older in str(info.value)
-    assert len(by_phone(sim)) == 2 and len(sim.requests_to("POST")) == 1
+    assert all(uuid in str(info.value) for uuid in sim.connections)
+    assert older in sim.connections and len(by_phone(sim)) == 2
+    assert len(sim.requests_to("POST")) == 1
 
 
 def test_without_a_list_route_the_baseline_costs_one_request_per_process(
@@ -505,3 +506,85 @@ def test_the_delete_of_a_removed_maker_leaves_the_adopters_connection_in_the_acc
     provider.delete(uuid, maker_outs)
     assert sim.requests_to("DELETE") == [] and uuid in sim.connections
     assert "is not deleted: another resource of this stack has it" in capsys.readouterr().err
+
+
+# -- lists that cannot be read whole, and no list at all ---------------------------------------
+
+CURSOR_LIST = '{"success": true, "data": [], "next_cursor": "c2"}'
+
+
+def test_a_list_that_cannot_be_read_whole_refuses_the_create_with_nothing_sent(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    client, ledger = client_for(sim, time, clients), CreateLedger()
+    sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
+    with pytest.raises(MihuError) as info:
+        create(client, ledger)
+    message = str(info.value)
+    assert message.startswith("Not creating the SIP trunk connection 'main-line' for phone "
+                              "number '+15551230000': the list at /api/v1/channels/sip-trunk/"
+                              "connections cannot be read whole (page 1): the list pages by "
+                              "a cursor with no link to the next page, and the check against "
+                              "duplicates needs all of it. Nothing was sent")
+    assert "`pulumi config set mihu:allowUncheckedCreates true`" in message
+    assert sim.requests_to("POST") == [] and sim.connections == {}
+    assert ledger.baseline is None and not ledger.list_unavailable, "asked again next time"
+
+
+def test_with_the_opt_out_every_unchecked_create_goes_ahead_and_says_so(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    client = client_for(sim, time, clients, allow_unchecked_creates=True)
+    ledger = CreateLedger()
+    sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
+    warnings: list[str] = []
+    create_once(client, ledger, request_for(), warnings.append)
+    create_once(client, ledger, request_for(name="b", phone_number=OTHER_PHONE),
+                warnings.append)
+    assert len(sim.connections) == 2
+    assert [w.split(" is created")[0] for w in warnings] == [
+        "The SIP trunk connection 'main-line' for phone number '+15551230000'",
+        "The SIP trunk connection 'b' for phone number '+15557770000'"]
+    assert all("WITHOUT the duplicate check (the list at" in w
+               and w.endswith("; mihu:allowUncheckedCreates is true).") for w in warnings)
+
+
+def test_the_opt_out_does_not_cover_a_list_that_fails_for_now(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    client = client_for(sim, time, clients, allow_unchecked_creates=True, max_attempts=1)
+    sim.inject(on_list(status=503))
+    with pytest.raises(MihuError, match=r"could not be read .*run `pulumi up` again"):
+        create(client, CreateLedger())
+    assert sim.requests_to("POST") == []
+
+
+def test_without_a_list_route_the_first_create_of_a_process_says_so_once(
+        bare_sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    client, ledger = client_for(bare_sim, time, clients), CreateLedger()
+    warnings: list[str] = []
+    create_once(client, ledger, request_for(), warnings.append)
+    create_once(client, ledger, request_for(name="b", phone_number=OTHER_PHONE),
+                warnings.append)
+    assert warnings == [
+        "This Mihu API has no list of SIP trunk connections, so a connection left in the "
+        "account by an interrupted deployment cannot be detected: a create goes ahead "
+        "without the duplicate check. After an interrupted `pulumi up`, look in the Mihu "
+        "console first (README: \"After an interrupted deployment\")."]
+    assert len(bare_sim.connections) == 2
+
+
+def test_a_twin_on_a_later_page_is_refused_naming_it_in_a_few_lines(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    twin = commit(sim)
+    sim.add_connections(40)
+    client, ledger = client_for(sim, time, clients), CreateLedger()
+    with pytest.raises(MihuError) as info:
+        create(client, ledger)
+    assert str(info.value).splitlines() == [
+        "Not creating the SIP trunk connection 'main-line' for phone number '+15551230000': "
+        "the account already has one with the same name, phone number and gateways that "
+        f"this stack does not manage ({twin}); a second would mis-route calls.",
+        "Most likely an interrupted `pulumi up` left it. If no other stack manages it "
+        f"(`pulumi stack export --stack <other> | grep {twin}` finds nothing), set "
+        f"adopt_uuid=\"{twin}\" on this resource and run `pulumi up` again.",
+        "A renamed resource, `pulumi up --replace`, or a connection made by hand: README, "
+        "\"Refused as a duplicate\"."]
+    assert sim.requests_to("POST") == []

@@ -157,3 +157,29 @@ def test_a_missing_token_fails_the_preview_in_one_line_without_a_traceback(
     assert "Mihu API token is missing" in error and "mihu:apiToken" in error
     assert "Traceback" not in error and len(error.splitlines()) == 1
     assert sim.requests == []
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, False), ("false", False), ("False", False), ("true", True), ("TRUE", True)])
+def test_allow_unchecked_creates_is_off_unless_said_true(value: str | None,
+                                                          expected: bool) -> None:
+    config = {"mihu:apiToken": TOKEN, "mihu:subdomain": "demo"}
+    if value is not None:
+        config["mihu:allowUncheckedCreates"] = value
+    assert resolve(config).allow_unchecked_creates is expected
+    env = {"MIHU_API_TOKEN": TOKEN, "MIHU_SUBDOMAIN": "demo"}
+    if value is not None:
+        env["MIHU_ALLOW_UNCHECKED_CREATES"] = value
+    assert resolve(env=env).allow_unchecked_creates is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", "tru"])
+def test_allow_unchecked_creates_refuses_anything_but_true_or_false(value: str) -> None:
+    """It switches a guard off: a value that is not plainly true or false is an error, not
+    a guess either way."""
+    with pytest.raises(MihuConfigError) as info:
+        resolve({"mihu:apiToken": TOKEN, "mihu:subdomain": "demo",
+                 "mihu:allowUncheckedCreates": value})
+    assert str(info.value) == (
+        "stack config 'mihu:allowUncheckedCreates' or environment variable "
+        f"MIHU_ALLOW_UNCHECKED_CREATES must be true or false, got {value!r}.")
