@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +112,53 @@ def output_text(result: subprocess.CompletedProcess[str]) -> str:
 def requests_since(server: MihuSimulator, since: int = 0) -> list[tuple[str, str]]:
     """(method, last path segment) of the requests ``server`` received since ``since``."""
     return [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.requests[since:]]
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes of session ``sid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def kill_cli_when(cli: PulumiCli, args: list[str], condition: Callable[[], bool],
+                  name: str) -> None:
+    """Run ``pulumi ARGS`` in a session of its own and SIGKILL it, with every process it
+    started, as soon as ``condition()`` holds: a deployment interrupted for real. Its
+    output joins the transcript as ``NAME (killed)``."""
+    log = cli.root / f"killed-{name}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [cli.binary, *args, "--stack", cli.stack, "--non-interactive",
+             "--cwd", str(cli.project_dir)],
+            env=cli.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert process.poll() is None, f"pulumi {name} ended before it was to be killed"
+            assert time.monotonic() < deadline, f"pulumi {name}: nothing to kill it at in 60 s"
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGKILL)
+        # The CLI starts the language host and the provider host each in a process group
+        # of their own (same session): killing its group leaves them running.
+        deadline = time.monotonic() + 10
+        while (alive := _session_processes(process.pid)) and time.monotonic() < deadline:
+            for pid in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        assert _session_processes(process.pid) == [], f"a process of the killed {name} survived"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    assert process.returncode == -signal.SIGKILL
+    cli.transcript.append((f"{name} (killed)", log.read_text(), ""))

@@ -10,15 +10,9 @@ with SIGKILL while the create is in flight."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +25,7 @@ from support import (
     ROTATED_PASSWORD,
     MakeCli,
     assert_no_credentials,
+    kill_cli_when,
     output_text,
     provider_for,
     requests_since,
@@ -212,8 +207,8 @@ def test_a_renamed_resource_keeps_its_connection_only_with_an_alias(
     cli.set_config(spec({**LINE, "resource_name": "main-line"}))
     before = len(sim.requests)
     refused = cli.up(expect_failure=True)
-    assert ("If you renamed the resource in the program, add "
-            "`aliases=[pulumi.Alias(name=...)]`") in output_text(refused)
+    assert ('A renamed resource, `pulumi up --replace`, or a connection made by hand: '
+            'README, "Refused as a duplicate"') in output_text(refused)
     assert uuid in output_text(refused)
     assert requests_since(sim, before) == [("GET", "connections")], (
         "the guard's list read, no write")
@@ -269,55 +264,14 @@ def held_post(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     release.set()
 
 
-def _session_processes(sid: int) -> list[int]:
-    """Live (not zombie) processes of session ``sid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
-
-
 def kill_up_during_create(cli: PulumiCli, server: MihuSimulator,
                           release: threading.Event) -> str:
     """Start ``pulumi up``, SIGKILL it (and every process it started) once the simulator
     has committed the create, and return the uuid it committed."""
-    log = cli.root / "killed-up.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [cli.binary, "up", "--yes", "--skip-preview", "--stack", cli.stack,
-             "--non-interactive", "--cwd", str(cli.project_dir)],
-            env=cli.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not server.connections:
-            assert process.poll() is None, "pulumi up ended before the create committed"
-            assert time.monotonic() < deadline, "no create committed within 60 s"
-            time.sleep(0.02)
-        os.killpg(process.pid, signal.SIGKILL)
-        # The CLI starts the language host and the provider host each in a process group
-        # of their own (same session): killing its group leaves them running.
-        deadline = time.monotonic() + 10
-        while (alive := _session_processes(process.pid)) and time.monotonic() < deadline:
-            for pid in alive:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
-        assert _session_processes(process.pid) == [], "a process of the killed up survived"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    assert process.returncode == -signal.SIGKILL
+    kill_cli_when(cli, ["up", "--yes", "--skip-preview"], lambda: bool(server.connections),
+                  "up")
     release.set()
     server.wait_idle()
-    cli.transcript.append(("up (killed)", log.read_text(), ""))
     [orphan] = server.connections
     return orphan
 
@@ -354,8 +308,10 @@ def drop_the_pending_create(cli: PulumiCli, server: MihuSimulator) -> None:
     assert cli.resources(TRUNK) == []
 
 
-def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str) -> None:
-    """Runbook step 4: adopt it; one connection, the stack's, no orphan, no duplicate."""
+def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str,
+                    others: int = 0) -> None:
+    """Runbook step 4: adopt it; one connection, the stack's, no orphan, no duplicate
+    (beside ``others`` connections of nobody's that the account had)."""
     cli.set_config(spec({**LINE, "adopt_uuid": orphan}))
     before = len(server.requests)
     up = cli.up()
@@ -364,7 +320,9 @@ def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str) -> None:
     [trunk] = cli.resources(TRUNK)
     assert trunk["id"] == orphan and cli.outputs()["uuid"] == orphan
     assert_credentials_encrypted(cli, trunk)
-    assert list(server.connections) == [orphan], "no orphan, no duplicate"
+    assert [uuid for uuid, c in server.connections.items()
+            if c["phone_number"] == LINE["phone_number"]] == [orphan], "no orphan, no twin"
+    assert len(server.connections) == 1 + others
     assert len(server.requests_to("POST")) == 1, "only the interrupted create ever POSTed"
     assert cli.preview_json().changes() == {}
 
@@ -379,7 +337,7 @@ def test_recovery_after_up_is_killed_during_a_create(
     drop_the_pending_create(cli, sim)                                 # step 2
     before = len(sim.requests)
     refused = cli.up(expect_failure=True)                             # step 3
-    assert orphan in output_text(refused) and "set adopt_uuid to its uuid" in output_text(refused)
+    assert f'adopt_uuid="{orphan}"' in output_text(refused)
     assert requests_since(sim, before) == [("GET", "connections")], "refused before any POST"
     assert list(sim.connections) == [orphan]
     adopt_and_check(cli, sim, orphan)                                 # step 4

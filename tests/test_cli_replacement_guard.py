@@ -196,7 +196,8 @@ def test_read_routes_default_forced_replace_is_refused_and_loses_nothing(
     urn = the_trunk(cli)["urn"]
     mark = len(sim.requests)
     refused = up_replace(cli, urn, check=False)
-    assert refused.returncode != 0 and "delete_before_replace" in output_text(refused)
+    assert refused.returncode != 0 and "`pulumi up --replace`" in output_text(refused)
+    assert 'README, "Refused as a duplicate"' in output_text(refused)
     assert list(sim.connections) == [old]
     assert [m for m in requests_since(sim, mark) if m[0] != "GET"] == []
     assert the_trunk(cli)["id"] == old
