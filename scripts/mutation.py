@@ -58,7 +58,7 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
                                    "resource_classes"],
     "schema": ["schema", "sip_trunk_connection_model", "agent_assignment_rules",
                "resource_program"],
-    "http_shapes": ["provider_base", "sip_trunk_connection_provider"],
+    "http_shapes": ["list_pages", "provider_base", "sip_trunk_connection_provider"],
     # The create guard's decisions one by one (its own tests and the provider's), then the
     # independent review's scenarios and adoption through the provider host (slower).
     "_create_guard": ["create_guard", "sip_trunk_connection_provider", "create_guard_attacks",
