@@ -60,7 +60,7 @@ __all__ = [
 #: Items asked for a page: the largest the reference grants (the rates route caps at 200).
 PAGE_SIZE = 200
 #: Pages fetched at once when the last page is known.
-PARALLEL_PAGES = 8
+PARALLEL_PAGES = 16
 #: Bounds of one ``list_all``: pages a walk, walks, seconds.
 MAX_PAGES = 2000
 MAX_WALKS = 5
