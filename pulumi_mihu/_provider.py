@@ -8,15 +8,18 @@ separate process with 4 worker threads sharing one instance. Hence:
   in an importable module pickles by reference, so ``__provider`` stays tiny and stable
   across releases that do not rename the class;
 - settings and the HTTP client are built in ``configure()``, inside the host;
-- every exception leaving a provider method is re-raised without its chain and with known
-  secrets redacted, because the host sends ``traceback.format_exc()`` to the user.
+- every exception leaving a provider method is re-raised without its chain and without a
+  known secret (:func:`safe_errors`), because the host sends ``traceback.format_exc()``
+  to the user.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -33,7 +36,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from .client import MihuClient
-from .errors import MihuConfigError, MihuError, redact
+from .errors import MihuConfigError, MihuError, echoes
 from .schema import Schema
 from .settings import MihuSettings
 
@@ -70,26 +73,56 @@ def warn(message: str) -> None:
 
 
 def safe_errors(method: F) -> F:
-    """Re-raise anything a provider method throws as a MihuError with no exception chain and
-    with the secrets of the call redacted: the host turns exceptions into tracebacks the
-    user reads, chained exceptions and all."""
+    """Re-raise anything a provider method throws as a MihuError with no exception chain
+    (a chained exception may quote the request, token included): the host turns exceptions
+    into tracebacks the user reads, chained exceptions and all. An unexpected exception (a
+    bug) becomes a MihuError naming the method, the exception's type, where it was raised
+    and that it is a bug, with its message only if that does not echo a credential of the
+    call or the API token (see :func:`pulumi_mihu.errors.echoes`)."""
 
     @functools.wraps(method)
     def wrapper(self: MihuResourceProvider, *args: Any) -> Any:
         try:
             return method(self, *args)
         except MihuError as exc:
-            raise exc from None
+            error = exc
         except Exception as exc:
-            secrets = list(self.secrets_of(*args))
-            if self._client is not None:
-                secrets.append(self._client.settings.api_token.get_secret_value())
-            message = redact(str(exc), secrets)
-            raise MihuError(
-                f"{type(self).__name__}.{method.__name__} failed: {type(exc).__name__}: {message}"
-            ) from None
+            error = _unexpected(self, method.__name__, args, exc)
+        error.__context__ = None
+        raise error from None
 
     return cast(F, wrapper)
+
+
+def _unexpected(provider: MihuResourceProvider, name: str, args: tuple[Any, ...],
+                exc: Exception) -> MihuError:
+    """The MihuError an exception nobody planned for becomes (see safe_errors)."""
+    secrets = list(provider.secrets_of(*args))
+    if provider._client is not None:
+        secrets.append(provider._client.settings.api_token.get_secret_value())
+    text = str(exc)
+    if echoes(text, secrets):
+        said = " (its message was withheld because it echoed a credential)"
+    else:
+        said = f": {text}" if text else ""
+    return MihuError(
+        f"{type(provider).__name__}.{name} failed unexpectedly with {type(exc).__name__}"
+        f"{said}, raised {_where(exc)}. This is a bug in pulumi-mihu: please report it with "
+        "this message; running `pulumi up` again may not help.")
+
+
+def _where(exc: BaseException) -> str:
+    """'in file.py line N (function)': the innermost frame of this package that ``exc``
+    passed through, else its innermost frame; the file name only, never its directory.
+    The first frame, the one that caught ``exc``, is not counted unless it is the only one."""
+    caught = list(traceback.extract_tb(exc.__traceback__))
+    frames = caught[1:] or caught
+    package = os.path.dirname(__file__) + os.sep
+    ours = [f for f in frames if f.filename.startswith(package)]
+    if not frames:
+        return "at an unknown place"
+    frame = (ours or frames)[-1]
+    return f"in {os.path.basename(frame.filename)} line {frame.lineno} ({frame.name})"
 
 
 class MihuResourceProvider(ResourceProvider):

@@ -34,7 +34,7 @@ from .errors import (
     MihuServerError,
     MihuTransportError,
     MihuValidationError,
-    redact,
+    echoes,
 )
 from .settings import API_PREFIX, API_TOKEN, BASE_URL, SUBDOMAIN, MihuSettings
 
@@ -196,7 +196,7 @@ class MihuClient:
             sent = _may_have_been_sent(exc)
             message = (f"Mihu API {call.method} {call.path}: no response from "
                        f"{self.settings.origin} ({_describe_transport_error(exc)})")
-            return _Failure(MihuTransportError(redact(message, call.secrets), request_sent=sent),
+            return _Failure(MihuTransportError(message, request_sent=sent),
                             retryable=call.idempotent or not sent)
         with response:
             status = response.status_code
@@ -301,9 +301,12 @@ def _decode_success(response: requests.Response, method: str, path: str,
     try:
         decoded = response.json()
     except ValueError:
+        text = response.text
+        shown = (" (not shown: it echoed a credential)" if echoes(text, secrets)
+                 else f": {_snippet(text)!r}")
         raise MihuBadResponseError(
             f"Mihu API {method} {path}: HTTP {response.status_code} with a body that is not "
-            f"JSON: {_snippet(response.text, secrets)!r}"
+            f"JSON{shown}"
         ) from None
     if not isinstance(decoded, dict):
         raise MihuBadResponseError(f"Mihu API {method} {path}: expected a JSON object, got "
@@ -311,8 +314,10 @@ def _decode_success(response: requests.Response, method: str, path: str,
     return decoded
 
 
-def _snippet(text: str, secrets: list[str]) -> str:
-    return redact(" ".join(text.split()), secrets)[:_SNIPPET]
+def _snippet(text: str) -> str:
+    """The start of a body, whitespace collapsed. Check the whole body with ``echoes``
+    first: a credential cut at the end would still show its start."""
+    return " ".join(text.split())[:_SNIPPET]
 
 
 def _text(value: Any) -> str | None:
@@ -380,8 +385,14 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
     except ValueError:
         body = None
     message, code, field, details = parse_error_body(body)
+    withhold = False
     if message is None:
-        snippet = _snippet(response.text or "", secrets)
+        # The reason phrase and the body are the server's text: shown only if neither
+        # echoes a credential anywhere (not only in the part that would be quoted).
+        text = response.text or ""
+        withhold = echoes(response.reason, secrets) or echoes(text, secrets) or echoes(
+            " ".join(text.split()), secrets)
+        snippet = _snippet(text)
         kind = "JSON of an unexpected shape" if body is not None else "a non-JSON body"
         message = f"{response.reason or 'error'} ({kind}{': ' + repr(snippet) if snippet else ''})"
     hint = None
@@ -395,18 +406,16 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
     cls = _ERROR_CLASSES.get(status)
     if cls is None:
         cls = MihuServerError if status >= 500 else MihuApiError
-
-    def safe(value: str | None) -> str | None:
-        return redact(value, secrets) if value else value
-
     return cls(
         method=method,
         path=path,
         status=status,
-        message=redact(message, secrets),
-        code=safe(code),
-        field=safe(field),
-        details=safe(details),
+        message=message,
+        code=code,
+        field=field,
+        details=details,
         hint=hint,
         origin=settings.origin,
+        secrets=secrets,
+        withhold=withhold,
     )

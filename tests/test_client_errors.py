@@ -7,6 +7,7 @@ import email.utils
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -225,15 +226,18 @@ def test_whether_a_failed_request_may_have_been_sent() -> None:
         assert _describe_transport_error(error) == description, error  # type: ignore[arg-type]
 
 
-def test_a_ca_bundle_from_the_environment_is_used(sim: MihuSimulator,
+def test_a_ca_bundle_from_the_environment_is_used(sim: MihuSimulator, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    curl, requests_bundle = tmp_path / "curl-bundle.pem", tmp_path / "requests-bundle.pem"
+    curl.write_text("")
+    requests_bundle.write_text("")
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     assert client_for(sim).session.verify is True
-    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/curl-bundle.pem")
-    assert client_for(sim).session.verify == "/etc/curl-bundle.pem"
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/requests-bundle.pem")
-    assert client_for(sim).session.verify == "/etc/requests-bundle.pem"
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(curl))
+    assert client_for(sim).session.verify == str(curl)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(requests_bundle))
+    assert client_for(sim).session.verify == str(requests_bundle)
     assert client_for(sim).session.trust_env is False
 
 
