@@ -4,6 +4,7 @@
 
     MihuError                         anything raised on purpose
     |-- MihuConfigError               settings missing or malformed; no retry will help
+    |   `-- MihuTlsError              TLS or certificate failure: base URL, https, CA bundle
     |-- MihuTransportError            no HTTP answer (refused, reset, timed out)
     |-- MihuBadResponseError          a 2xx answer that is not the documented JSON object
     |-- MihuCreateOutcomeUnknownError a create may have been processed; not sent again
@@ -47,6 +48,7 @@ __all__ = [
     "MihuNotFoundError",
     "MihuRateLimitError",
     "MihuServerError",
+    "MihuTlsError",
     "MihuTransportError",
     "MihuValidationError",
 ]
@@ -98,6 +100,13 @@ class MihuBadResponseError(MihuError):
 
 class MihuConfigError(MihuError):
     """The provider's settings (stack config or environment) are missing or malformed."""
+
+
+class MihuTlsError(MihuConfigError):
+    """The TLS connection to the API failed: ``https://`` to a server that speaks plain
+    HTTP, a certificate that is not trusted (self-signed, or signed by a CA missing from
+    the bundle) or not valid for the host name, an unreadable CA bundle. A configuration
+    error: it is not retried, and no retry would fix it."""
 
 
 class MihuTransportError(MihuError):

@@ -20,6 +20,7 @@ from pulumi_mihu.errors import (
     MihuNotFoundError,
     MihuRateLimitError,
     MihuServerError,
+    MihuTlsError,
     MihuTransportError,
     MihuValidationError,
 )
@@ -239,6 +240,23 @@ def test_a_ca_bundle_from_the_environment_is_used(sim: MihuSimulator, tmp_path: 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(requests_bundle))
     assert client_for(sim).session.verify == str(requests_bundle)
     assert client_for(sim).session.trust_env is False
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_bundle_that_does_not_exist_is_a_tls_configuration_error(
+        sim: MihuSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        variable: str) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    missing = tmp_path / "nowhere.pem"
+    monkeypatch.setenv(variable, str(missing))
+    with pytest.raises(MihuTlsError) as info:
+        client_for(sim).get(COLLECTION)
+    assert str(info.value) == (
+        f"{variable} names the CA bundle {str(missing)!r}, which does not exist: point it at "
+        f"a PEM file of the CA certificates to trust for {sim.base_url}, or unset it to use "
+        "the system's.")
+    assert sim.requests == []
 
 
 def test_a_redirect_is_an_error_not_followed(sim: MihuSimulator) -> None:
