@@ -8,8 +8,8 @@ separate process with 4 worker threads sharing one instance. Hence:
   in an importable module pickles by reference, so ``__provider`` stays tiny and stable
   across releases that do not rename the class;
 - settings and the HTTP client are built in ``configure()``, inside the host;
-- every exception leaving a provider method is re-raised without its chain and without a
-  known secret (:func:`safe_errors`), because the host sends ``traceback.format_exc()``
+- every exception leaving a provider method is re-raised without its chain, its frames or
+  a known secret (:func:`safe_errors`), because the host sends ``traceback.format_exc()``
   to the user.
 """
 
@@ -41,6 +41,8 @@ from .schema import Schema
 from .settings import MihuSettings
 
 __all__ = [
+    "FRAME_FILE",
+    "PROVIDER_METHODS",
     "RESOURCE_NAME_KEY",
     "MihuResourceProvider",
     "describe_error",
@@ -72,13 +74,32 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+#: The methods the provider host calls with a request: each is wrapped by safe_errors
+#: (in every subclass too, by ``MihuResourceProvider.__init_subclass__``).
+PROVIDER_METHODS = ("check", "diff", "create", "read", "update", "delete")
+#: The file name the frame of safe_errors' wrapper shows in a traceback (see safe_errors).
+FRAME_FILE = "<pulumi-mihu>"
+
+
 def safe_errors(method: F) -> F:
-    """Re-raise anything a provider method throws as a MihuError with no exception chain
-    (a chained exception may quote the request, token included): the host turns exceptions
-    into tracebacks the user reads, chained exceptions and all. An unexpected exception (a
-    bug) becomes a MihuError naming the method, the exception's type, where it was raised
-    and that it is a bug, with its message only if that does not echo a credential of the
-    call or the API token (see :func:`pulumi_mihu.errors.echoes`)."""
+    """Re-raise anything a provider method throws as a MihuError that the provider host's
+    ``traceback.format_exc()`` prints in a few lines, with nothing secret:
+
+    - no exception chain (a chained exception may quote the request, token included);
+    - no frames of the method: the error is raised afresh, without its traceback, so the
+      message must say all (ours do: what happened and what to do);
+    - the wrapper's own frame, which Python always lists (it raises), shows
+      ``File "<pulumi-mihu>", line N, in create`` and no source line: its code object
+      carries FRAME_FILE as its file name. What remains are the two frames of the SDK's
+      dynamic host (``_abort_with_traceback`` and the gRPC method), which no provider
+      can remove without changing ``sys.tracebacklimit`` for the whole host process,
+      that is for every other dynamic provider of the user's program too;
+    - an unexpected exception (a bug) becomes a MihuError naming the method, the
+      exception's type, where it was raised and that it is a bug, with its message only
+      if that does not echo a credential of the call or the API token (see
+      :func:`pulumi_mihu.errors.echoes`).
+    """
+    name = method.__name__
 
     @functools.wraps(method)
     def wrapper(self: MihuResourceProvider, *args: Any) -> Any:
@@ -87,10 +108,16 @@ def safe_errors(method: F) -> F:
         except MihuError as exc:
             error = exc
         except Exception as exc:
-            error = _unexpected(self, method.__name__, args, exc)
+            error = _unexpected(self, name, args, exc)
         error.__context__ = None
-        raise error from None
+        raise error.with_traceback(None) from None
 
+    function = cast(Any, wrapper)
+    code = function.__code__.replace(co_filename=FRAME_FILE, co_name=name)
+    if hasattr(code, "co_qualname"):  # Python 3.11+
+        code = code.replace(co_qualname=method.__qualname__)
+    function.__code__ = code
+    function.safe_errors = True
     return cast(F, wrapper)
 
 
@@ -144,6 +171,10 @@ class MihuResourceProvider(ResourceProvider):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        for name in PROVIDER_METHODS:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "safe_errors", False):
+                setattr(cls, name, safe_errors(method))
         if "inputs_model" in cls.__dict__:
             cls.schema = Schema(cls.inputs_model)
             cls.secret_inputs = cls.schema.names(secret=True)
@@ -174,6 +205,10 @@ class MihuResourceProvider(ResourceProvider):
             self._client = MihuClient(MihuSettings.resolve(req.config.get))
         except MihuConfigError as exc:
             self._config_error = exc
+        except Exception as exc:  # a bug: its message is not shown, it may quote the token
+            self._config_error = MihuConfigError(
+                f"The Mihu settings could not be read: {type(exc).__name__} {_where(exc)}. "
+                "This is a bug in pulumi-mihu: please report it with this message.")
 
     def configure_with(self, settings: MihuSettings) -> None:
         """Configure outside a provider host (tests, scripts)."""

@@ -468,6 +468,12 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
             hint = "The token is valid but lacks a permission for this call. " + hint
     elif status == 429:
         hint = "Rate limited; retries were spent. Raise mihu:retryDeadline or retry later"
+    elif status in (400, 422):
+        hint = ("The API refused what was sent: correct the input it names in the program, "
+                "then run the command again")
+    elif status >= 500:
+        hint = ("The Mihu API failed on its side (retried where that is safe); run the "
+                "command again later")
     cls = _ERROR_CLASSES.get(status)
     if cls is None:
         cls = MihuServerError if status >= 500 else MihuApiError

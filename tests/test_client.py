@@ -206,7 +206,9 @@ def test_an_api_that_echoes_credentials_has_its_message_withheld(sim: MihuSimula
     assert "bad password" not in text and "user " not in text
     assert str(info.value).endswith(
         "failed: HTTP 422, code VALIDATION_ERROR, field 'password': the API's message was "
-        "withheld because it echoed a credential (the API token or a SIP username or password)")
+        "withheld because it echoed a credential (the API token or a SIP username or password). "
+        "The API refused what was sent: correct the input it names in the program, then run the "
+        "command again")
 
 
 def test_a_success_body_that_is_not_json_is_a_clear_error(sim: MihuSimulator) -> None:

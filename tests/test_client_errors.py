@@ -176,6 +176,28 @@ def test_the_first_problem_of_a_laravel_error_list_is_the_details() -> None:
                                       "first problem")
 
 
+@pytest.mark.parametrize("status, hint", [
+    (400, "The API refused what was sent: correct the input it names in the program, then "
+          "run the command again"),
+    (422, "The API refused what was sent: correct the input it names in the program, then "
+          "run the command again"),
+    (500, "The Mihu API failed on its side (retried where that is safe); run the command "
+          "again later"),
+    (599, "The Mihu API failed on its side (retried where that is safe); run the command "
+          "again later"),
+    (404, None), (409, None), (499, None), (401, "Check the token ("), (429, "Rate limited")])
+def test_each_status_gets_its_own_advice(sim: MihuSimulator, status: int,
+                                         hint: str | None) -> None:
+    sim.inject(Fault(status=status, method="POST", body='{"message": "Nope"}'))
+    with pytest.raises(MihuApiError) as info:
+        client_for(sim, max_attempts=1).post(COLLECTION, {"name": "x"})
+    text = str(info.value)
+    if hint is None:
+        assert text.endswith(f"failed: HTTP {status}: Nope"), text
+    else:
+        assert f"failed: HTTP {status}: Nope. {hint}" in text, text
+
+
 @pytest.mark.parametrize("status", [400, 404, 409, 422])
 def test_only_a_429_gets_the_rate_limit_hint(sim: MihuSimulator, status: int) -> None:
     sim.inject(Fault(status=status, method="POST"))
@@ -315,7 +337,9 @@ def test_an_error_body_of_an_unexpected_shape_is_quoted_after_the_reason(
     with pytest.raises(MihuValidationError) as info:
         client_for(sim).get(COLLECTION)
     assert str(info.value).endswith(
-        "HTTP 400: Bad Request (JSON of an unexpected shape: '{\"weird\": 1}')")
+        "HTTP 400: Bad Request (JSON of an unexpected shape: '{\"weird\": 1}'). The API "
+        "refused what was sent: correct the input it names in the program, then run the "
+        "command again")
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

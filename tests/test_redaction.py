@@ -22,6 +22,10 @@ from pulumi_mihu.testing import DEFAULT_TOKEN, Fault, MihuSimulator
 from support import settings_for
 
 MESSAGE = "Service temporarily unavailable"
+REFUSED = (". The API refused what was sent: correct the input it names in the program, then "
+           "run the command again")
+SERVER = (". The Mihu API failed on its side (retried where that is safe); run the command "
+          "again later")
 COLLECTION = "/channels/sip-trunk/connections"
 
 
@@ -153,7 +157,7 @@ def test_a_password_that_is_a_word_of_the_503_message_shows_none_of_it(
                                              secrets=["sipuser-x", "Service"])
     text = str(info.value)
     assert text == (f"Mihu API POST /api/v1{COLLECTION} at {sim.base_url} (settings from the "
-                    f"code) failed: HTTP 503, code SERVICE_UNAVAILABLE: {WITHHELD}")
+                    f"code) failed: HTTP 503, code SERVICE_UNAVAILABLE: {WITHHELD}{SERVER}")
     for fragment in ("Service", "temporarily", "unavailable", "[redacted]"):
         assert fragment not in text
     assert info.value.api_message is None and info.value.details is None
@@ -165,7 +169,7 @@ def test_the_api_token_echoed_in_details_withholds_the_message(sim: MihuSimulato
     sim.inject(Fault(status=400, method="GET", body=body))
     with pytest.raises(MihuValidationError) as info:
         client_for(sim).get(COLLECTION)
-    assert str(info.value).endswith(f"failed: HTTP 400, code AUTH: {WITHHELD}")
+    assert str(info.value).endswith(f"failed: HTTP 400, code AUTH: {WITHHELD}{REFUSED}")
     assert "Unauthenticated" not in str(info.value)
 
 
@@ -174,7 +178,7 @@ def test_a_non_json_body_that_echoes_is_not_quoted(sim: MihuSimulator) -> None:
                      body="<p>bad password S1p-Passw0rd-e5d2b1</p>"))
     with pytest.raises(MihuValidationError) as info:
         client_for(sim).post(COLLECTION, {}, secrets=["S1p-Passw0rd-e5d2b1"])
-    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}")
+    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}{REFUSED}")
     assert "bad password" not in str(info.value)
 
 
@@ -187,7 +191,7 @@ def test_a_credential_past_the_quoted_200_characters_still_withholds(
                      body="x" * 195 + " " + secret))
     with pytest.raises(MihuValidationError) as info:
         client_for(sim).post(COLLECTION, {}, secrets=[secret])
-    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}")
+    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}{REFUSED}")
     assert "S1p-P" not in str(info.value)
 
 
@@ -197,7 +201,7 @@ def test_a_credential_split_by_whitespace_the_quote_collapses_still_withholds(
     sim.inject(Fault(action="non_json", status=400, method="POST", body="got two\n\twords"))
     with pytest.raises(MihuValidationError) as info:
         client_for(sim).post(COLLECTION, {}, secrets=[secret])
-    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}")
+    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}{REFUSED}")
 
 
 def test_a_2xx_body_that_is_not_json_and_echoes_is_not_quoted(sim: MihuSimulator) -> None:
@@ -243,5 +247,5 @@ def test_a_reason_phrase_that_echoes_withholds_the_message() -> None:
     finally:
         server.shutdown()
         server.server_close()
-    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}")
+    assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}{REFUSED}")
     assert "oops" not in str(info.value) and "Bad token" not in str(info.value)
