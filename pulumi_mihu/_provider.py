@@ -163,7 +163,8 @@ class MihuResourceProvider(ResourceProvider):
     inputs_model: ClassVar[type[BaseModel]]
     #: Derived from inputs_model when the subclass is defined.
     schema: ClassVar[Schema]
-    #: Input properties whose values are credentials: never echoed, always redacted.
+    #: Input properties whose values are credentials: never echoed; a message that echoes
+    #: one is withheld (see safe_errors).
     secret_inputs: ClassVar[tuple[str, ...]] = ()
     #: Inputs whose value no two resources of a stack may share -> why (checked per
     #: provider process, that is per deployment, and reported by Check naming both).
@@ -226,7 +227,7 @@ class MihuResourceProvider(ResourceProvider):
         return self._client
 
     def secrets_of(self, *args: Any) -> Iterable[str]:
-        """The credential values among a provider call's arguments, for redaction."""
+        """The credential values among a provider call's arguments: no message may echo them."""
         for arg in args:
             if isinstance(arg, Mapping):
                 for key in self.secret_inputs:
