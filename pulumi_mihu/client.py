@@ -367,7 +367,7 @@ def _decode_success(response: requests.Response, method: str, path: str,
         decoded = response.json()
     except ValueError:
         text = response.text
-        shown = (" (not shown: it echoed a credential)" if echoes(text, secrets)
+        shown = (" (not shown: it echoed a credential)" if _body_echoes(text, secrets)
                  else f": {_snippet(text)!r}")
         raise MihuBadResponseError(
             f"Mihu API {method} {path}: HTTP {response.status_code} with a body that is not "
@@ -380,9 +380,14 @@ def _decode_success(response: requests.Response, method: str, path: str,
 
 
 def _snippet(text: str) -> str:
-    """The start of a body, whitespace collapsed. Check the whole body with ``echoes``
-    first: a credential cut at the end would still show its start."""
+    """The start of a body, whitespace collapsed. Check the whole body with
+    ``_body_echoes`` first: a credential cut at the end would still show its start."""
     return " ".join(text.split())[:_SNIPPET]
+
+
+def _body_echoes(text: str, secrets: list[str]) -> bool:
+    """Does a body echo a credential, as it came or as its snippet collapses it?"""
+    return echoes(text, secrets) or echoes(" ".join(text.split()), secrets)
 
 
 def _text(value: Any) -> str | None:
@@ -455,8 +460,7 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
         # The reason phrase and the body are the server's text: shown only if neither
         # echoes a credential anywhere (not only in the part that would be quoted).
         text = response.text or ""
-        withhold = echoes(response.reason, secrets) or echoes(text, secrets) or echoes(
-            " ".join(text.split()), secrets)
+        withhold = echoes(response.reason, secrets) or _body_echoes(text, secrets)
         snippet = _snippet(text)
         kind = "JSON of an unexpected shape" if body is not None else "a non-JSON body"
         message = f"{response.reason or 'error'} ({kind}{': ' + repr(snippet) if snippet else ''})"

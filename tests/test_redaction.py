@@ -249,3 +249,11 @@ def test_a_reason_phrase_that_echoes_withholds_the_message() -> None:
         server.server_close()
     assert str(info.value).endswith(f"failed: HTTP 400: {WITHHELD}{REFUSED}")
     assert "oops" not in str(info.value) and "Bad token" not in str(info.value)
+
+
+def test_a_2xx_body_echoing_a_credential_its_quote_would_collapse_is_not_quoted(
+        sim: MihuSimulator) -> None:
+    sim.inject(Fault(status=200, method="POST", body="created two\n\twords"))
+    with pytest.raises(MihuBadResponseError) as info:
+        client_for(sim).post(COLLECTION, {}, secrets=["two words"])
+    assert str(info.value).endswith("is not JSON (not shown: it echoed a credential)")
