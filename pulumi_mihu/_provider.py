@@ -8,15 +8,18 @@ separate process with 4 worker threads sharing one instance. Hence:
   in an importable module pickles by reference, so ``__provider`` stays tiny and stable
   across releases that do not rename the class;
 - settings and the HTTP client are built in ``configure()``, inside the host;
-- every exception leaving a provider method is re-raised without its chain and with known
-  secrets redacted, because the host sends ``traceback.format_exc()`` to the user.
+- every exception leaving a provider method is re-raised without its chain, its frames or
+  a known secret (:func:`safe_errors`), because the host sends ``traceback.format_exc()``
+  to the user.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -33,11 +36,13 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from .client import MihuClient
-from .errors import MihuConfigError, MihuError, redact
+from .errors import MihuConfigError, MihuError, echoes
 from .schema import Schema
 from .settings import MihuSettings
 
 __all__ = [
+    "FRAME_FILE",
+    "PROVIDER_METHODS",
     "RESOURCE_NAME_KEY",
     "MihuResourceProvider",
     "describe_error",
@@ -69,27 +74,82 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+#: The methods the provider host calls with a request: each is wrapped by safe_errors
+#: (in every subclass too, by ``MihuResourceProvider.__init_subclass__``).
+PROVIDER_METHODS = ("check", "diff", "create", "read", "update", "delete")
+#: The file name the frame of safe_errors' wrapper shows in a traceback (see safe_errors).
+FRAME_FILE = "<pulumi-mihu>"
+
+
 def safe_errors(method: F) -> F:
-    """Re-raise anything a provider method throws as a MihuError with no exception chain and
-    with the secrets of the call redacted: the host turns exceptions into tracebacks the
-    user reads, chained exceptions and all."""
+    """Re-raise anything a provider method throws as a MihuError that the provider host's
+    ``traceback.format_exc()`` prints in a few lines, with nothing secret:
+
+    - no exception chain (a chained exception may quote the request, token included);
+    - no frames of the method: the error is raised afresh, without its traceback, so the
+      message must say all (ours do: what happened and what to do);
+    - the wrapper's own frame, which Python always lists (it raises), shows
+      ``File "<pulumi-mihu>", line N, in create`` and no source line: its code object
+      carries FRAME_FILE as its file name. What remains are the two frames of the SDK's
+      dynamic host (``_abort_with_traceback`` and the gRPC method), which no provider
+      can remove without changing ``sys.tracebacklimit`` for the whole host process,
+      that is for every other dynamic provider of the user's program too;
+    - an unexpected exception (a bug) becomes a MihuError naming the method, the
+      exception's type, where it was raised and that it is a bug, with its message only
+      if that does not echo a credential of the call or the API token (see
+      :func:`pulumi_mihu.errors.echoes`).
+    """
+    name = method.__name__
 
     @functools.wraps(method)
     def wrapper(self: MihuResourceProvider, *args: Any) -> Any:
         try:
             return method(self, *args)
         except MihuError as exc:
-            raise exc from None
+            error = exc
         except Exception as exc:
-            secrets = list(self.secrets_of(*args))
-            if self._client is not None:
-                secrets.append(self._client.settings.api_token.get_secret_value())
-            message = redact(str(exc), secrets)
-            raise MihuError(
-                f"{type(self).__name__}.{method.__name__} failed: {type(exc).__name__}: {message}"
-            ) from None
+            error = _unexpected(self, name, args, exc)
+        error.__context__ = None
+        raise error.with_traceback(None) from None
 
+    function = cast(Any, wrapper)
+    code = function.__code__.replace(co_filename=FRAME_FILE, co_name=name)
+    if hasattr(code, "co_qualname"):  # Python 3.11+
+        code = code.replace(co_qualname=method.__qualname__)
+    function.__code__ = code
+    function.safe_errors = True
     return cast(F, wrapper)
+
+
+def _unexpected(provider: MihuResourceProvider, name: str, args: tuple[Any, ...],
+                exc: Exception) -> MihuError:
+    """The MihuError an exception nobody planned for becomes (see safe_errors)."""
+    secrets = list(provider.secrets_of(*args))
+    if provider._client is not None:
+        secrets.append(provider._client.settings.api_token.get_secret_value())
+    text = str(exc)
+    if echoes(text, secrets):
+        said = " (its message was withheld because it echoed a credential)"
+    else:
+        said = f": {text}" if text else ""
+    return MihuError(
+        f"{type(provider).__name__}.{name} failed unexpectedly with {type(exc).__name__}"
+        f"{said}, raised {_where(exc)}. This is a bug in pulumi-mihu: please report it with "
+        "this message; running `pulumi up` again may not help.")
+
+
+def _where(exc: BaseException) -> str:
+    """'in file.py line N (function)': the innermost frame of this package that ``exc``
+    passed through, else its innermost frame; the file name only, never its directory.
+    The first frame, the one that caught ``exc``, is not counted unless it is the only one."""
+    caught = list(traceback.extract_tb(exc.__traceback__))
+    frames = caught[1:] or caught
+    package = os.path.dirname(__file__) + os.sep
+    ours = [f for f in frames if f.filename.startswith(package)]
+    if not frames:
+        return "at an unknown place"
+    frame = (ours or frames)[-1]
+    return f"in {os.path.basename(frame.filename)} line {frame.lineno} ({frame.name})"
 
 
 class MihuResourceProvider(ResourceProvider):
@@ -103,7 +163,8 @@ class MihuResourceProvider(ResourceProvider):
     inputs_model: ClassVar[type[BaseModel]]
     #: Derived from inputs_model when the subclass is defined.
     schema: ClassVar[Schema]
-    #: Input properties whose values are credentials: never echoed, always redacted.
+    #: Input properties whose values are credentials: never echoed; a message that echoes
+    #: one is withheld (see safe_errors).
     secret_inputs: ClassVar[tuple[str, ...]] = ()
     #: Inputs whose value no two resources of a stack may share -> why (checked per
     #: provider process, that is per deployment, and reported by Check naming both).
@@ -111,6 +172,10 @@ class MihuResourceProvider(ResourceProvider):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        for name in PROVIDER_METHODS:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "safe_errors", False):
+                setattr(cls, name, safe_errors(method))
         if "inputs_model" in cls.__dict__:
             cls.schema = Schema(cls.inputs_model)
             cls.secret_inputs = cls.schema.names(secret=True)
@@ -141,6 +206,10 @@ class MihuResourceProvider(ResourceProvider):
             self._client = MihuClient(MihuSettings.resolve(req.config.get))
         except MihuConfigError as exc:
             self._config_error = exc
+        except Exception as exc:  # a bug: its message is not shown, it may quote the token
+            self._config_error = MihuConfigError(
+                f"The Mihu settings could not be read: {type(exc).__name__} {_where(exc)}. "
+                "This is a bug in pulumi-mihu: please report it with this message.")
 
     def configure_with(self, settings: MihuSettings) -> None:
         """Configure outside a provider host (tests, scripts)."""
@@ -158,7 +227,7 @@ class MihuResourceProvider(ResourceProvider):
         return self._client
 
     def secrets_of(self, *args: Any) -> Iterable[str]:
-        """The credential values among a provider call's arguments, for redaction."""
+        """The credential values among a provider call's arguments: no message may echo them."""
         for arg in args:
             if isinstance(arg, Mapping):
                 for key in self.secret_inputs:

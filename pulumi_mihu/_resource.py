@@ -3,21 +3,31 @@
 A resource registers like ``pulumi.dynamic.Resource`` (same type token, same
 ``__provider`` format) and accepts both constructor shapes of Pulumi's generated SDKs;
 the provider it names runs in the provider host (:mod:`pulumi_mihu._provider`).
+
+The first Mihu resource a program registers also checks, once per run, that the API
+token is not stored in plain text (see :func:`plain_token_warning`).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic
+import pulumi.runtime
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 from ._provider import RESOURCE_NAME_KEY, MihuResourceProvider
+from .settings import API_TOKEN
 
 __all__ = [
+    "PLAIN_TOKEN_WARNING",
     "MihuDynamicResource",
     "args_and_opts",
+    "plain_token_warning",
     "serialized_provider",
 ]
 
@@ -40,6 +50,49 @@ def serialized_provider(provider_class: type[MihuResourceProvider]) -> str:
     return cached
 
 
+PLAIN_TOKEN_WARNING = (
+    f"{API_TOKEN.config_key} is set in the stack config in plain text, not as a secret, so "
+    "Pulumi copies it unencrypted into the stack's state (the inputs of the default "
+    "pulumi-python provider). Make it a secret: `pulumi config set --secret "
+    f"{API_TOKEN.config_key} <token>`, then `pulumi up` re-encrypts it in the state. The "
+    "stack's history and backups keep the plain-text value: rotate the token in the Mihu "
+    "console and set the new one that way.")
+
+_token_checked = threading.Lock()
+
+
+def plain_token_warning() -> str | None:
+    """PLAIN_TOKEN_WARNING if the stack config holds ``mihu:apiToken`` and it is not a
+    secret, else None. Which keys are secrets comes from the SDK
+    (``pulumi.runtime.is_config_secret``, fed by the language host), or, on an SDK without
+    it, from the ``PULUMI_CONFIG_SECRET_KEYS`` list the language host passes; with neither,
+    nothing can be told and nothing is said. The token itself is never read out."""
+    key = API_TOKEN.config_key
+    if pulumi.runtime.get_config(key) is None:
+        return None
+    is_secret = getattr(pulumi.runtime, "is_config_secret", None)
+    if is_secret is not None:
+        secret = bool(is_secret(key))
+    else:
+        listed = os.environ.get("PULUMI_CONFIG_SECRET_KEYS")
+        if listed is None:
+            return None
+        try:
+            secret = key in json.loads(listed)
+        except (ValueError, TypeError):
+            return None
+    return None if secret else PLAIN_TOKEN_WARNING
+
+
+def _warn_once_about_the_token() -> None:
+    """Once per program run (per process): the first Mihu resource registered checks."""
+    if not _token_checked.acquire(blocking=False):
+        return
+    message = plain_token_warning()
+    if message is not None:
+        pulumi.log.warn(message)
+
+
 class MihuDynamicResource(pulumi.dynamic.Resource):
     """Base of the Mihu resources: registers like ``pulumi.dynamic.Resource`` (same type
     token, same ``__provider`` format), with the serialized provider computed once.
@@ -54,6 +107,7 @@ class MihuDynamicResource(pulumi.dynamic.Resource):
                           props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
         if PROVIDER_KEY in props:
             raise ValueError("A dynamic resource must not define the __provider key")
+        _warn_once_about_the_token()
         props[PROVIDER_KEY] = serialized_provider(provider_class)
         props[RESOURCE_NAME_KEY] = name
         pulumi.CustomResource.__init__(

@@ -9,12 +9,20 @@ thing. Reads and deletes are repeated on 429, 502/503/504 and transport errors. 
 repeated only when the API (or the network) proves it was not processed: a 429, or a
 connection that failed before anything was sent. Any other failure of a POST is
 "outcome unknown", and the caller (which knows the natural key of what it created) decides.
+A TLS or certificate failure is never repeated: it is a configuration error
+(:class:`MihuTlsError`), and no retry fixes it.
+
+Proxies and CA bundles come from the environment, read once per session (see
+``_apply_environment_once``): ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` and
+``NO_PROXY`` (upper or lower case), ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``.
 """
 
 from __future__ import annotations
 
 import email.utils
+import os
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -32,9 +40,10 @@ from .errors import (
     MihuNotFoundError,
     MihuRateLimitError,
     MihuServerError,
+    MihuTlsError,
     MihuTransportError,
     MihuValidationError,
-    redact,
+    echoes,
 )
 from .settings import API_PREFIX, API_TOKEN, BASE_URL, SUBDOMAIN, MihuSettings
 
@@ -193,10 +202,13 @@ class MihuClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            problem = _tls_problem(exc)
+            if problem is not None:
+                return _Failure(_tls_error(call, self.settings, problem), retryable=False)
             sent = _may_have_been_sent(exc)
             message = (f"Mihu API {call.method} {call.path}: no response from "
                        f"{self.settings.origin} ({_describe_transport_error(exc)})")
-            return _Failure(MihuTransportError(redact(message, call.secrets), request_sent=sent),
+            return _Failure(MihuTransportError(message, request_sent=sent),
                             retryable=call.idempotent or not sent)
         with response:
             status = response.status_code
@@ -234,15 +246,68 @@ def _apply_environment_once(session: requests.Session, base_url: str) -> None:
     whole environment, on every request: a fifth of a request's CPU here. It would also
     let a ``~/.netrc`` entry for the API host replace our Authorization header.
     """
-    import os
-
     import requests.utils
 
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
+    variable = next((name for name in CA_BUNDLE_VARIABLES if os.environ.get(name)), None)
+    if variable is not None:
+        bundle = os.environ[variable]
+        if not os.path.exists(bundle):
+            raise MihuTlsError(
+                f"{variable} names the CA bundle {bundle!r}, which does not exist: point it at "
+                f"a PEM file of the CA certificates to trust for {base_url}, or unset it to "
+                "use the system's.")
         session.verify = bundle
+
+
+#: The environment variables naming a CA bundle, in the order they are read.
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+#: OpenSSL's reasons for a handshake with a server that does not speak TLS (a plain-HTTP
+#: server answering a ClientHello), across OpenSSL versions.
+_NOT_TLS_REASONS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE",
+                              "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"})
+
+
+def _tls_problem(exc: BaseException) -> str | None:
+    """What went wrong with TLS, if ``exc`` is a TLS failure that no retry fixes (a
+    handshake refused, a certificate not trusted); None for anything else, including a
+    TLS connection cut short (EOF), which is a transport error like any dropped one."""
+    cause = _ssl_cause(exc)
+    if cause is None or isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError,
+                                           ssl.SSLSyscallError)):
+        return None
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"the server's certificate was refused ({str(cause.verify_message).rstrip('.')})"
+    reason = getattr(cause, "reason", None) or type(cause).__name__
+    if reason in _NOT_TLS_REASONS:
+        return (f"the server does not speak TLS there ({reason}: a plain-HTTP server at an "
+                "https:// URL answers so)")
+    if getattr(cause, "library", None) in ("X509", "PEM"):
+        return f"the CA bundle could not be read ({reason})"
+    return f"TLS handshake failed ({reason})"
+
+
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` that ``exc`` wraps (requests wraps urllib3's, which wraps it
+    in its ``args`` or ``reason``), found breadth-first within a few levels."""
+    level: list[Any] = [exc]
+    for _ in range(6):
+        for item in level:
+            if isinstance(item, ssl.SSLError):
+                return item
+        level = [inner for item in level if isinstance(item, BaseException)
+                 for inner in (*item.args, getattr(item, "reason", None), item.__cause__)]
+    return None
+
+
+def _tls_error(call: _Call, settings: MihuSettings, problem: str) -> MihuTlsError:
+    return MihuTlsError(
+        f"Mihu API {call.method} {call.path}: the TLS (https) connection to {settings.origin} "
+        f"failed: {problem}. This is a configuration error, not an outage, so it was not "
+        f"retried: check that the base URL ({BASE_URL.names()}, or {SUBDOMAIN.names()}) is the "
+        "API's https:// address, and, behind a proxy or gateway that re-signs TLS, set "
+        f"{' or '.join(CA_BUNDLE_VARIABLES)} to a PEM file of its CA certificates.")
 
 
 def _may_have_been_sent(exc: requests.RequestException) -> bool:
@@ -301,9 +366,12 @@ def _decode_success(response: requests.Response, method: str, path: str,
     try:
         decoded = response.json()
     except ValueError:
+        text = response.text
+        shown = (" (not shown: it echoed a credential)" if _body_echoes(text, secrets)
+                 else f": {_snippet(text)!r}")
         raise MihuBadResponseError(
             f"Mihu API {method} {path}: HTTP {response.status_code} with a body that is not "
-            f"JSON: {_snippet(response.text, secrets)!r}"
+            f"JSON{shown}"
         ) from None
     if not isinstance(decoded, dict):
         raise MihuBadResponseError(f"Mihu API {method} {path}: expected a JSON object, got "
@@ -311,8 +379,15 @@ def _decode_success(response: requests.Response, method: str, path: str,
     return decoded
 
 
-def _snippet(text: str, secrets: list[str]) -> str:
-    return redact(" ".join(text.split()), secrets)[:_SNIPPET]
+def _snippet(text: str) -> str:
+    """The start of a body, whitespace collapsed. Check the whole body with
+    ``_body_echoes`` first: a credential cut at the end would still show its start."""
+    return " ".join(text.split())[:_SNIPPET]
+
+
+def _body_echoes(text: str, secrets: list[str]) -> bool:
+    """Does a body echo a credential, as it came or as its snippet collapses it?"""
+    return echoes(text, secrets) or echoes(" ".join(text.split()), secrets)
 
 
 def _text(value: Any) -> str | None:
@@ -380,8 +455,13 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
     except ValueError:
         body = None
     message, code, field, details = parse_error_body(body)
+    withhold = False
     if message is None:
-        snippet = _snippet(response.text or "", secrets)
+        # The reason phrase and the body are the server's text: shown only if neither
+        # echoes a credential anywhere (not only in the part that would be quoted).
+        text = response.text or ""
+        withhold = echoes(response.reason, secrets) or _body_echoes(text, secrets)
+        snippet = _snippet(text)
         kind = "JSON of an unexpected shape" if body is not None else "a non-JSON body"
         message = f"{response.reason or 'error'} ({kind}{': ' + repr(snippet) if snippet else ''})"
     hint = None
@@ -392,21 +472,25 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
             hint = "The token is valid but lacks a permission for this call. " + hint
     elif status == 429:
         hint = "Rate limited; retries were spent. Raise mihu:retryDeadline or retry later"
+    elif status in (400, 422):
+        hint = ("The API refused what was sent: correct the input it names in the program, "
+                "then run the command again")
+    elif status >= 500:
+        hint = ("The Mihu API failed on its side (retried where that is safe); run the "
+                "command again later")
     cls = _ERROR_CLASSES.get(status)
     if cls is None:
         cls = MihuServerError if status >= 500 else MihuApiError
-
-    def safe(value: str | None) -> str | None:
-        return redact(value, secrets) if value else value
-
     return cls(
         method=method,
         path=path,
         status=status,
-        message=redact(message, secrets),
-        code=safe(code),
-        field=safe(field),
-        details=safe(details),
+        message=message,
+        code=code,
+        field=field,
+        details=details,
         hint=hint,
         origin=settings.origin,
+        secrets=secrets,
+        withhold=withhold,
     )

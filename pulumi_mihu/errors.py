@@ -1,11 +1,31 @@
 """The one small exception hierarchy of pulumi-mihu.
 
+::
+
+    MihuError                         anything raised on purpose
+    |-- MihuConfigError               settings missing or malformed; no retry will help
+    |   `-- MihuTlsError              TLS or certificate failure: base URL, https, CA bundle
+    |-- MihuTransportError            no HTTP answer (refused, reset, timed out)
+    |-- MihuBadResponseError          a 2xx answer that is not the documented JSON object
+    |-- MihuCreateOutcomeUnknownError a create may have been processed; not sent again
+    `-- MihuApiError                  the API answered an error status
+        |-- MihuValidationError       400, 422
+        |-- MihuAuthError             401, 403
+        |-- MihuNotFoundError         404
+        |-- MihuMethodNotAllowedError 405, 501
+        |-- MihuConflictError         409
+        |-- MihuRateLimitError        429, retries spent
+        `-- MihuServerError           5xx, retries spent
+
 Every error a user can see (a failed `pulumi up`, a provider-host traceback) is built here,
-and none of them ever holds a request header, the API token or a SIP credential: messages
-are composed from the response's status, the API's error code, field and message, and are
-passed through :func:`redact` against the secrets the caller knows about. Exceptions raised
-inside the provider host reach the user as full tracebacks, so nothing here keeps a
-reference to the request or response objects either.
+and none of them ever holds a request header, the API token or a SIP credential. Our own
+messages are composed from values that are not secret. Text that came from the server (the
+API's message, details, code and field, a body that is not JSON) is shown only when it does
+not echo a credential (:func:`echoes`); when it does, it is withheld whole, since even a
+message with the credential cut out shows where it stood ("[redacted] temporarily
+unavailable" gives away a password "Service"). Exceptions raised inside the provider host
+reach the user as tracebacks, so nothing here keeps a reference to the request or
+response objects either.
 """
 
 from __future__ import annotations
@@ -29,34 +49,40 @@ __all__ = [
     "MihuNotFoundError",
     "MihuRateLimitError",
     "MihuServerError",
+    "MihuTlsError",
     "MihuTransportError",
     "MihuValidationError",
 ]
 
-REDACTED = "[redacted]"
-#: Shorter values are not redacted: a 1-3 character credential cannot be told apart from
-#: ordinary text, and cutting it out of every word ("Ser[redacted]ice") garbles the
-#: message and shows the credential by where the cuts fall.
-MIN_REDACTED_LENGTH = 4
-#: Values at least this long are redacted wherever they stand, even inside a longer word
+#: What an error says instead of the API's message when that message echoed a credential.
+WITHHELD = ("the API's message was withheld because it echoed a credential (the API token "
+            "or a SIP username or password)")
+#: Shorter values cannot be detected: a 1-3 character credential cannot be told apart
+#: from ordinary text, and withholding every message that contains one would withhold
+#: them all.
+MIN_DETECTED_LENGTH = 4
+#: Values at least this long are detected wherever they stand, even inside a longer word
 #: (an echo such as ``user=abc&password=...`` URL-encoded); shorter ones only as a whole
-#: word, so that a 4-letter password does not cut "unavailable" apart.
+#: word, so that a 4-letter password "vice" does not withhold "Service unavailable".
 ANYWHERE_LENGTH = 8
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace each secret in ``text`` with ``[redacted]``, in every form an echo may take
-    (as sent in a JSON body, with non-ASCII characters escaped; URL-encoded), longest
-    first so that a secret containing another is not half-replaced. See
-    MIN_REDACTED_LENGTH and ANYWHERE_LENGTH for which values and where."""
-    forms = {form: len(secret) for secret in secrets
-             if secret and len(secret) >= MIN_REDACTED_LENGTH for form in _echo_forms(secret)}
-    for form in sorted(forms, key=len, reverse=True):
-        if forms[form] >= ANYWHERE_LENGTH:
-            text = text.replace(form, REDACTED)
-        else:
-            text = re.sub(rf"(?<![^\W_]){re.escape(form)}(?![^\W_])", REDACTED, text)
-    return text
+def echoes(text: str | None, secrets: Iterable[str | None]) -> bool:
+    """Does ``text`` contain one of ``secrets``, in any form an echo may take (as sent, in
+    a JSON body with non-ASCII characters escaped or not, URL- or form-encoded)? See
+    MIN_DETECTED_LENGTH and ANYWHERE_LENGTH for which values are detected, and where."""
+    if not text:
+        return False
+    for secret in secrets:
+        if not secret or len(secret) < MIN_DETECTED_LENGTH:
+            continue
+        for form in _echo_forms(secret):
+            if len(secret) >= ANYWHERE_LENGTH:
+                if form in text:
+                    return True
+            elif re.search(rf"(?<![^\W_]){re.escape(form)}(?![^\W_])", text):
+                return True
+    return False
 
 
 def _echo_forms(secret: str) -> set[str]:
@@ -75,6 +101,13 @@ class MihuBadResponseError(MihuError):
 
 class MihuConfigError(MihuError):
     """The provider's settings (stack config or environment) are missing or malformed."""
+
+
+class MihuTlsError(MihuConfigError):
+    """The TLS connection to the API failed: ``https://`` to a server that speaks plain
+    HTTP, a certificate that is not trusted (self-signed, or signed by a CA missing from
+    the bundle) or not valid for the host name, an unreadable CA bundle. A configuration
+    error: it is not retried, and no retry would fix it."""
 
 
 class MihuTransportError(MihuError):
@@ -100,6 +133,12 @@ class MihuApiError(MihuError):
 
     Carries what a user needs to act: the HTTP status, the API's error ``code``, the
     ``field`` it blames (validation errors), its ``message`` and ``details``.
+
+    ``secrets`` are the values no error may show. When any of the API's message, details,
+    code or field echoes one (see :func:`echoes`), or ``withhold`` says some other text of
+    the answer did, the message and details are withheld whole (``api_message`` and
+    ``details`` are None, ``message_withheld`` is True, and the error says why); the code
+    and the field are kept unless they echo a credential themselves.
     """
 
     def __init__(
@@ -114,23 +153,29 @@ class MihuApiError(MihuError):
         details: str | None = None,
         hint: str | None = None,
         origin: str | None = None,
+        secrets: Iterable[str | None] = (),
+        withhold: bool = False,
     ) -> None:
+        known = list(secrets)
+        echoed = [echoes(text, known) for text in (message, details, code, field)]
+        withheld = withhold or any(echoed)
         self.method = method
         self.path = path
         self.status = status
-        self.code = code
-        self.field = field
-        self.api_message = message
-        self.details = details
+        self.code = None if echoed[2] else code
+        self.field = None if echoed[3] else field
+        self.api_message: str | None = None if withheld else message
+        self.details: str | None = None if withheld else details
+        self.message_withheld = withheld
         where = f" at {origin}" if origin else ""
         parts = [f"Mihu API {method} {path}{where} failed: HTTP {status}"]
-        if code:
-            parts.append(f"code {code}")
-        if field:
-            parts.append(f"field '{field}'")
-        text = ", ".join(parts) + f": {message}"
-        if details and details != message:
-            text += f" ({details})"
+        if self.code:
+            parts.append(f"code {self.code}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        text = ", ".join(parts) + f": {WITHHELD if withheld else message}"
+        if self.details and self.details != message:
+            text += f" ({self.details})"
         if hint:
             text += f". {hint}"
         super().__init__(text)

@@ -45,11 +45,11 @@ SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
                    "sip_trunk_connection_rules"]
 MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name in names]
                                       for module, names in {
-    "client": ["client", "client_retry", "client_errors"],
-    "errors": ["redaction", "client_errors", "client", "sip_trunk_connection_provider",
-               "provider_base"],
+    "client": ["client", "client_retry", "client_errors", "client_tls", "redaction"],
+    "errors": ["redaction", "client_errors", "client", "client_tls",
+               "sip_trunk_connection_provider", "provider_base"],
     "settings": ["settings", "settings_rules"],
-    "_provider": SIP_TRUNK_TESTS,
+    "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules"],
     # The trunk's adoption and delete guards are exercised through the provider host.
     "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes", "adoption",
                              "create_guard_attacks"],

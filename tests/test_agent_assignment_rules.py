@@ -211,7 +211,8 @@ def test_every_provider_method_turns_a_crash_into_a_safe_error(
     import pulumi_mihu
 
     provider = getattr(pulumi_mihu, provider_class)()
-    with pytest.raises(MihuError, match=f"^{provider_class}.{method} failed: ") as info:
+    with pytest.raises(MihuError, match=f"^{provider_class}.{method} failed unexpectedly "
+                                        "with ") as info:
         getattr(provider, method)(*args)
     assert info.value.__cause__ is None and info.value.__suppress_context__
 

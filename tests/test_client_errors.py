@@ -7,6 +7,7 @@ import email.utils
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from pulumi_mihu.errors import (
     MihuNotFoundError,
     MihuRateLimitError,
     MihuServerError,
+    MihuTlsError,
     MihuTransportError,
     MihuValidationError,
 )
@@ -174,6 +176,28 @@ def test_the_first_problem_of_a_laravel_error_list_is_the_details() -> None:
                                       "first problem")
 
 
+@pytest.mark.parametrize("status, hint", [
+    (400, "The API refused what was sent: correct the input it names in the program, then "
+          "run the command again"),
+    (422, "The API refused what was sent: correct the input it names in the program, then "
+          "run the command again"),
+    (500, "The Mihu API failed on its side (retried where that is safe); run the command "
+          "again later"),
+    (599, "The Mihu API failed on its side (retried where that is safe); run the command "
+          "again later"),
+    (404, None), (409, None), (499, None), (401, "Check the token ("), (429, "Rate limited")])
+def test_each_status_gets_its_own_advice(sim: MihuSimulator, status: int,
+                                         hint: str | None) -> None:
+    sim.inject(Fault(status=status, method="POST", body='{"message": "Nope"}'))
+    with pytest.raises(MihuApiError) as info:
+        client_for(sim, max_attempts=1).post(COLLECTION, {"name": "x"})
+    text = str(info.value)
+    if hint is None:
+        assert text.endswith(f"failed: HTTP {status}: Nope"), text
+    else:
+        assert f"failed: HTTP {status}: Nope. {hint}" in text, text
+
+
 @pytest.mark.parametrize("status", [400, 404, 409, 422])
 def test_only_a_429_gets_the_rate_limit_hint(sim: MihuSimulator, status: int) -> None:
     sim.inject(Fault(status=status, method="POST"))
@@ -225,16 +249,36 @@ def test_whether_a_failed_request_may_have_been_sent() -> None:
         assert _describe_transport_error(error) == description, error  # type: ignore[arg-type]
 
 
-def test_a_ca_bundle_from_the_environment_is_used(sim: MihuSimulator,
+def test_a_ca_bundle_from_the_environment_is_used(sim: MihuSimulator, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    curl, requests_bundle = tmp_path / "curl-bundle.pem", tmp_path / "requests-bundle.pem"
+    curl.write_text("")
+    requests_bundle.write_text("")
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     assert client_for(sim).session.verify is True
-    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/curl-bundle.pem")
-    assert client_for(sim).session.verify == "/etc/curl-bundle.pem"
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/requests-bundle.pem")
-    assert client_for(sim).session.verify == "/etc/requests-bundle.pem"
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(curl))
+    assert client_for(sim).session.verify == str(curl)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(requests_bundle))
+    assert client_for(sim).session.verify == str(requests_bundle)
     assert client_for(sim).session.trust_env is False
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_bundle_that_does_not_exist_is_a_tls_configuration_error(
+        sim: MihuSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        variable: str) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    missing = tmp_path / "nowhere.pem"
+    monkeypatch.setenv(variable, str(missing))
+    with pytest.raises(MihuTlsError) as info:
+        client_for(sim).get(COLLECTION)
+    assert str(info.value) == (
+        f"{variable} names the CA bundle {str(missing)!r}, which does not exist: point it at "
+        f"a PEM file of the CA certificates to trust for {sim.base_url}, or unset it to use "
+        "the system's.")
+    assert sim.requests == []
 
 
 def test_a_redirect_is_an_error_not_followed(sim: MihuSimulator) -> None:
@@ -293,7 +337,9 @@ def test_an_error_body_of_an_unexpected_shape_is_quoted_after_the_reason(
     with pytest.raises(MihuValidationError) as info:
         client_for(sim).get(COLLECTION)
     assert str(info.value).endswith(
-        "HTTP 400: Bad Request (JSON of an unexpected shape: '{\"weird\": 1}')")
+        "HTTP 400: Bad Request (JSON of an unexpected shape: '{\"weird\": 1}'). The API "
+        "refused what was sent: correct the input it names in the program, then run the "
+        "command again")
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -84,3 +84,94 @@ def test_wrong_constructor_calls_are_refused(args: tuple[Any, ...], kwargs: dict
                                              message: str) -> None:
     with pytest.raises(TypeError, match=message):
         shapes(*args, **kwargs)
+
+
+# -- the warning about a token stored in plain text -----------------------------------------
+
+TOKEN = "tok-plain-5e6f7a8b9c"
+
+
+@pytest.fixture
+def stack_config(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The program's view of the stack config: values and which keys are secret."""
+    import pulumi.runtime
+
+    config: dict[str, Any] = {"values": {}, "secret": set()}
+    monkeypatch.setattr(pulumi.runtime, "get_config", lambda key: config["values"].get(key))
+    monkeypatch.setattr(pulumi.runtime, "is_config_secret",
+                        lambda key: key in config["secret"])
+    return config
+
+
+def test_no_token_in_the_stack_config_means_no_warning(stack_config: dict[str, Any]) -> None:
+    from pulumi_mihu._resource import plain_token_warning
+
+    assert plain_token_warning() is None
+
+
+def test_a_secret_token_means_no_warning(stack_config: dict[str, Any]) -> None:
+    from pulumi_mihu._resource import plain_token_warning
+
+    stack_config["values"]["mihu:apiToken"] = TOKEN
+    stack_config["secret"].add("mihu:apiToken")
+    assert plain_token_warning() is None
+
+
+def test_a_plain_token_is_warned_about_with_the_fix_and_never_shown(
+        stack_config: dict[str, Any]) -> None:
+    from pulumi_mihu._resource import PLAIN_TOKEN_WARNING, plain_token_warning
+
+    stack_config["values"]["mihu:apiToken"] = TOKEN
+    stack_config["secret"].add("mihu:other")
+    assert plain_token_warning() == PLAIN_TOKEN_WARNING == (
+        "mihu:apiToken is set in the stack config in plain text, not as a secret, so Pulumi "
+        "copies it unencrypted into the stack's state (the inputs of the default "
+        "pulumi-python provider). Make it a secret: `pulumi config set --secret "
+        "mihu:apiToken <token>`, then `pulumi up` re-encrypts it in the state. The stack's "
+        "history and backups keep the plain-text value: rotate the token in the Mihu "
+        "console and set the new one that way.")
+    assert TOKEN not in PLAIN_TOKEN_WARNING
+
+
+@pytest.mark.parametrize("listed, expected", [
+    (None, False),  # nothing can be told: nothing is said
+    ('["mihu:apiToken"]', False),
+    ('["other:key"]', True),
+    ("[]", True),
+    ("not json", False),
+])
+def test_an_sdk_without_is_config_secret_reads_the_language_hosts_list(
+        stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, listed: str | None,
+        expected: bool) -> None:
+    import pulumi.runtime
+
+    from pulumi_mihu._resource import plain_token_warning
+
+    monkeypatch.delattr(pulumi.runtime, "is_config_secret")
+    monkeypatch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
+    if listed is not None:
+        monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", listed)
+    stack_config["values"]["mihu:apiToken"] = TOKEN
+    assert (plain_token_warning() is not None) is expected
+
+
+def test_the_first_resource_registered_warns_and_the_others_do_not(
+        stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import pulumi
+
+    from pulumi_mihu import SipTrunkConnection, _resource
+
+    warned: list[str] = []
+    registered: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warned.append(message))
+    monkeypatch.setattr(pulumi.CustomResource, "__init__",
+                        lambda self, t, name, props, opts: registered.append(name))
+    monkeypatch.setattr(_resource, "_token_checked", threading.Lock())
+    stack_config["values"]["mihu:apiToken"] = TOKEN
+    for name in ("first", "second", "third"):
+        resource = object.__new__(SipTrunkConnection)
+        resource._register_dynamic(SipTrunkConnectionProvider, name, {}, None)
+    assert registered == ["first", "second", "third"]
+    assert warned == [_resource.PLAIN_TOKEN_WARNING]
