@@ -142,9 +142,6 @@ def test_https_to_a_plain_http_api_is_a_configuration_error_tried_once(
     assert sim.state.tcp_connections == 1, "one try, no retry"
 
 
-@pytest.mark.xfail(strict=True, reason="the create guard still wraps a failed baseline read "
-                                       "as an outage to wait out; it should re-raise "
-                                       "MihuConfigError as is (issue 17, lead's part)")
 def test_a_create_over_https_to_a_plain_http_api_gets_no_retry_advice(
         make_cli: MakeCli, sim: MihuSimulator) -> None:
     cli = make_cli(sim, **{"mihu:baseUrl": sim.base_url.replace("http://", "https://")})
