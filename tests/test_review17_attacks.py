@@ -235,3 +235,33 @@ def test_a_last_page_that_says_more_follows_is_not_the_end_of_the_list(
         assert len(twins_of(sim, inputs)) == 1, (
             f"two connections for one resource; the list was read as {len(seen)} of "
             f"{len(sim.connections)} connections")
+
+
+# ---------------------------------------------------------------------------------------
+# Finding 3: an API message that echoes a credential the way PHP's json_encode writes it
+# ('/' as '\/': the API is a Laravel application, and json_encode escapes slashes by
+# default) or HTML-escaped is not recognised as an echo, so the message is shown, the
+# credential in it readable.
+# ---------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from pulumi_mihu.testing import Fault  # noqa: E402
+
+
+@pytest.mark.parametrize("password,echoed", [
+    ("Zx9/Qw+e7Lm2vB/k", "Zx9\\/Qw+e7Lm2vB\\/k"),          # json_encode($request->all())
+    ("Tr&ck<9>pass-word", "Tr&amp;ck&lt;9&gt;pass-word"),  # e() / htmlspecialchars
+])
+def test_a_credential_echoed_as_php_or_html_escapes_it_is_withheld(
+        password: str, echoed: str) -> None:
+    inputs = trunk_inputs(password=password)
+    details = 'payload {"name":"main-line","password":"' + echoed + '"} rejected'
+    with MihuSimulator() as sim:
+        sim.inject(Fault(status=422, method="POST", body=json.dumps({
+            "success": False, "message": "Validation failed",
+            "error": {"code": "VALIDATION_ERROR", "details": details}})))
+        with pytest.raises(MihuError) as caught:
+            provider_for(sim).create(inputs)
+    text = str(caught.value)
+    assert echoed not in text, f"the password is readable in the error: {text}"
