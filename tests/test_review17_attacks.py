@@ -296,3 +296,29 @@ def test_cli_state_delete_then_up_over_a_stale_last_page_makes_no_second_connect
         same = [u for u, c in sim.connections.items()
                 if c["phone_number"] == mine["phone_number"]]
         assert same == [resource["id"]], f"{len(same)} connections for one resource"
+
+
+# ---------------------------------------------------------------------------------------
+# Finding 4 (cost, not safety): a list that ignores ?page= and gives no total, last page or
+# current page (a bare `data` with `meta.per_page`) is walked to the 2,000-page bound: one
+# create sends 2,000 GETs (at 60 ms a request, the 120 s bound), and the failed baseline is
+# not remembered, so every create of the deployment walks it again.
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_list_that_ignores_page_is_given_up_on_when_a_page_brings_nothing_new(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def first_page_always(self: Any) -> dict[str, Any]:
+        state = self.server.state
+        with state.lock:
+            records = list(state.connections.values())[:15]
+        return {"success": True, "data": [simulator_module._public(c) for c in records],
+                "meta": {"per_page": 15}}
+
+    monkeypatch.setattr(simulator_module._Handler, "_list_page", first_page_always)
+    with MihuSimulator() as sim:
+        sim.add_connections(40)
+        with pytest.raises(MihuError):
+            provider_for(sim).create(trunk_inputs())
+        gets = [r for r in sim.requests if r.method == "GET"]
+        assert len(gets) <= 10, f"{len(gets)} GETs of the list for one refused create"
