@@ -139,6 +139,8 @@ class CreateLedger:
     baseline: dict[str, tuple[str, ...]] | None = None
     #: The list route answered 404/405: no baseline can be taken.
     list_unavailable: bool = False
+    #: The list answered but could not be read whole (kept: not walked again).
+    list_unreadable: MihuListIncompleteError | None = None
     #: The notice that creates here are unchecked has been given (once per process).
     unchecked_noticed: bool = False
     #: uuids created or adopted by this process.
@@ -169,6 +171,8 @@ class CreateLedger:
         GET; the ledger's own lock is not held across it."""
         with self.baseline_lock:
             with self.lock:
+                if self.list_unreadable is not None:
+                    raise self.list_unreadable
                 if self.baseline is not None or self.list_unavailable:
                     return self.baseline
             try:
@@ -177,6 +181,10 @@ class CreateLedger:
                 with self.lock:
                     self.list_unavailable = True
                 return None
+            except MihuListIncompleteError as exc:
+                with self.lock:  # read once: walking it again would cost as much again
+                    self.list_unreadable = exc
+                raise
             with self.lock:
                 self.baseline = {uuid_of(item): natural_key(item) for item in items}
                 return self.baseline

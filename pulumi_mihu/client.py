@@ -277,6 +277,10 @@ def _tls_problem(exc: BaseException) -> str | None:
     if cause is None or isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError,
                                            ssl.SSLSyscallError)):
         return None
+    if not _in_handshake(cause):
+        # After the handshake the request may have been written (a middlebox garbling the
+        # answer to a POST the server committed): a dropped connection, not a setup error.
+        return None
     if isinstance(cause, ssl.SSLCertVerificationError):
         return f"the server's certificate was refused ({str(cause.verify_message).rstrip('.')})"
     reason = getattr(cause, "reason", None) or type(cause).__name__
@@ -286,6 +290,24 @@ def _tls_problem(exc: BaseException) -> str | None:
     if getattr(cause, "library", None) in ("X509", "PEM"):
         return f"the CA bundle could not be read ({reason})"
     return f"TLS handshake failed ({reason})"
+
+
+#: Where a TLS error raised before a byte of the request is sent comes from: the setup of
+#: the TLS socket (the CA bundle loaded, the socket wrapped) and its handshake.
+_SETUP_FRAMES = frozenset({"do_handshake", "wrap_socket", "ssl_wrap_socket",
+                           "load_verify_locations", "load_cert_chain"})
+
+
+def _in_handshake(error: ssl.SSLError) -> bool:
+    """Was ``error`` raised setting up TLS, before a byte of the request was sent? Told by
+    its traceback; reads and writes after the handshake are ``recv_into``, ``read``,
+    ``sendall``..., where the request may have been written."""
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in _SETUP_FRAMES:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:

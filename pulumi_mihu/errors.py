@@ -30,6 +30,7 @@ response objects either.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable
@@ -86,7 +87,12 @@ def echoes(text: str | None, secrets: Iterable[str | None]) -> bool:
 
 
 def _echo_forms(secret: str) -> set[str]:
-    return {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+    """Every form an API may echo a value in: as sent; JSON-escaped as Python writes it and
+    as PHP's json_encode does (``/`` as ``\\/``, the Laravel default); HTML-escaped;
+    URL-encoded."""
+    jsons = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    return {secret, *jsons, *(form.replace("/", "\\/") for form in jsons),
+            html.escape(secret), html.escape(secret, quote=False),
             quote(secret, safe=""), quote_plus(secret)}
 
 

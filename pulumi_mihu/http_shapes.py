@@ -205,11 +205,10 @@ class _Walker:
         last = first.last
         if last is None and first.total is not None and first.per_page:
             last = max(1, math.ceil(first.total / first.per_page))
+        pages = [first]
         if last is not None and last > 1:
-            pages = [first, *self._numbered(range(2, last + 1))]
-        else:
-            pages = self._followed(first)
-        return _judge(pages)
+            pages += self._numbered(range(2, last + 1))
+        return _judge(self._followed(pages))
 
     def _numbered(self, numbers: range) -> list[_Page]:
         """Pages whose numbers are known, several at once (in order)."""
@@ -217,14 +216,21 @@ class _Walker:
         with ThreadPoolExecutor(max_workers=PARALLEL_PAGES) as pool:
             return list(pool.map(self._page, numbers))
 
-    def _followed(self, page: _Page) -> list[_Page]:
-        """Pages read one after another, while the last one says there is more."""
-        pages = [page]
-        seen = len(page.items)
-        while page.items and _has_more(page, seen):
+    def _followed(self, pages: list[_Page]) -> list[_Page]:
+        """``pages``, and the pages after them read one by one while the last one says
+        there is more: after the numbered pages too (a ``last_page`` that is one short, or
+        a last page as full as a page, is not taken for the end). A page that brings no
+        uuid not seen before ends the walk as unreadable (an API that ignores ?page=)."""
+        uuids = {item["uuid"] for page in pages for item in page.items}
+        page = pages[-1]
+        while page.items and _has_more(page, len(uuids)):
             page = self._page(len(pages) + 1, page.next_link)
             pages.append(page)
-            seen += len(page.items)
+            new = {item["uuid"] for item in page.items} - uuids
+            if page.items and not new:
+                raise self._incomplete(len(pages), "it repeats items of earlier pages (the "
+                                                   "API may not honour ?page=)")
+            uuids |= new
         if page.has_more or page.next_link:
             raise MihuListIncompleteError(
                 f"the list at {API_PREFIX}{self.path} says page {len(pages)} is followed by "

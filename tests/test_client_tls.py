@@ -211,5 +211,13 @@ def test_a_tls_connection_cut_short_stays_a_transport_error() -> None:
                                                           "protocol"))
     assert _tls_problem(eof) is None
     assert _tls_problem(requests.exceptions.ConnectionError("reset")) is None
-    handshake = requests.exceptions.SSLError(ssl.SSLError(1, "[SSL] sslv3 alert"))
+    def do_handshake() -> None:  # where the ssl module raises a handshake's errors
+        raise ssl.SSLError(1, "[SSL] sslv3 alert")
+
+    try:
+        do_handshake()
+    except ssl.SSLError as error:
+        handshake = requests.exceptions.SSLError(error)
     assert _tls_problem(handshake) == "TLS handshake failed (SSLError)"
+    # The same error raised reading an answer (the request may have been sent): no.
+    assert _tls_problem(requests.exceptions.SSLError(ssl.SSLError(1, "[SSL] alert"))) is None

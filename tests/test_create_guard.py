@@ -588,3 +588,15 @@ def test_a_twin_on_a_later_page_is_refused_naming_it_in_a_few_lines(
         "A renamed resource, `pulumi up --replace`, or a connection made by hand: README, "
         "\"Refused as a duplicate\"."]
     assert sim.requests_to("POST") == []
+
+
+def test_a_list_that_cannot_be_read_whole_is_read_once_per_process(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    """Walking it again for each create would cost as much again (up to 2,000 pages), to
+    the same end."""
+    client = client_for(sim, time, clients, allow_unchecked_creates=True)
+    ledger = CreateLedger()
+    sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
+    create(client, ledger)
+    create(client, ledger, name="b", phone_number=OTHER_PHONE)
+    assert [r.method for r in sim.requests] == ["GET", "POST", "POST"]

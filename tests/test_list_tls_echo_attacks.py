@@ -1,11 +1,17 @@
-"""Review 17: reproductions of where the change's claims fail (each test here FAILS on the
-commit under review; it states the behaviour that should hold, judged by the account).
+"""An independent review's attacks on whole lists, TLS errors and withheld echoes (issue
+17), each judged by the account; every test here failed on the code it reviewed (61c285c):
 
-Not a fix: see the review report for each finding's severity and the suggested fix.
+1. a TLS error after the POST was written (a middlebox garbling the answer) was taken for
+   a setup error, so the create was not settled: an untracked connection, or two;
+2. pages fetched by number trusted a ``last_page`` one short when the last page said more
+   follows: a connection on the unread page got a twin;
+3. a credential echoed as PHP's json_encode (``\\/``) or HTML-escaped was shown;
+4. a list that ignores ``?page=`` cost 2,000 GETs per create.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -228,10 +234,9 @@ def test_a_last_page_that_says_more_follows_is_not_the_end_of_the_list(
         assert len(twins_of(sim, inputs)) == 1
         seen = {item["uuid"] for item in list_all(MihuClient(settings_for(sim)), COLLECTION)}
         rerun = provider_for(sim)
-        try:
+        # Refused (as a twin, or as a list it cannot read whole) is what should happen.
+        with contextlib.suppress(MihuError):
             rerun.create(inputs)
-        except MihuError:
-            pass  # refused (as a twin, or as a list it cannot read whole): what should be
         assert len(twins_of(sim, inputs)) == 1, (
             f"two connections for one resource; the list was read as {len(seen)} of "
             f"{len(sim.connections)} connections")
@@ -289,10 +294,8 @@ def test_cli_state_delete_then_up_over_a_stale_last_page_makes_no_second_connect
         [resource] = cli.resources(TRUNK)
         mine = sim.connections[resource["id"]]
         cli.run("state", "delete", resource["urn"], "--yes", "--stack", cli.stack)
-        try:
-            cli.up(expect_failure=True)  # refused as a twin, or as a list not read whole
-        except AssertionError:
-            pass  # it succeeded: the account says what it did
+        # Refused as a twin, or as a list not read whole; the account says what it did.
+        cli.run("up", "--yes", "--skip-preview", "--stack", cli.stack, check=False)
         same = [u for u, c in sim.connections.items()
                 if c["phone_number"] == mine["phone_number"]]
         assert same == [resource["id"]], f"{len(same)} connections for one resource"
