@@ -1,5 +1,5 @@
 """Shared fixtures: a simulator on loopback, stacks run through the engine-protocol
-harness, and stacks run through the real Pulumi CLI."""
+harness, and stacks run through the real Pulumi CLI; and the tiers (`fast`, `host`, `cli`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,34 @@ from pulumi_mihu.testing.harness import StackHarness
 from support import CLI_PROJECT, cli_config, require_cli, stack_config
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
+
+# The tiers. `cli`: the real Pulumi CLI (marked in each test_cli_* file). `host`: provider
+# host subprocesses (StackHarness, ProviderHost), a build, or the repository around tests/
+# (benchmarks, examples, git). `fast`: the rest, in-process against the simulator; it needs
+# only the installed package and tests/, so it also runs against an installed wheel
+# (scripts/release-check.sh). `./test.sh -m fast`.
+HOST_FIXTURES = {"make_stack", "make_cli"}
+HOST_NAMES = {"StackHarness", "ProviderHost"}
+HOST_MODULES = {
+    "test_packaging",           # builds a wheel from the git checkout
+    "test_benchmarks_smoke",    # runs python -m benchmarks
+    "test_concurrency",         # benchmarks.fault_mixes: provider hosts
+    "test_examples",            # examples/ of the checkout
+    "test_agent_assignment",    # examples/agent_assignment
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if item.get_closest_marker("cli") is not None:
+            continue
+        if (HOST_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or HOST_NAMES & set(vars(module) if module else ())
+                or (module is not None and module.__name__ in HOST_MODULES)):
+            item.add_marker(pytest.mark.host)
+        else:
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture

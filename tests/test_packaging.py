@@ -1,15 +1,21 @@
 """What the wheel ships: the runtime package and the testing tools users reuse in their own
 stack tests (simulator, provider-host driver, harness, CLI runner), nothing else: the
-benchmarks, the demo and the mutation tooling stay in the repository."""
+benchmarks, the demo and the mutation tooling stay in the repository. The sdist holds
+everything a build and the tests need; the README renders on PyPI; the changelog has the
+version being released."""
 
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODULES = {
@@ -20,17 +26,26 @@ SHIPPED_MODULES = {
 }
 
 
+def tracked_files() -> set[str]:
+    if not (ROOT / ".git").exists():
+        pytest.skip("needs a git checkout (run from an unpacked sdist)")
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    return {name for name in listed if name and (ROOT / name).is_file()}
+
+
+def copy_of_tracked_files(target: Path) -> Path:
+    """Builds start from a copy of what git tracks: a stale build/ or egg-info in the work
+    tree cannot leak removed files into a distribution."""
+    for name in tracked_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    return target
+
+
 def test_the_wheel_holds_the_package_and_its_reusable_testing_tools_only(
         tmp_path: Path) -> None:
-    # Built from a copy of what git tracks: a stale build/ in the work tree cannot leak
-    # removed modules into the wheel.
-    source = tmp_path / "source"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
-                             capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, tracked):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+    source = copy_of_tracked_files(tmp_path / "source")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                     "--disable-pip-version-check", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=300)
@@ -53,3 +68,61 @@ def test_every_module_declares_its_public_names() -> None:
         assert public, f"{name} has no __all__"
         missing = [item for item in public if not hasattr(imported, item)]
         assert not missing, (name, missing)
+
+
+# Tracked files the sdist leaves out: CI's entry point and git's own file.
+NOT_IN_SDIST = {".ci/run", ".gitignore"}
+
+
+def test_the_sdist_holds_every_tracked_file_a_build_and_the_tests_need(
+        tmp_path: Path) -> None:
+    source = copy_of_tracked_files(tmp_path / "source")
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path),
+                    str(source)], check=True, capture_output=True, timeout=300)
+    (sdist,) = tmp_path.glob("pulumi_mihu-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = {m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()}
+        metadata = archive.extractfile(f"{sdist.name.removesuffix('.tar.gz')}/PKG-INFO")
+        assert metadata is not None
+        pkg_info = metadata.read().decode()
+    generated = {"PKG-INFO", "setup.cfg"} | {m for m in members if ".egg-info/" in m}
+    assert members - generated == tracked_files() - NOT_IN_SDIST
+    assert "License-Expression: Apache-2.0" in pkg_info
+    assert "License-File: LICENSE" in pkg_info
+    assert "Project-URL: Changelog, " in pkg_info
+
+
+def test_the_readme_links_work_on_pypi() -> None:
+    """PyPI shows the README without the repository around it: a relative link (to docs/,
+    or to a heading, whose anchors PyPI does not make) would lead nowhere."""
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)\s]*)", readme) + re.findall(
+        r"^\[[^\]]+\]:\s*(\S+)", readme, re.MULTILINE) + re.findall(
+        r"(?:href|src)=[\"']([^\"']*)", readme)
+    assert targets
+    relative = [t for t in targets if not t.startswith(("https://", "http://"))]
+    assert not relative
+
+
+def test_the_changelog_has_the_version_being_released() -> None:
+    from pulumi_mihu import __version__
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(__version__)}\] - \d{{4}}-\d{{2}}-\d{{2}}$",
+                     changelog, re.MULTILINE), f"CHANGELOG.md has no section for {__version__}"
+
+
+def test_the_claimed_floors_are_one_claim() -> None:
+    """CI tests the lower bounds of pyproject.toml (scripts/fast-tier.sh --floors);
+    requirements.txt and the README's install lines must claim the same ones."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)\]", pyproject, re.S | re.M)
+    assert block
+    declared = re.findall(r'"([^"]+)"', block.group(1))
+    required = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if line and not line.startswith(("#", "-"))]
+    assert required == declared
+    (pulumi,) = [d for d in declared if d.startswith("pulumi>")]
+    readme = (ROOT / "README.md").read_text()
+    mentioned = set(re.findall(r"pulumi>=[0-9.]+,<[0-9]+", readme))
+    assert mentioned == {pulumi}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 from typing import Any
 
 import pulumi
@@ -153,6 +154,7 @@ def test_the_package_exports_every_error_and_both_input_models() -> None:
         assert all(hasattr(mod, name) for name in mod.__all__), module
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
 @pytest.mark.parametrize("resource, args", [
     ("SipTrunkConnection", "SipTrunkConnectionArgs"),
     ("AgentSipTrunkAssignment", "AgentSipTrunkAssignmentArgs"),

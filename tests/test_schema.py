@@ -3,6 +3,7 @@ declaration, shown by adding one line to a copy of the SIP trunk model."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any, ClassVar
 
 import pytest
@@ -71,6 +72,7 @@ def test_a_field_without_its_declaration_is_refused() -> None:
         _ = Schema(bare).inputs
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
 def test_the_constructor_surfaces_match_the_declared_inputs() -> None:
     """Args dataclasses and keyword overloads are written out for IDEs: they must name
     exactly the declared inputs."""
