@@ -162,3 +162,23 @@ def kill_cli_when(cli: PulumiCli, args: list[str], condition: Callable[[], bool]
         process.wait(10)
     assert process.returncode == -signal.SIGKILL
     cli.transcript.append((f"{name} (killed)", log.read_text(), ""))
+
+
+# -- state compatibility ----------------------------------------------------------------
+
+#: The ``__provider`` strings each release writes into stacks, by release and class path
+#: (tests/test_provider_strings.py, tests/test_state_compat.py). Entries are only added.
+PROVIDER_STRINGS_FILE = Path(__file__).resolve().parent / "data" / "provider_strings.json"
+#: The class paths stacks hold the providers by: a promise kept for every release.
+PROMISED_PROVIDER_PATHS = {
+    "pulumi-python:dynamic/mihu:SipTrunkConnection":
+        "pulumi_mihu.sip_trunk_connection.SipTrunkConnectionProvider",
+    "pulumi-python:dynamic/mihu:AgentSipTrunkAssignment":
+        "pulumi_mihu.agent_sip_trunk_assignment.AgentSipTrunkAssignmentProvider",
+}
+
+
+def recorded_provider_strings() -> dict[str, dict[str, list[str]]]:
+    """release -> class path -> the ``__provider`` strings that release writes."""
+    recorded: dict[str, dict[str, list[str]]] = json.loads(PROVIDER_STRINGS_FILE.read_text())
+    return recorded
