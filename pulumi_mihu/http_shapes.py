@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -186,9 +186,9 @@ def _whole(value: Any) -> int | None:
 
 @dataclass
 class _Walk:
-    items: list[JSON] = field(default_factory=list)
-    single_page: bool = False
-    consistent: bool = True
+    items: list[JSON]
+    single_page: bool
+    consistent: bool
 
 
 class _Walker:
@@ -204,7 +204,7 @@ class _Walker:
         first = self._page(1)
         last = first.last
         if last is None and first.total is not None and first.per_page:
-            last = max(1, math.ceil(first.total / first.per_page))
+            last = math.ceil(first.total / first.per_page)
         pages = [first]
         if last is not None and last > 1:
             pages += self._numbered(range(2, last + 1))
@@ -301,6 +301,7 @@ def _judge(pages: Iterable[_Page]) -> _Walk:
             items.append(item)
     totals = {page.total for page in pages if page.total is not None}
     lasts = {page.last for page in pages if page.last is not None}
-    if len(totals) > 1 or len(lasts) > 1 or (totals and totals != {len(uuids)}):
+    # A total other than the number of uuids: also where pages disagree on the total.
+    if len(lasts) > 1 or totals - {len(uuids)}:
         consistent = False
     return _Walk(items, single_page=len(pages) == 1, consistent=consistent)
