@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,14 @@ from pydantic import SecretStr
 from pulumi_mihu import MihuSettings
 from pulumi_mihu.client import MihuClient
 from pulumi_mihu.errors import MihuListIncompleteError, MihuNotFoundError
-from pulumi_mihu.http_shapes import MAX_WALKS, list_all, parse_page
+from pulumi_mihu.http_shapes import (
+    LIST_DEADLINE,
+    MAX_PAGES,
+    MAX_WALKS,
+    PARALLEL_PAGES,
+    list_all,
+    parse_page,
+)
 from pulumi_mihu.testing import MihuSimulator
 from support import settings_for
 
@@ -121,9 +129,11 @@ def test_a_list_that_never_stops_changing_is_refused_not_guessed() -> None:
     with MihuSimulator() as sim:
         sim.add_connections(40)
         changing(sim, lambda: sim.add_connections(1, prefix="new"), walks_changed=99)
-        with pytest.raises(MihuListIncompleteError, match=f"changed while it was read, "
-                                                          f"{MAX_WALKS} walks in a row"):
+        with pytest.raises(MihuListIncompleteError,
+                           match="changed while it was read, 5 walks in a row"):
             listed(sim)
+        # The README's "5 readings": five walks of three pages, then no more requests.
+        assert len(list_gets(sim)) == 5 * 3
 
 
 def test_no_list_route_is_the_client_error_not_an_incomplete_list() -> None:
@@ -174,6 +184,12 @@ def read(bodies: dict[int, Any], **kwargs: Any) -> list[str]:
     {"current_page": 1, "data": items("a", "b"), "last_page": 1},
     {"data": items("a", "b"), "meta": {"per_page": 3}},
     {"data": items("a", "b"), "meta": {"per_page": 0}},
+    {"data": items("a", "b"), "meta": {"per_page": -1}},
+    {"data": items("a", "b"), "meta": {"total": 2, "per_page": 200}},
+    # last_page wins over total / per_page (here a per_page that is not the page's size)
+    {"data": items("a", "b"), "meta": {"last_page": 1, "total": 2, "per_page": 1}},
+    # an item listed twice on the one page is read once, and the items after it too
+    {"data": items("a", "a", "b")},
 ])
 def test_a_list_of_one_page_is_read_with_one_request(body: dict[str, Any]) -> None:
     client = Pages({1: body})
@@ -216,6 +232,8 @@ def test_full_pages_end_at_an_empty_one() -> None:
      "outside the API"),
     ({n: {"data": {"items": items("a"), "pagination": {"current_page": 1, "last_page": 2}}}
       for n in (1, 2)}, "answered page 1 instead"),
+    ({n: {"data": items(f"u{n}"), "current_page": 2 * n - 1, "last_page": 2} for n in (1, 2)},
+     r"\(page 2\): the API answered page 3 instead"),
     ({1: {"data": items("a"), "has_more": True}, 2: {"data": [], "has_more": True}},
      "followed by another, but that page is empty"),
     ({1: {"data": [{"id": 1}]}}, "an item of the list has no uuid"),
@@ -241,16 +259,159 @@ def test_the_walk_is_bounded_in_pages(monkeypatch: pytest.MonkeyPatch) -> None:
         read(followed)
 
 
-def test_the_walk_is_bounded_in_time() -> None:
-    class Slow(Pages):
-        def get(self, path: str, **kwargs: Any) -> Any:
-            self.clock += 50.0
-            return super().get(path, **kwargs)
+class Ticking(Pages):
+    """A list whose every answer takes ``step`` seconds of the fake clock."""
 
-    client = Slow({n: {"data": items(f"u{n}"), "has_more": True} for n in range(1, 9)})
+    def __init__(self, bodies: dict[int, Any], step: float) -> None:
+        super().__init__(bodies)
+        self.step = step
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        self.clock += self.step
+        return super().get(path, **kwargs)
+
+
+def test_the_walk_is_bounded_in_time() -> None:
+    client = Ticking({n: {"data": items(f"u{n}"), "has_more": True} for n in range(1, 9)},
+                     step=50.0)
     with pytest.raises(MihuListIncompleteError,
                        match=r"\(page 4\): reading it took more than 120 s"):
         list_all(client, "/things")  # type: ignore[arg-type]
+
+
+def test_a_request_due_exactly_at_the_deadline_is_still_sent() -> None:
+    """40 s an answer: the fourth request (the second walk's page 2) is due at 120 s, not
+    more than 120 s, so it is sent and the list is read."""
+    client = Ticking({1: {"data": items("a"), "has_more": True},
+                      2: {"data": items("b"), "has_more": False}}, step=40.0)
+    assert [i["uuid"] for i in list_all(client, "/things")] == ["a", "b"]  # type: ignore[arg-type]
+    assert len(client.paths) == 4
+
+
+@pytest.mark.parametrize("markers", [
+    {"last_page": 1}, {"last_page": 0}, {"total": 0, "per_page": 200}])
+def test_an_answer_that_comes_after_the_deadline_is_used_when_nothing_else_is_asked(
+        markers: dict[str, int]) -> None:
+    """The deadline bounds the requests sent, not the answers received: an empty list (its
+    one page; Laravel's last_page 1, an API's last_page 0, a total of 0) whose only answer
+    took 121 s is read."""
+    client = Ticking({1: {"data": [], **markers}}, step=121.0)
+    assert list_all(client, "/things") == []  # type: ignore[arg-type]
+    assert client.paths == ["/things?page=1&per_page=200"]
+
+
+def test_a_walk_of_max_pages_is_read_and_a_longer_one_refused_before_page_2() -> None:
+    """The README's bound, 2,000 pages a walk: 2,000 pages by number are read (twice); a
+    first page saying last_page 2,001 is refused at once, no other page asked for."""
+    pages = {n: {"data": items(f"u{n}"), "last_page": 2000} for n in range(1, 2001)}
+    client = Pages(pages)
+    assert len(list_all(client, "/things")) == 2000  # type: ignore[arg-type]
+    assert len(client.paths) == 2 * 2000
+    client = Pages({1: {"data": items("u1"), "last_page": 2001}})
+    with pytest.raises(MihuListIncompleteError) as caught:
+        list_all(client, "/things")  # type: ignore[arg-type]
+    assert str(caught.value) == ("the list at /api/v1/things cannot be read whole (page 2001): "
+                                 "it has more than 2000 pages")
+    assert client.paths == ["/things?page=1&per_page=200"]
+
+
+def test_numbered_pages_are_asked_for_16_at_a_time() -> None:
+    """The README's cost, one request per page, 16 at a time: 19 pages after the first,
+    and the first 16 of them held until 16 are in flight (and a moment longer, for a 17th
+    to show): exactly 16 at once, never more."""
+
+    class Gate(Pages):
+        def __init__(self, bodies: dict[int, Any]) -> None:
+            super().__init__(bodies)
+            self.changed = threading.Condition()
+            self.in_flight = self.peak = 0
+            self.opened = False
+
+        def get(self, path: str, **kwargs: Any) -> Any:
+            with self.changed:
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                self.changed.notify_all()
+                if "?page=1&" not in path and not self.opened:
+                    self.changed.wait_for(lambda: self.in_flight >= 16, timeout=3)
+                    self.changed.wait_for(lambda: self.in_flight > 16, timeout=0.3)
+                    self.opened = True
+                self.in_flight -= 1
+            return super().get(path, **kwargs)
+
+    client = Gate({n: {"data": items(f"u{n}"), "last_page": 20} for n in range(1, 21)})
+    assert len(list_all(client, "/things")) == 20  # type: ignore[arg-type]
+    assert client.peak == 16
+
+
+def test_the_readme_states_the_bounds_the_code_keeps() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    assert (f"at most {MAX_PAGES:,} pages, {MAX_WALKS} readings, {LIST_DEADLINE:g} s"
+            in text)
+    assert f"({PARALLEL_PAGES} at a time)" in text
+
+
+@pytest.mark.parametrize(("size", "served"), [(1, 1), (2, 3), (300, 300)])
+def test_a_page_as_full_as_per_page_or_fuller_is_followed(size: int, served: int) -> None:
+    """No last page, no total: a page holding per_page items, or more (an API serving more
+    than it says), may be followed by another; one holding fewer ends the list. Sizes of
+    1 and of 300 (beyond the small ints Python shares) too."""
+    uuids = [f"u{i}" for i in range(2 * served + 1)]
+    pages = {1: uuids[:served], 2: uuids[served:2 * served], 3: uuids[2 * served:], 4: []}
+    assert read({n: {"data": items(*p), "per_page": size} for n, p in pages.items()}) == uuids
+
+
+def test_a_list_that_shows_an_item_on_two_pages_every_time_is_refused() -> None:
+    """Every walk reads b on page 1 and on page 2 (an item created at the head between
+    the two requests would do that): no walk is consistent, so no walk is taken."""
+    client = Pages({1: {"data": items("a", "b"), "has_more": True},
+                    2: {"data": items("b", "c"), "has_more": False}})
+    with pytest.raises(MihuListIncompleteError, match="changed while it was read, 5 walks"):
+        list_all(client, "/things")  # type: ignore[arg-type]
+    assert len(client.paths) == 5 * 2
+
+
+@pytest.mark.parametrize("pages", [
+    # the pages disagree on the last page only
+    {1: {"data": items("a", "b"), "last_page": 2, "total": 3},
+     2: {"data": items("c"), "last_page": 3, "total": 3}},
+    # they agree on a total smaller than the items read...
+    {1: {"data": items("a", "b"), "last_page": 2, "total": 2},
+     2: {"data": items("c"), "last_page": 2, "total": 2}},
+    # ... or greater (page 3, asked for the missing ones, is empty)
+    {1: {"data": items("a", "b"), "last_page": 2, "total": 5},
+     2: {"data": items("c"), "last_page": 2, "total": 5}, 3: {"data": [], "total": 5}},
+    # they disagree on the total
+    {1: {"data": items("a", "b"), "last_page": 2, "total": 3},
+     2: {"data": items("c"), "last_page": 2, "total": 4}, 3: {"data": [], "total": 4}},
+])
+def test_a_walk_whose_pages_disagree_on_their_markers_is_not_taken(
+        pages: dict[int, Any]) -> None:
+    """The same answers every walk, yet each walk's pages contradict each other or the
+    items they hold: the list is refused, not taken."""
+    with pytest.raises(MihuListIncompleteError, match="changed while it was read, 5 walks"):
+        read(pages)
+
+
+@pytest.mark.parametrize(("link", "why"), [
+    ("https://evil.example/api/v1/things?page=2", "points to another host"),
+    ("https://aaa.example/api/v1/things?page=2", "points to another host"),
+    ("http://acme.mihu.ai/api/v1/things?page=2", "points to another host"),
+    ("https://acme.mihu.ai:8443/api/v1/things?page=2", "points to another host"),
+    ("https://acme.mihu.ai/other?page=2", "is outside the API"),
+])
+def test_a_next_link_off_the_api_is_not_followed(link: str, why: str) -> None:
+    """Another host (whether it sorts before or after the API's), plain http, another
+    port, a path outside /api/v1: the token is not sent there, and the message names the
+    link, not a page."""
+    client = Pages({1: {"data": items("a"), "next_page_url": link},
+                    2: {"data": items("b")}})
+    with pytest.raises(MihuListIncompleteError) as caught:
+        list_all(client, "/things")  # type: ignore[arg-type]
+    assert str(caught.value) == ("the list at /api/v1/things cannot be read whole: its link "
+                                 f"to the next page {why}")
+    assert client.paths == ["/things?page=1&per_page=200"]
 
 
 def test_parse_page_reads_the_markers_of_each_place() -> None:
