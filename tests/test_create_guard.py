@@ -600,3 +600,21 @@ def test_a_list_that_cannot_be_read_whole_is_read_once_per_process(
     create(client, ledger)
     create(client, ledger, name="b", phone_number=OTHER_PHONE)
     assert [r.method for r in sim.requests] == ["GET", "POST", "POST"]
+
+
+def test_without_a_list_route_even_a_single_create_says_so(
+        bare_sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    warnings: list[str] = []
+    create_once(client_for(bare_sim, time, clients), CreateLedger(), request_for(),
+                warnings.append)
+    assert len(warnings) == 1 and "has no list of SIP trunk connections" in warnings[0]
+
+
+def test_with_two_twins_the_advice_names_the_first_in_both_places(
+        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+    first, second = sorted([commit(sim), commit(sim)])
+    with pytest.raises(MihuError) as info:
+        create(client_for(sim, time, clients), CreateLedger())
+    lines = str(info.value).splitlines()
+    assert f"({first}, {second})" in lines[0]
+    assert f"grep {first}`" in lines[1] and f'adopt_uuid="{first}"' in lines[1]

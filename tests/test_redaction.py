@@ -257,3 +257,16 @@ def test_a_2xx_body_echoing_a_credential_its_quote_would_collapse_is_not_quoted(
     with pytest.raises(MihuBadResponseError) as info:
         client_for(sim).post(COLLECTION, {}, secrets=["two words"])
     assert str(info.value).endswith("is not JSON (not shown: it echoed a credential)")
+
+
+@pytest.mark.parametrize(("secret", "echo"), [
+    # Each echo is in one form only, so losing that form (a character cut off either end
+    # of it) is seen: short secrets are matched as whole words.
+    ("päss", "bad password p\\u00e4ss here"),            # JSON, non-ASCII escaped
+    ("pä\"s", "bad password pä\\\"s here"),              # JSON, non-ASCII kept
+    ('Tr"ck&9pass', 'bad password Tr"ck&amp;9pass here'),  # HTML, quotes kept
+    ('Tr"ck&9pass', "bad password Tr&quot;ck&amp;9pass here"),  # HTML, quotes escaped
+])
+def test_each_echo_form_is_detected_on_its_own(secret: str, echo: str) -> None:
+    assert echoes(echo, [secret])
+    assert not echoes(echo.replace("here", ""), ["unrelated-secret"])
