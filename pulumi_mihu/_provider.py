@@ -113,10 +113,7 @@ def safe_errors(method: F) -> F:
         raise error.with_traceback(None) from None
 
     function = cast(Any, wrapper)
-    code = function.__code__.replace(co_filename=FRAME_FILE, co_name=name)
-    if hasattr(code, "co_qualname"):  # Python 3.11+
-        code = code.replace(co_qualname=method.__qualname__)
-    function.__code__ = code
+    function.__code__ = function.__code__.replace(co_filename=FRAME_FILE, co_name=name)
     function.safe_errors = True
     return cast(F, wrapper)
 
