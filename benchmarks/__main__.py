@@ -77,10 +77,12 @@ class RemoteSimulator:
 
 
 @contextmanager
-def simulator(latency: float = 0.0) -> Iterator[RemoteSimulator]:
+def simulator(latency: float = 0.0, *options: str) -> Iterator[RemoteSimulator]:
+    """The simulator in its own process; ``options`` are more of its command-line options
+    (``--connections 2000``, say)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pulumi_mihu.testing.simulator", "--port", "0",
-         "--latency-ms", str(latency * 1000)], stdout=subprocess.PIPE, text=True)
+         "--latency-ms", str(latency * 1000), *options], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().split(" on ", 1)[1].split()[0]

@@ -19,37 +19,22 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
-import requests
-
-from benchmarks.__main__ import LATENCY, RemoteSimulator, Row, print_table
+from benchmarks.__main__ import LATENCY, RemoteSimulator, Row, print_table, simulator
 from benchmarks.engine import make_stack, timed_run
 from pulumi_mihu.testing.cli import pulumi_path
 
 GOAL_SECONDS = 1.0
 
 
-@contextmanager
-def prefilled(connections: int, page_size: int) -> Iterator[RemoteSimulator]:
+def prefilled(connections: int, page_size: int) -> AbstractContextManager[RemoteSimulator]:
     """A simulator process at 20 ms a request, holding ``connections`` already, whose
     list grants ``page_size`` a page."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_mihu.testing.simulator", "--port", "0",
-         "--latency-ms", str(LATENCY * 1000), "--connections", str(connections),
-         "--page-size", str(page_size)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        base_url = process.stdout.readline().split(" on ", 1)[1].split()[0]
-        yield RemoteSimulator(base_url, requests.Session(), process.pid)
-    finally:
-        process.terminate()
-        process.wait(10)
+    return simulator(LATENCY, "--connections", str(connections), "--page-size", str(page_size))
 
 
 def list_cost_rows(work: Path, sizes: list[int], page_size: int, repeats: int,
