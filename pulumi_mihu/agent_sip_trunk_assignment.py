@@ -34,7 +34,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
     MihuResourceProvider,
-    safe_errors,
     warn,
 )
 from ._resource import MihuDynamicResource, args_and_opts
@@ -113,7 +112,6 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         self._assigned: dict[str, str] = {}
         self._assigned_lock = threading.Lock()
 
-    @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
         model = self.model_of(props, AgentSipTrunkAssignmentInputs)
         try:
@@ -135,14 +133,12 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         outs = {**model.model_dump(), "phone_number": data.get("phone_number")}
         return CreateResult(f"{model.agent_uuid}/{model.connection_uuid}", outs)
 
-    @safe_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if "agent_uuid" not in props:
             raise MihuError(f"Cannot read assignment {id_}: the Mihu API documents no way to "
                             "read an agent's SIP trunk assignment")
         return ReadResult(id_, {k: v for k, v in props.items() if not k.startswith("__")})
 
-    @safe_errors
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         agent, connection = props.get("agent_uuid"), props.get("connection_uuid")
         with self._assigned_lock:

@@ -36,7 +36,6 @@ from ._create_guard import NATURAL_KEY, CreateLedger, CreateRequest, create_once
 from ._provider import (
     MihuResourceProvider,
     is_unknown,
-    safe_errors,
     warn,
 )
 from ._resource import MihuDynamicResource, args_and_opts
@@ -200,7 +199,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         super()._reset()
         self._ledger = CreateLedger()
 
-    @safe_errors
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """The base check, and a note in the ledger: an existing resource is always checked,
         even when the engine skips its Diff (``pulumi up --replace``)."""
@@ -221,7 +219,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
                  "To manage the other connection instead, remove this resource from the stack "
                  "(`pulumi state delete <urn>`, which deletes nothing), then `pulumi up`.")
 
-    @safe_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
         """One POST, made safe against every fault of ``_create_guard``'s model."""
         model = self.model_of(props, SipTrunkConnectionInputs)
@@ -300,7 +297,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         raise MihuError(f"Cannot adopt SIP trunk connection {uuid}: the account's list of "
                         "connections does not have it. Check the uuid in the Mihu console.")
 
-    @safe_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh (``props`` are the old outputs) or get (``props`` hold no state)."""
         is_get = "uuid" not in props
@@ -332,7 +328,6 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         outs["uuid"] = id_
         return ReadResult(id_, outs)
 
-    @safe_errors
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """2xx deletes. Transient errors were retried by the client; if they persist the
         error propagates and the resource stays in state.

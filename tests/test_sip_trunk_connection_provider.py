@@ -289,13 +289,19 @@ def test_unconfigured_provider_says_so() -> None:
 # -- adoption, one rule at a time -------------------------------------------------------
 
 
+@pytest.mark.parametrize("newest_first", [True, False])
 def test_adoption_falls_back_to_the_list_when_the_item_route_answers_404(
-        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str], newest_first: bool) -> None:
     """The item route is undocumented: a 404 from it proves nothing, the list does (where
-    the connection is found by its uuid, not by its place in the list)."""
+    the connection is found by its uuid, not by its place in the list: another connection
+    is listed before it and sorts before it, whichever order the list has)."""
+    sim.state.newest_first = newest_first
     before = "00000000-0000-4000-8000-000000000000"  # listed first, sorting first
-    sim.connections[before] = {**trunk_inputs(name="other-line"), "uuid": before}
+    if not newest_first:
+        sim.connections[before] = {**trunk_inputs(name="other-line"), "uuid": before}
     uuid, _ = create(sim, phone_number="+15551239999")
+    if newest_first:
+        sim.connections[before] = {**trunk_inputs(name="other-line"), "uuid": before}
     sim.inject(Fault(status=404, method="GET", path_prefix=f"{CONNECTIONS}/{uuid}",
                      exact=True))
     result = provider_for(sim).create(trunk_inputs(adopt_uuid=uuid,
