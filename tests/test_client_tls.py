@@ -11,7 +11,7 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,15 +142,24 @@ def test_https_to_a_plain_http_server_is_a_configuration_error_tried_once(
     assert sim.requests == []
 
 
-def test_an_untrusted_certificate_is_a_configuration_error_tried_once(
-        sim_for_settings: MihuSimulator, certificates: dict[str, tuple[Path, Path]]) -> None:
+def refused_once(sim: MihuSimulator, certificates: dict[str, tuple[Path, Path]], name: str,
+                 call: Callable[[MihuClient], object]) -> tuple[str, str]:
+    """``call`` against a TLS server presenting certificate ``name``: it must fail with a
+    MihuTlsError after one connection and no retry pause; the base URL and the message."""
     sleeps: list[float] = []
-    with tls_server(certificates, "loopback") as server:
+    with tls_server(certificates, name) as server:
         base_url = f"https://127.0.0.1:{server.port}"
         with pytest.raises(MihuTlsError) as info:
-            client_at(sim_for_settings, base_url, sleeps).post(COLLECTION, {"name": "x"})
+            call(client_at(sim, base_url, sleeps))
         assert server.accepted == 1 and sleeps == []
-    assert str(info.value) == (
+    return base_url, str(info.value)
+
+
+def test_an_untrusted_certificate_is_a_configuration_error_tried_once(
+        sim_for_settings: MihuSimulator, certificates: dict[str, tuple[Path, Path]]) -> None:
+    base_url, message = refused_once(sim_for_settings, certificates, "loopback",
+                                     lambda client: client.post(COLLECTION, {"name": "x"}))
+    assert message == (
         f"Mihu API POST /api/v1{COLLECTION}: the TLS (https) connection to {base_url} "
         "(settings from the code) failed: the server's certificate was refused (self-signed "
         f"certificate). {ADVICE}")
@@ -176,13 +185,9 @@ def test_a_certificate_for_another_host_is_a_configuration_error_tried_once(
     """Trusted (it is in the CA bundle) but issued for api.elsewhere.test."""
     cert, _key = certificates["elsewhere"]
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    sleeps: list[float] = []
-    with tls_server(certificates, "elsewhere") as server:
-        base_url = f"https://127.0.0.1:{server.port}"
-        with pytest.raises(MihuTlsError) as info:
-            client_at(sim_for_settings, base_url, sleeps).get(COLLECTION)
-        assert server.accepted == 1 and sleeps == []
-    assert str(info.value) == (
+    base_url, message = refused_once(sim_for_settings, certificates, "elsewhere",
+                                     lambda client: client.get(COLLECTION))
+    assert message == (
         f"Mihu API GET /api/v1{COLLECTION}: the TLS (https) connection to {base_url} "
         "(settings from the code) failed: the server's certificate was refused (IP address "
         f"mismatch, certificate is not valid for '127.0.0.1'). {ADVICE}")
