@@ -10,11 +10,12 @@ Every error the package raises on purpose is a :class:`MihuError`; the whole hie
 exported here, so that ``except`` clauses need no private import.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .agent_sip_trunk_assignment import (
     AgentSipTrunkAssignment,
     AgentSipTrunkAssignmentArgs,
-    AgentSipTrunkAssignmentInputs,
     AgentSipTrunkAssignmentProvider,
 )
 from .errors import *  # noqa: F403  (the whole error hierarchy: errors.__all__)
@@ -23,9 +24,24 @@ from .settings import MihuSettings
 from .sip_trunk_connection import (
     SipTrunkConnection,
     SipTrunkConnectionArgs,
-    SipTrunkConnectionInputs,
     SipTrunkConnectionProvider,
 )
+
+if TYPE_CHECKING:
+    from .agent_sip_trunk_assignment import AgentSipTrunkAssignmentInputs
+    from .sip_trunk_connection import SipTrunkConnectionInputs
+
+#: The pydantic input models, built from their schema on first use (not at import: a
+#: program that only registers resources never needs them).
+_MODELS = {"SipTrunkConnectionInputs": "sip_trunk_connection",
+           "AgentSipTrunkAssignmentInputs": "agent_sip_trunk_assignment"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        import importlib
+        return getattr(importlib.import_module(f".{_MODELS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AgentSipTrunkAssignment",

@@ -156,10 +156,8 @@ class MihuResourceProvider(ResourceProvider):
 
     # The pickled provider holds nothing secret, so it need not be encrypted in state.
     serialize_as_secret_always = False
-    #: The pydantic model of the resource's inputs, each annotated with a schema.Input.
-    inputs_model: ClassVar[type[BaseModel]]
-    #: Derived from inputs_model when the subclass is defined.
-    schema: ClassVar[Schema]
+    #: The resource's declaration: inputs (validated by its model) and outputs.
+    schema: ClassVar[Schema[Any]]
     #: Input properties whose values are credentials: never echoed; a message that echoes
     #: one is withheld (see safe_errors).
     secret_inputs: ClassVar[tuple[str, ...]] = ()
@@ -173,8 +171,7 @@ class MihuResourceProvider(ResourceProvider):
             method = cls.__dict__.get(name)
             if callable(method) and not getattr(method, "safe_errors", False):
                 setattr(cls, name, safe_errors(method))
-        if "inputs_model" in cls.__dict__:
-            cls.schema = Schema(cls.inputs_model)
+        if "schema" in cls.__dict__:
             cls.secret_inputs = cls.schema.names(secret=True)
 
     def __init__(self) -> None:
@@ -307,7 +304,7 @@ class MihuResourceProvider(ResourceProvider):
         unknown = {k for k, v in inputs.items() if is_unknown(v)}
         failures: list[CheckFailure] = []
         try:
-            model = self.inputs_model.model_validate(inputs)
+            model = self.schema.model.model_validate(inputs)
         except ValidationError as exc:
             seen: set[str] = set()
             for error in exc.errors(include_input=False, include_url=False):

@@ -26,11 +26,10 @@ import threading
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult
-from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
     MihuResourceProvider,
@@ -38,7 +37,7 @@ from ._provider import (
 )
 from ._resource import MihuDynamicResource, args_and_opts
 from .errors import MihuApiError, MihuError
-from .schema import Input, Schema
+from .schema import Input, Output, Schema
 
 __all__ = [
     "AgentSipTrunkAssignment",
@@ -60,24 +59,26 @@ def _uuid(value: str) -> str:
     return value
 
 
-class AgentSipTrunkAssignmentInputs(BaseModel):
-    """The documented body (plus the agent, which goes in the path); ``force`` defaults
-    to false. Each input's ``Input(...)`` says the rest (:mod:`pulumi_mihu.schema`)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    agent_uuid: Annotated[str, AfterValidator(_uuid), Input(
-        "The agent whose calls are routed (a UUID).", required=True, sent=False)]
-    connection_uuid: Annotated[str, AfterValidator(_uuid), Input(
-        "The SIP trunk connection, typically trunk.uuid; the agent follows a replaced "
-        "trunk.", required=True)]
-    force: Annotated[bool, Input(
-        "Share a phone number already used by another agent (default false); it matters "
-        "only at the moment of assigning, so a change updates in place.",
-        replaces=False)] = False
-
-
-SCHEMA = Schema(AgentSipTrunkAssignmentInputs)
+SCHEMA: Schema[AgentSipTrunkAssignmentInputs] = Schema(
+    "AgentSipTrunkAssignment",
+    "The documented body (plus the agent, which goes in the path); ``force`` defaults to "
+    "false.",
+    inputs={
+        "agent_uuid": Input("The agent whose calls are routed (a UUID).", required=True,
+                            checks=(_uuid,), sent=False),
+        "connection_uuid": Input(
+            "The SIP trunk connection, typically trunk.uuid; the agent follows a replaced "
+            "trunk.", required=True, checks=(_uuid,)),
+        "force": Input(
+            "Share a phone number already used by another agent (default false); it matters "
+            "only at the moment of assigning, so a change updates in place.", type=bool,
+            default=False, replaces=False),
+    },
+    outputs={
+        "phone_number": Output("The phone number of the connection, as the API reported it "
+                               "when assigning."),
+    },
+)
 
 
 def assign_path(agent_uuid: str) -> str:
@@ -99,7 +100,7 @@ def _is_phone_in_use(error: MihuApiError) -> bool:
 class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
     """Assigns agents' call channels to SIP trunk connections."""
 
-    inputs_model = AgentSipTrunkAssignmentInputs
+    schema = SCHEMA
     unique_inputs: ClassVar[Mapping[str, str]] = {
         "agent_uuid": "an agent has one call channel, so keep one assignment per agent"}
     """An agent has one call channel: a second assignment would leave it routed through
@@ -113,7 +114,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         self._assigned_lock = threading.Lock()
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        model = self.model_of(props, AgentSipTrunkAssignmentInputs)
+        model = self.model_of(props, SCHEMA.model)
         try:
             answer = self.client.post(assign_path(model.agent_uuid), SCHEMA.body(model),
                                       idempotent=True)
@@ -130,7 +131,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         data = data if isinstance(data, dict) else {}
         with self._assigned_lock:
             self._assigned[model.agent_uuid] = model.connection_uuid
-        outs = {**model.model_dump(), "phone_number": data.get("phone_number")}
+        outs = {**model.model_dump(), **SCHEMA.computed(data)}
         return CreateResult(f"{model.agent_uuid}/{model.connection_uuid}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -155,6 +156,21 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 # ---------------------------------------------------------------------------------------
 # Resource
 # ---------------------------------------------------------------------------------------
+
+
+if TYPE_CHECKING:
+    from ._model import InputsModel
+
+    class AgentSipTrunkAssignmentInputs(InputsModel):
+        agent_uuid: str
+        connection_uuid: str
+        force: bool
+else:
+    def __getattr__(name: str) -> Any:
+        """AgentSipTrunkAssignmentInputs: the pydantic model of SCHEMA, built on first use."""
+        if name == "AgentSipTrunkAssignmentInputs":
+            return SCHEMA.model
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

@@ -22,7 +22,7 @@ import unicodedata
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import pulumi
 from pulumi.dynamic import (
@@ -30,7 +30,6 @@ from pulumi.dynamic import (
     CreateResult,
     ReadResult,
 )
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ._create_guard import NATURAL_KEY, CreateLedger, CreateRequest, create_once, natural_key
 from ._provider import (
@@ -48,7 +47,7 @@ from .errors import (
     MihuNotFoundError,
 )
 from .http_shapes import is_definitively_gone, list_all
-from .schema import Input, Schema
+from .schema import RESOURCE_NAME, Input, Output, Schema
 
 __all__ = [
     "SipTrunkConnection",
@@ -117,9 +116,7 @@ def _blank_is_none(value: Any) -> Any:
     return value
 
 
-def _optional_uuid(value: str | None) -> str | None:
-    if value is None:
-        return None
+def _connection_uuid(value: str) -> str:
     try:
         uuidlib.UUID(value)
     except ValueError:
@@ -128,54 +125,50 @@ def _optional_uuid(value: str | None) -> str | None:
     return value
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[str, Field(min_length=1, max_length=max_length),
-                     AfterValidator(_no_control_chars)]
+#: A text field: one character at least, no control characters, never blank.
+_TEXT: dict[str, Any] = {"min_length": 1, "checks": (_no_control_chars,)}
 
-
-class SipTrunkConnectionInputs(BaseModel):
-    """The inputs: the documented request body of ``POST /channels/sip-trunk/connections``
-    with its rules (every length limit is the reference's), and ``adopt_uuid``. Strict: a
-    number is not silently turned into a phone number string (it would lose its leading
-    zeros or ``+``). Each input's ``Input(...)`` says the rest (:mod:`pulumi_mihu.schema`);
-    every change replaces, since the API has no update."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    name: Annotated[_text(255), Input(  # type: ignore[valid-type]
-        "The label shown in Mihu; defaults to the resource name. 1-255 characters.",
-        returned=True)]
-    phone_number: Annotated[_text(32), Input(  # type: ignore[valid-type]
-        "The number the trunk routes calls to, sent exactly as given; at most 32 "
-        "characters.", required=True, returned=True)]
-    gateway: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_host), Input(
-        "The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme, port, "
-        "path or spaces.", required=True, returned=True)]
-    username: Annotated[_text(255), Input(  # type: ignore[valid-type]
-        "The SIP auth username; always secret.", required=True, secret=True)]
-    password: Annotated[_text(255), Input(  # type: ignore[valid-type]
-        "The SIP auth password; always secret.", required=True, secret=True)]
-    secondary_gateway: Annotated[
-        Annotated[str, Field(max_length=255), AfterValidator(_host)] | None,
-        BeforeValidator(_blank_is_none),
-        Input("A fallback SIP server, in the format of gateway; blank means none.",
-              returned=True),
-    ] = None
-    adopt_uuid: Annotated[str | None, AfterValidator(_optional_uuid), Input(
-        "The uuid of an existing connection to manage instead of creating one (no POST); "
-        "read only when the resource is created.", sent=False, compared=False)] = None
-
-    def payload(self) -> dict[str, Any]:
-        """The POST body: the sent inputs that have a value (``secondary_gateway`` only
-        when set)."""
-        return SCHEMA.body(self)
-
-
-SCHEMA = Schema(SipTrunkConnectionInputs)
+SCHEMA: Schema[SipTrunkConnectionInputs] = Schema(
+    "SipTrunkConnection",
+    "The inputs: the documented request body of ``POST /channels/sip-trunk/connections`` "
+    "with its rules (every length limit is the reference's), and ``adopt_uuid``. Strict: a "
+    "number is not silently turned into a phone number string (it would lose its leading "
+    "zeros or ``+``). Every change replaces, since the API has no update.",
+    inputs={
+        "name": Input(
+            "The label shown in Mihu; defaults to the resource name. 1-255 characters.",
+            default=RESOURCE_NAME, max_length=255, **_TEXT, returned=True),
+        "phone_number": Input(
+            "The number the trunk routes calls to, sent exactly as given; at most 32 "
+            "characters.", required=True, max_length=32, **_TEXT, returned=True),
+        "gateway": Input(
+            "The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme, "
+            "port, path or spaces.", required=True, min_length=1, max_length=255,
+            checks=(_host,), returned=True),
+        "username": Input("The SIP auth username; always secret.", required=True,
+                          max_length=255, **_TEXT, secret=True),
+        "password": Input("The SIP auth password; always secret.", required=True,
+                          max_length=255, **_TEXT, secret=True),
+        "secondary_gateway": Input(
+            "A fallback SIP server, in the format of gateway; blank means none.",
+            max_length=255, checks=(_host,), before=_blank_is_none, returned=True),
+        "adopt_uuid": Input(
+            "The uuid of an existing connection to manage instead of creating one (no "
+            "POST); read only when the resource is created.", checks=(_connection_uuid,),
+            sent=False, compared=False),
+    },
+    outputs={
+        "uuid": Output("The connection's uuid, also its Pulumi id."),
+        "status": Output("The API's status string (its values are not documented)."),
+        "created_at": Output("When the connection was created, as the API reports it."),
+        "updated_at": Output("When the connection was last changed, as the API reports "
+                             "it."),
+    },
+)
 #: Inputs that are the connection's (all but adopt_uuid): a change to any replaces it.
 MANAGED_INPUTS = SCHEMA.names(compared=True)
 #: Outputs the API computes; the inputs are outputs too.
-COMPUTED_OUTPUTS = ("uuid", "status", "created_at", "updated_at")
+COMPUTED_OUTPUTS = tuple(SCHEMA.outputs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,7 +184,7 @@ def _describe(outs: dict[str, Any], uuid: str) -> str:
 class SipTrunkConnectionProvider(MihuResourceProvider):
     """CRUD of a SIP trunk connection against the Mihu API."""
 
-    inputs_model = SipTrunkConnectionInputs
+    schema = SCHEMA
     unique_inputs: ClassVar[Mapping[str, str]] = {
         "adopt_uuid": "two resources cannot adopt one connection"}
 
@@ -221,7 +214,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """One POST, made safe against every fault of ``_create_guard``'s model."""
-        model = self.model_of(props, SipTrunkConnectionInputs)
+        model = self.model_of(props, SCHEMA.model)
         self._ledger.note_created(props, MANAGED_INPUTS)
         if model.adopt_uuid and not self._ledger.existed(model.adopt_uuid):
             return self._outputs(model, self._adopt(model, model.adopt_uuid))
@@ -240,8 +233,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         outs["secondary_gateway"] = model.secondary_gateway
         if model.adopt_uuid:
             outs["adopt_uuid"] = model.adopt_uuid
-        for key in COMPUTED_OUTPUTS:
-            outs[key] = data.get(key)
+        outs.update(SCHEMA.computed(data))
         return CreateResult(data["uuid"], outs)
 
     def _adopt(self, model: SipTrunkConnectionInputs, uuid: str) -> dict[str, Any]:
@@ -321,11 +313,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
             raise MihuError(f"Mihu API GET {COLLECTION}/{id_}: the answer has no 'data' object")
-        outs = dict(state)
-        for key in (*SCHEMA.names(returned=True), *COMPUTED_OUTPUTS):
-            if key in data:
-                outs[key] = data[key]
-        outs["uuid"] = id_
+        outs = {**state, **SCHEMA.read_back(data), "uuid": id_}
         return ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -387,6 +375,25 @@ def _connection_data(body: Any, model: SipTrunkConnectionInputs) -> dict[str, An
 # ---------------------------------------------------------------------------------------
 # Resource
 # ---------------------------------------------------------------------------------------
+
+
+if TYPE_CHECKING:
+    from ._model import InputsModel
+
+    class SipTrunkConnectionInputs(InputsModel):
+        name: str
+        phone_number: str
+        gateway: str
+        username: str
+        password: str
+        secondary_gateway: str | None
+        adopt_uuid: str | None
+else:
+    def __getattr__(name: str) -> Any:
+        """SipTrunkConnectionInputs: the pydantic model of SCHEMA, built on first use."""
+        if name == "SipTrunkConnectionInputs":
+            return SCHEMA.model
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
