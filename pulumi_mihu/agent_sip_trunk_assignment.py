@@ -35,7 +35,7 @@ from ._provider import (
     MihuResourceProvider,
     warn,
 )
-from ._resource import MihuDynamicResource, args_and_opts
+from ._resource import MihuDynamicResource
 from .errors import MihuApiError, MihuError
 from .schema import Input, Output, Schema
 
@@ -192,6 +192,10 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
     is replaced too and the agent follows to the new connection.
     """
 
+    _mihu_schema = SCHEMA
+    _mihu_args = AgentSipTrunkAssignmentArgs
+    _mihu_provider = AgentSipTrunkAssignmentProvider
+
     if TYPE_CHECKING:
         agent_uuid: pulumi.Output[str]
         connection_uuid: pulumi.Output[str]
@@ -228,10 +232,4 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
         """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = args_and_opts(AgentSipTrunkAssignmentArgs, type(self).__name__,
-                                       resource_name, args, kwargs,
-                                       required=SCHEMA.names(required=True))
-        props = {"agent_uuid": args_obj.agent_uuid, "connection_uuid": args_obj.connection_uuid,
-                 "force": False if args_obj.force is None else args_obj.force,
-                 "phone_number": None}
-        self._register_dynamic(AgentSipTrunkAssignmentProvider, resource_name, props, opts)
+        self._register(resource_name, args, kwargs)

@@ -37,7 +37,7 @@ from ._provider import (
     is_unknown,
     warn,
 )
-from ._resource import MihuDynamicResource, args_and_opts
+from ._resource import MihuDynamicResource
 from .errors import (
     MihuApiError,
     MihuCreateOutcomeUnknownError,
@@ -435,7 +435,9 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
         username: pulumi.Output[str]
         password: pulumi.Output[str]
 
-    _SECRET_OUTPUTS: ClassVar[list[str]] = list(SCHEMA.names(secret=True))
+    _mihu_schema = SCHEMA
+    _mihu_args = SipTrunkConnectionArgs
+    _mihu_provider = SipTrunkConnectionProvider
 
     @overload
     def __init__(self, resource_name: str, args: SipTrunkConnectionArgs,
@@ -478,26 +480,7 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
         """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,
-                                       resource_name, args, kwargs,
-                                       required=SCHEMA.names(required=True))
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS))
-        props: dict[str, Any] = {key: None for key in COMPUTED_OUTPUTS}
-        if opts.id is None:
-            props.update(
-                name=args_obj.name if args_obj.name is not None else resource_name,
-                phone_number=args_obj.phone_number,
-                gateway=args_obj.gateway,
-                username=pulumi.Output.secret(args_obj.username),
-                password=pulumi.Output.secret(args_obj.password),
-                secondary_gateway=args_obj.secondary_gateway,
-            )
-            if args_obj.adopt_uuid is not None:
-                props["adopt_uuid"] = args_obj.adopt_uuid
-        else:
-            props.update({key: None for key in MANAGED_INPUTS})
-        self._register_dynamic(SipTrunkConnectionProvider, resource_name, props, opts)
+        self._register(resource_name, args, kwargs)
 
     @staticmethod
     def get(resource_name: str, id: pulumi.Input[str],
