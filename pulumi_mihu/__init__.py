@@ -31,16 +31,15 @@ if TYPE_CHECKING:
     from .agent_sip_trunk_assignment import AgentSipTrunkAssignmentInputs
     from .sip_trunk_connection import SipTrunkConnectionInputs
 
-#: The pydantic input models, built from their schema on first use (not at import: a
-#: program that only registers resources never needs them).
-_MODELS = {"SipTrunkConnectionInputs": "sip_trunk_connection",
-           "AgentSipTrunkAssignmentInputs": "agent_sip_trunk_assignment"}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _MODELS:
-        import importlib
-        return getattr(importlib.import_module(f".{_MODELS[name]}", __name__), name)
+    """``<Resource>Inputs``, the pydantic input models, built from their schema on first
+    use rather than at import: a program that only registers resources never needs them."""
+    from ._registry import RESOURCES
+
+    for entry in RESOURCES:
+        if name == f"{entry.name}Inputs":
+            return entry.schema.model
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [

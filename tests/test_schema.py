@@ -139,8 +139,9 @@ def test_the_constructor_surfaces_match_the_declared_inputs() -> None:
     import typing
 
     import pulumi_mihu
+    from pulumi_mihu._registry import RESOURCES
 
-    for resource in ("SipTrunkConnection", "AgentSipTrunkAssignment"):
+    for resource in (entry.name for entry in RESOURCES):
         declared = set(getattr(pulumi_mihu, f"{resource}Inputs").model_fields)
         args = {f.name for f in dataclasses.fields(getattr(pulumi_mihu, f"{resource}Args"))}
         keyword = typing.get_overloads(getattr(pulumi_mihu, resource).__init__)[1]
