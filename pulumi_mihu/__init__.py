@@ -1,10 +1,10 @@
-"""Pulumi resources for the Mihu voice-AI platform.
+"""Pulumi resources for the Mihu voice-AI platform: ``SipTrunkConnection`` (a SIP trunk
+connection), ``AgentSipTrunkAssignment`` (an agent's calls routed through one) and any
+other resource of the registry (:mod:`pulumi_mihu._registry`); each one's inputs and
+outputs are in ``docs/resources.md``.
 
 Stack config (``mihu:*``) or environment variables configure the provider: see
-:mod:`pulumi_mihu.settings`. Resources:
-
-- :class:`SipTrunkConnection`: a SIP trunk connection.
-- :class:`AgentSipTrunkAssignment`: an agent's calls routed through a connection.
+:mod:`pulumi_mihu.settings`.
 
 Every error the package raises on purpose is a :class:`MihuError`; the whole hierarchy is
 exported here, so that ``except`` clauses need no private import.
@@ -13,14 +13,17 @@ exported here, so that ``except`` clauses need no private import.
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .errors import *  # noqa: F403  (the whole error hierarchy: errors.__all__)
+from .errors import __all__ as _errors
+from .settings import MihuSettings
+
+# --- generated from the schema: do not edit (scripts/gen.py exports) ---
+# isort: split
 from .agent_sip_trunk_assignment import (
     AgentSipTrunkAssignment,
     AgentSipTrunkAssignmentArgs,
     AgentSipTrunkAssignmentProvider,
 )
-from .errors import *  # noqa: F403  (the whole error hierarchy: errors.__all__)
-from .errors import __all__ as _errors
-from .settings import MihuSettings
 from .sip_trunk_connection import (
     SipTrunkConnection,
     SipTrunkConnectionArgs,
@@ -30,6 +33,18 @@ from .sip_trunk_connection import (
 if TYPE_CHECKING:
     from .agent_sip_trunk_assignment import AgentSipTrunkAssignmentInputs
     from .sip_trunk_connection import SipTrunkConnectionInputs
+
+__all__ = [
+    "AgentSipTrunkAssignment",
+    "AgentSipTrunkAssignmentArgs",
+    "AgentSipTrunkAssignmentInputs",
+    "AgentSipTrunkAssignmentProvider",
+    "SipTrunkConnection",
+    "SipTrunkConnectionArgs",
+    "SipTrunkConnectionInputs",
+    "SipTrunkConnectionProvider",
+]
+# --- end of generated code ---
 
 
 def __getattr__(name: str) -> Any:
@@ -42,16 +57,5 @@ def __getattr__(name: str) -> Any:
             return entry.schema.model
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = [
-    "AgentSipTrunkAssignment",
-    "AgentSipTrunkAssignmentArgs",
-    "AgentSipTrunkAssignmentInputs",
-    "AgentSipTrunkAssignmentProvider",
-    "MihuSettings",
-    "SipTrunkConnection",
-    "SipTrunkConnectionArgs",
-    "SipTrunkConnectionInputs",
-    "SipTrunkConnectionProvider",
-    "__version__",
-    *_errors,
-]
+
+__all__ += ["MihuSettings", "__version__", *_errors]

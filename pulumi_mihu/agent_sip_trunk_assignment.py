@@ -52,6 +52,7 @@ __all__ = [
 
 
 def _uuid(value: str) -> str:
+    """A UUID: checked before any request, so that a typo fails `pulumi preview`."""
     try:
         uuidlib.UUID(value)
     except ValueError:
@@ -71,7 +72,7 @@ SCHEMA: Schema[AgentSipTrunkAssignmentInputs] = Schema(
             "trunk.", required=True, checks=(_uuid,)),
         "force": Input(
             "Share a phone number already used by another agent (default false); it matters "
-            "only at the moment of assigning, so a change updates in place.", type=bool,
+            "only at the moment of assigning.", type=bool,
             default=False, replaces=False),
     },
     outputs={
@@ -158,10 +159,13 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 # ---------------------------------------------------------------------------------------
 
 
+# --- generated from the schema: do not edit (scripts/gen.py args) ---
 if TYPE_CHECKING:
     from ._model import InputsModel
 
     class AgentSipTrunkAssignmentInputs(InputsModel):
+        """The validated inputs: the pydantic model built from SCHEMA."""
+
         agent_uuid: str
         connection_uuid: str
         force: bool
@@ -175,13 +179,19 @@ else:
 
 @dataclass
 class AgentSipTrunkAssignmentArgs:
+    """The inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.
+
+    :param agent_uuid: The agent whose calls are routed (a UUID).
+    :param connection_uuid: The SIP trunk connection, typically trunk.uuid; the agent
+           follows a replaced trunk.
+    :param force: Share a phone number already used by another agent (default false); it
+           matters only at the moment of assigning.
+    """
+
     agent_uuid: pulumi.Input[str]
     connection_uuid: pulumi.Input[str]
     force: pulumi.Input[bool] | None = None
-
-
-AgentSipTrunkAssignmentArgs.__doc__ = SCHEMA.args_doc(
-    "Inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.")
+# --- end of generated code ---
 
 
 class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
@@ -192,25 +202,36 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
     is replaced too and the agent follows to the new connection.
     """
 
+    # --- generated from the schema: do not edit (scripts/gen.py constructor) ---
     _mihu_schema = SCHEMA
     _mihu_args = AgentSipTrunkAssignmentArgs
     _mihu_provider = AgentSipTrunkAssignmentProvider
 
     if TYPE_CHECKING:
-        agent_uuid: pulumi.Output[str]
-        connection_uuid: pulumi.Output[str]
-        force: pulumi.Output[bool]
+        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the
+        # SDK resolves a resource class's annotations with typing.get_type_hints on
+        # every registration (~1 ms each).
         phone_number: pulumi.Output[str]
         """The phone number of the connection, as the API reported it when assigning."""
+        agent_uuid: pulumi.Output[str]
+        """The agent whose calls are routed (a UUID)."""
+        connection_uuid: pulumi.Output[str]
+        """The SIP trunk connection, typically trunk.uuid; the agent follows a replaced
+        trunk."""
+        force: pulumi.Output[bool]
+        """Share a phone number already used by another agent (default false); it matters
+        only at the moment of assigning."""
 
     @overload
     def __init__(self, resource_name: str, args: AgentSipTrunkAssignmentArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        """Route an agent's calls through a connection, the inputs given as one object.
+        """An agent's call channel routed through a SIP trunk connection.
+
+        The inputs given as one object.
 
         :param str resource_name: The name of the resource (unique in the stack).
-        :param AgentSipTrunkAssignmentArgs args: ``agent_uuid`` and ``connection_uuid``
-               (required), ``force``.
+        :param AgentSipTrunkAssignmentArgs args: The inputs: ``agent_uuid`` and
+               ``connection_uuid`` (required), ``force``.
         :param pulumi.ResourceOptions opts: Options for the resource.
         """
 
@@ -224,12 +245,15 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
         :param str resource_name: The name of the resource (unique in the stack).
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[str] agent_uuid: The agent whose calls are routed (a UUID). A
-               change replaces the assignment.
+               change replaces the resource.
         :param pulumi.Input[str] connection_uuid: The SIP trunk connection, typically
-               ``trunk.uuid``. A change replaces (the agent follows a replaced trunk).
-        :param pulumi.Input[bool] force: Share a phone number already used by another
-               agent; default false. Only used when assigning.
+               trunk.uuid; the agent follows a replaced trunk. A change replaces the
+               resource.
+        :param pulumi.Input[bool] force: Share a phone number already used by another agent
+               (default false); it matters only at the moment of assigning. A change updates
+               it in place.
         """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         self._register(resource_name, args, kwargs)
+    # --- end of generated code ---

@@ -175,13 +175,6 @@ class Schema(Generic[M]):
                   **{name: spec.field or name for name, spec in self.outputs.items()}}
         return {name: data[field] for name, field in fields.items() if field in data}
 
-    def args_doc(self, summary: str) -> str:
-        """The docstring of an Args class: one ``:param`` line per input."""
-        lines = [summary, ""]
-        for name, spec in self.inputs.items():
-            lines.append(f":param {name}: {spec.doc}")
-        return "\n".join(lines)
-
     def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any],
                 is_unknown: Callable[[Any], bool]) -> list[str]:
         """The compared inputs whose new value differs (an unknown one may differ)."""

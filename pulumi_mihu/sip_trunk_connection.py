@@ -103,6 +103,8 @@ def _is_blank(value: str) -> bool:
 
 
 def _no_control_chars(value: str) -> str:
+    """Not blank, no control characters: a value with a newline or a NUL, or one that
+    shows nothing, is a copy-and-paste accident, and the API documents no use for it."""
     if value and _is_blank(value):
         raise ValueError("must not be blank (only spaces or invisible characters)")
     if _CONTROL.search(value):
@@ -111,12 +113,15 @@ def _no_control_chars(value: str) -> str:
 
 
 def _blank_is_none(value: Any) -> Any:
+    """Blank means none: a config value left empty (or only spaces) asks for no fallback
+    gateway, and the API takes none as absent."""
     if isinstance(value, str) and _is_blank(value):
         return None
     return value
 
 
 def _connection_uuid(value: str) -> str:
+    """A UUID: checked before any request, so that a typo fails `pulumi preview`."""
     try:
         uuidlib.UUID(value)
     except ValueError:
@@ -136,14 +141,14 @@ SCHEMA: Schema[SipTrunkConnectionInputs] = Schema(
     "zeros or ``+``). Every change replaces, since the API has no update.",
     inputs={
         "name": Input(
-            "The label shown in Mihu; defaults to the resource name. 1-255 characters.",
+            "The label shown in Mihu; defaults to the resource name.",
             default=RESOURCE_NAME, max_length=255, **_TEXT, returned=True),
         "phone_number": Input(
-            "The number the trunk routes calls to, sent exactly as given; at most 32 "
-            "characters.", required=True, max_length=32, **_TEXT, returned=True),
+            "The number the trunk routes calls to, sent exactly as given.", required=True,
+            max_length=32, **_TEXT, returned=True),
         "gateway": Input(
             "The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme, "
-            "port, path or spaces.", required=True, min_length=1, max_length=255,
+            "port, path, spaces or phone number.", required=True, min_length=1, max_length=255,
             checks=(_host,), returned=True),
         "username": Input("The SIP auth username; always secret.", required=True,
                           max_length=255, **_TEXT, secret=True),
@@ -154,7 +159,8 @@ SCHEMA: Schema[SipTrunkConnectionInputs] = Schema(
             max_length=255, checks=(_host,), before=_blank_is_none, returned=True),
         "adopt_uuid": Input(
             "The uuid of an existing connection to manage instead of creating one (no "
-            "POST); read only when the resource is created.", checks=(_connection_uuid,),
+            "POST); read only when the resource is created (see \"Import an existing "
+            "connection\" in the README).", checks=(_connection_uuid,),
             sent=False, compared=False),
     },
     outputs={
@@ -377,10 +383,13 @@ def _connection_data(body: Any, model: SipTrunkConnectionInputs) -> dict[str, An
 # ---------------------------------------------------------------------------------------
 
 
+# --- generated from the schema: do not edit (scripts/gen.py args) ---
 if TYPE_CHECKING:
     from ._model import InputsModel
 
     class SipTrunkConnectionInputs(InputsModel):
+        """The validated inputs: the pydantic model built from SCHEMA."""
+
         name: str
         phone_number: str
         gateway: str
@@ -398,6 +407,22 @@ else:
 
 @dataclass
 class SipTrunkConnectionArgs:
+    """The inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.
+
+    :param name: The label shown in Mihu; defaults to the resource name. 1-255 characters.
+    :param phone_number: The number the trunk routes calls to, sent exactly as given. 1-32
+           characters.
+    :param gateway: The SIP server's host name or IP address, e.g. sip.telnyx.com: no
+           scheme, port, path, spaces or phone number. 1-255 characters.
+    :param username: The SIP auth username; always secret. 1-255 characters.
+    :param password: The SIP auth password; always secret. 1-255 characters.
+    :param secondary_gateway: A fallback SIP server, in the format of gateway; blank means
+           none. At most 255 characters.
+    :param adopt_uuid: The uuid of an existing connection to manage instead of creating one
+           (no POST); read only when the resource is created (see "Import an existing
+           connection" in the README).
+    """
+
     phone_number: pulumi.Input[str]
     gateway: pulumi.Input[str]
     username: pulumi.Input[str]
@@ -405,10 +430,7 @@ class SipTrunkConnectionArgs:
     name: pulumi.Input[str] | None = None
     secondary_gateway: pulumi.Input[str] | None = None
     adopt_uuid: pulumi.Input[str] | None = None
-
-
-SipTrunkConnectionArgs.__doc__ = SCHEMA.args_doc(
-    "Inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.")
+# --- end of generated code ---
 
 
 class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConnection"):
@@ -418,35 +440,48 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
     ``password`` are always secret, in state and in outputs.
     """
 
+    # --- generated from the schema: do not edit (scripts/gen.py constructor) ---
+    _mihu_schema = SCHEMA
+    _mihu_args = SipTrunkConnectionArgs
+    _mihu_provider = SipTrunkConnectionProvider
+
     if TYPE_CHECKING:
-        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the SDK
-        # resolves a resource class's annotations with typing.get_type_hints on every
-        # registration (~1 ms each), and every output here is a plain string anyway.
+        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the
+        # SDK resolves a resource class's annotations with typing.get_type_hints on
+        # every registration (~1 ms each).
         uuid: pulumi.Output[str]
         """The connection's uuid, also its Pulumi id."""
         status: pulumi.Output[str]
         """The API's status string (its values are not documented)."""
         created_at: pulumi.Output[str]
+        """When the connection was created, as the API reports it."""
         updated_at: pulumi.Output[str]
+        """When the connection was last changed, as the API reports it."""
         name: pulumi.Output[str]
+        """The label shown in Mihu; defaults to the resource name."""
         phone_number: pulumi.Output[str]
+        """The number the trunk routes calls to, sent exactly as given."""
         gateway: pulumi.Output[str]
-        secondary_gateway: pulumi.Output[str | None]
+        """The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme,
+        port, path, spaces or phone number."""
         username: pulumi.Output[str]
+        """The SIP auth username; always secret."""
         password: pulumi.Output[str]
-
-    _mihu_schema = SCHEMA
-    _mihu_args = SipTrunkConnectionArgs
-    _mihu_provider = SipTrunkConnectionProvider
+        """The SIP auth password; always secret."""
+        secondary_gateway: pulumi.Output[str | None]
+        """A fallback SIP server, in the format of gateway; blank means none."""
 
     @overload
     def __init__(self, resource_name: str, args: SipTrunkConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        """A SIP trunk connection in a Mihu account, the inputs given as one object.
+        """A SIP trunk connection in a Mihu account.
+
+        The inputs given as one object.
 
         :param str resource_name: The name of the resource (unique in the stack).
-        :param SipTrunkConnectionArgs args: ``phone_number``, ``gateway``, ``username``
-               and ``password`` (required), ``name``, ``secondary_gateway``, ``adopt_uuid``.
+        :param SipTrunkConnectionArgs args: The inputs: ``phone_number``, ``gateway``,
+               ``username`` and ``password`` (required), ``name``, ``secondary_gateway``,
+               ``adopt_uuid``.
         :param pulumi.ResourceOptions opts: Options for the resource.
         """
 
@@ -464,23 +499,27 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
         :param str resource_name: The name of the resource (unique in the stack).
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[str] phone_number: The number the trunk routes calls to, sent
-               exactly as given (at most 32 characters). A change replaces the connection.
+               exactly as given. 1-32 characters. A change replaces the resource.
         :param pulumi.Input[str] gateway: The SIP server's host name or IP address, e.g.
-               ``sip.telnyx.com``: no scheme, port, path or spaces. A change replaces.
-        :param pulumi.Input[str] username: The SIP auth username; always stored as a
-               secret. A change replaces.
-        :param pulumi.Input[str] password: The SIP auth password; always stored as a secret.
-               A change replaces (the API has no update).
-        :param pulumi.Input[str] name: The label shown in Mihu; defaults to
-               ``resource_name``. A change replaces.
+               sip.telnyx.com: no scheme, port, path, spaces or phone number. 1-255
+               characters. A change replaces the resource.
+        :param pulumi.Input[str] username: The SIP auth username; always secret. 1-255
+               characters. A change replaces the resource.
+        :param pulumi.Input[str] password: The SIP auth password; always secret. 1-255
+               characters. A change replaces the resource.
+        :param pulumi.Input[str] name: The label shown in Mihu; defaults to the resource
+               name. 1-255 characters. A change replaces the resource.
         :param pulumi.Input[str] secondary_gateway: A fallback SIP server, in the format of
-               ``gateway``; blank means none. A change replaces.
+               gateway; blank means none. At most 255 characters. A change replaces the
+               resource.
         :param pulumi.Input[str] adopt_uuid: The uuid of an existing connection to manage
-               instead of creating one (no POST); read only when the resource is created.
+               instead of creating one (no POST); read only when the resource is created
+               (see "Import an existing connection" in the README).
         """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         self._register(resource_name, args, kwargs)
+    # --- end of generated code ---
 
     @staticmethod
     def get(resource_name: str, id: pulumi.Input[str],
