@@ -328,6 +328,7 @@ _MESSAGES = {
     "string_type": "{field} must be a string",
     "string_too_long": "{field} must be at most {max_length} characters",
     "string_too_short": "{field} must not be empty",
+    "string_shorter_than": "{field} must be at least {min_length} characters",
     "bool_type": "{field} must be true or false",
     "value_error": "{field} {error}",
 }
@@ -337,7 +338,9 @@ def describe_error(field: str, error: Mapping[str, Any]) -> str:
     """A field-level message a user can act on, from one pydantic error (never pydantic's
     own text, which quotes the input)."""
     kind = error.get("type", "")
-    ctx = {"max_length": None, "error": None, **(error.get("ctx") or {})}
+    ctx = {"max_length": None, "min_length": 1, "error": None, **(error.get("ctx") or {})}
+    if kind == "string_too_short" and ctx["min_length"] > 1:
+        kind = "string_shorter_than"  # a declared minimum above 1 (schema.Input.min_length)
     template = _MESSAGES.get(kind, "{field} is invalid ({kind})")
     return template.format(field=field, kind=kind, max_length=ctx["max_length"],
-                           error=ctx["error"])
+                           min_length=ctx["min_length"], error=ctx["error"])

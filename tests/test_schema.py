@@ -67,6 +67,19 @@ def test_an_in_place_input_updates_without_replacing() -> None:
         provider.update("u", olds, trunk_inputs(note="b", password="other-password"))
 
 
+def test_a_declared_minimum_length_is_named_in_its_message() -> None:
+    """One character is "must not be empty" (the trunk's texts); a longer minimum, which a
+    declaration may ask for, says how many."""
+
+    class SecretProvider(MihuResourceProvider):
+        schema: ClassVar[Schema[Any]] = Schema("Hook", "", {"secret": Input(
+            "s", required=True, min_length=16), "label": Input("l", min_length=1)})
+
+    failures = SecretProvider().check({}, {"secret": "short", "label": ""}).failures
+    assert [(f.property, f.reason) for f in failures] == [
+        ("secret", "secret must be at least 16 characters"), ("label", "label must not be empty")]
+
+
 def test_a_name_declared_as_input_and_output_is_refused() -> None:
     with pytest.raises(TypeError, match=r"^Twice: x declared as input and output$"):
         Schema("Twice", "", {"x": Input("x")}, {"x": Output("x")})
