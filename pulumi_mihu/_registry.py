@@ -22,6 +22,7 @@ __all__ = ["RESOURCES", "Registered", "by_name"]
 
 
 def _load(path: str) -> Any:
+    """The object a dotted path names, its module imported only now."""
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 
@@ -51,22 +52,27 @@ class Registered:
 
     @property
     def module(self) -> str:
+        """The module that declares the resource (``SCHEMA``, the classes)."""
         return self.resource.rpartition(".")[0]
 
     @property
     def type_token(self) -> str:
+        """The type the engine records, as ``pulumi.dynamic.Resource`` names it."""
         return f"pulumi-python:dynamic/mihu:{self.name}"
 
     @property
     def schema(self) -> Schema[Any]:
+        """The declaration: importing the module, not building its model."""
         schema: Schema[Any] = importlib.import_module(self.module).SCHEMA
         return schema
 
     def resource_class(self) -> type[MihuDynamicResource]:
+        """The class a program instantiates."""
         cls: type[MihuDynamicResource] = _load(self.resource)
         return cls
 
     def provider_class(self) -> type[MihuResourceProvider]:
+        """The class the provider host unpickles."""
         cls: type[MihuResourceProvider] = _load(self.provider)
         return cls
 

@@ -65,6 +65,8 @@ REFERENCE = ROOT / "docs" / "resources.md"
 # -- Python -------------------------------------------------------------------------------
 
 def type_name(spec: Any, nullable: bool = False) -> str:
+    """``str``, ``bool``...: an input the model lets be None is ``str | None`` in the
+    model's type and in its output, but not in Args, where None means "not given"."""
     name: str = spec.type.__name__
     return f"{name} | None" if nullable else name
 
@@ -85,6 +87,7 @@ def docstring(text: str, indent: str) -> list[str]:
 
 
 def article(name: str) -> str:
+    """'an AgentSipTrunkAssignment', 'a SipTrunkConnection': docstrings read as prose."""
     return "an" if name[0] in "AEIOU" else "a"
 
 
@@ -98,6 +101,8 @@ def described(spec: Input) -> str:
 
 
 def on_change(spec: Input) -> str:
+    """What a change does, said in each keyword parameter's doc, as generated Pulumi SDKs
+    say that a change forces a replacement."""
     if not spec.compared:
         return ""
     return " A change replaces the resource." if spec.replaces else (
@@ -110,6 +115,9 @@ def ordered(schema: Schema[Any]) -> list[tuple[str, Input]]:
 
 
 def render_args(entry: Registered) -> list[str]:
+    """Module level: the input model's type, for type checkers only (the model itself is
+    built on first use: the module's ``__getattr__`` hands it out), and the Args
+    dataclass, the required inputs first as a dataclass needs."""
     schema, model = entry.schema, f"{entry.name}Inputs"
     lines = ["if TYPE_CHECKING:", "    from ._model import InputsModel", "",
              f"    class {model}(InputsModel):",
@@ -133,6 +141,7 @@ def render_args(entry: Registered) -> list[str]:
 
 
 def render_outputs(schema: Schema[Any]) -> list[str]:
+    """The outputs' annotations, computed first, then the inputs that are outputs."""
     lines = ["    if TYPE_CHECKING:",
              "        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the",
              "        # SDK resolves a resource class's annotations with typing.get_type_hints on",
@@ -148,6 +157,7 @@ def render_outputs(schema: Schema[Any]) -> list[str]:
 
 
 def required_list(schema: Schema[Any]) -> str:
+    """'``a`` and ``b`` (required), ``c``': the Args overload names what it must hold."""
     required = [f"``{name}``" for name, spec in ordered(schema) if spec.required]
     optional = [f"``{name}``" for name, spec in ordered(schema) if not spec.required]
     said = ", ".join(required[:-1]) + f" and {required[-1]}" if len(required) > 1 else (
@@ -156,6 +166,9 @@ def required_list(schema: Schema[Any]) -> str:
 
 
 def render_constructor(entry: Registered) -> list[str]:
+    """In the class: the schema, Args and provider ``_register`` reads, the outputs, both
+    constructor shapes as overloads (for IDEs and mypy) and the ``__init__`` that calls
+    ``_register`` (not ``super().__init__``: see ``MihuDynamicResource``)."""
     schema, args = entry.schema, f"{entry.name}Args"
     summary = (inspect.getdoc(entry.resource_class()) or entry.name).splitlines()[0]
     lines = ["    _mihu_schema = SCHEMA", f"    _mihu_args = {args}",
@@ -205,10 +218,12 @@ def render_exports() -> list[str]:
 # -- Markdown -------------------------------------------------------------------------------
 
 def cell(text: str) -> str:
+    """A table cell: a ``|`` of the text would end it."""
     return text.replace("|", "\\|")
 
 
 def required_cell(spec: Input) -> str:
+    """'yes', or 'no' with the default the resource fills in."""
     if spec.required:
         return "yes"
     if spec.default is RESOURCE_NAME:
@@ -217,16 +232,19 @@ def required_cell(spec: Input) -> str:
 
 
 def change_cell(spec: Input) -> str:
+    """What a change of the input does to the resource."""
     if not spec.compared:
         return "read at create only"
     return "replaces" if spec.replaces else "updates in place"
 
 
 def yes(flag: bool) -> str:
+    """A flag as a table says it."""
     return "yes" if flag else "no"
 
 
 def render_readme(entry: Registered) -> list[str]:
+    """The README's tables of one resource: what a user sets and reads, in their words."""
     schema = entry.schema
     lines = ["| input | required | secret | on change | meaning |", "|---|---|---|---|---|"]
     lines += [f"| `{name}` | {required_cell(spec)} | {yes(spec.secret)} | {change_cell(spec)} "
@@ -248,6 +266,7 @@ def inputs_as_outputs(schema: Schema[Any]) -> str:
 
 
 def rules(spec: Input) -> str:
+    """Every rule of an input, for the reference: its length, then each function's."""
     said = []
     if spec.max_length is not None:
         said.append(described(spec).removeprefix(spec.doc).strip().rstrip("."))
@@ -264,6 +283,7 @@ def rule_of(check: Callable[..., Any]) -> str:
 
 
 def render_reference() -> list[str]:
+    """docs/resources.md: every resource with every flag, type and rule of its schema."""
     lines: list[str] = []
     for entry in RESOURCES:
         schema = entry.schema
@@ -302,6 +322,7 @@ def render(kind: str, path: Path) -> list[str]:
 
 
 def module_file(entry: Registered) -> str:
+    """The source file of a resource's module (whichever copy is imported)."""
     import importlib
 
     return str(importlib.import_module(entry.module).__file__)
@@ -328,6 +349,7 @@ def regenerated(path: Path) -> str:
 
 
 def targets() -> list[Path]:
+    """Every file with generated regions."""
     return [ROOT / "pulumi_mihu" / "__init__.py", *(Path(module_file(entry))
                                                      for entry in RESOURCES), README, REFERENCE]
 

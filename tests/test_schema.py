@@ -117,6 +117,16 @@ def test_the_model_is_built_on_first_use_once() -> None:
     assert built[0].__module__ == __name__, "defined where the schema is declared"
 
 
+def test_a_validated_model_pickles_by_reference_to_its_module() -> None:
+    """The model is defined lazily, but under its module's name, where the module's
+    __getattr__ finds it: pickle (and copy) work as for a class written out."""
+    import pickle
+
+    model = SipTrunkConnectionInputs.model_validate(trunk_inputs())
+    assert SipTrunkConnectionInputs.__module__ == "pulumi_mihu.sip_trunk_connection"
+    assert pickle.loads(pickle.dumps(model)) == model
+
+
 def test_the_model_takes_its_configuration_from_the_declaration() -> None:
     assert dict(SipTrunkConnectionInputs.model_config) == {
         "strict": True, "extra": "forbid", "frozen": True}

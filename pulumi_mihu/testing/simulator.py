@@ -370,9 +370,11 @@ class _Handler(BaseHTTPRequestHandler):
         return 404, _error("Not found", "NOT_FOUND", "The requested resource was not found")
 
     def _list(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``GET .../connections``: one page (assumed route; see _list_page)."""
         return 200, self._list_page()
 
     def _read(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``GET .../connections/{uuid}``, as the API family reads an item (assumed)."""
         with self.server.state.lock:
             record = self.server.state.connections.get(params["uuid"])
         if record is None:
@@ -380,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"success": True, "data": _public(record)}
 
     def _delete(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``DELETE .../connections/{uuid}`` (assumed); a second delete is a 404."""
         with self.server.state.lock:
             record = self.server.state.connections.pop(params["uuid"], None)
         if record is None:
@@ -419,6 +422,7 @@ class _Handler(BaseHTTPRequestHandler):
             "from": first, "to": to, "has_more": page < last}}}
 
     def _create(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """The documented create: the API's own validation, then the stored record."""
         problem = validate_connection(body)
         if problem:
             field_name, message = problem
@@ -489,6 +493,8 @@ class Route:
 
 @functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
+    """A route's pattern as a regular expression, built once: literal text, and one
+    path segment (no slash, possibly empty) per ``{name}``."""
     parts = re.split(r"\{(\w+)\}", pattern)
     return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]*)"
                               for i, part in enumerate(parts)))
