@@ -156,10 +156,8 @@ class MihuResourceProvider(ResourceProvider):
 
     # The pickled provider holds nothing secret, so it need not be encrypted in state.
     serialize_as_secret_always = False
-    #: The pydantic model of the resource's inputs, each annotated with a schema.Input.
-    inputs_model: ClassVar[type[BaseModel]]
-    #: Derived from inputs_model when the subclass is defined.
-    schema: ClassVar[Schema]
+    #: The resource's declaration: inputs (validated by its model) and outputs.
+    schema: ClassVar[Schema[Any]]
     #: Input properties whose values are credentials: never echoed; a message that echoes
     #: one is withheld (see safe_errors).
     secret_inputs: ClassVar[tuple[str, ...]] = ()
@@ -173,8 +171,7 @@ class MihuResourceProvider(ResourceProvider):
             method = cls.__dict__.get(name)
             if callable(method) and not getattr(method, "safe_errors", False):
                 setattr(cls, name, safe_errors(method))
-        if "inputs_model" in cls.__dict__:
-            cls.schema = Schema(cls.inputs_model)
+        if "schema" in cls.__dict__:
             cls.secret_inputs = cls.schema.names(secret=True)
 
     def __init__(self) -> None:
@@ -307,7 +304,7 @@ class MihuResourceProvider(ResourceProvider):
         unknown = {k for k, v in inputs.items() if is_unknown(v)}
         failures: list[CheckFailure] = []
         try:
-            model = self.inputs_model.model_validate(inputs)
+            model = self.schema.model.model_validate(inputs)
         except ValidationError as exc:
             seen: set[str] = set()
             for error in exc.errors(include_input=False, include_url=False):
@@ -331,6 +328,7 @@ _MESSAGES = {
     "string_type": "{field} must be a string",
     "string_too_long": "{field} must be at most {max_length} characters",
     "string_too_short": "{field} must not be empty",
+    "string_shorter_than": "{field} must be at least {min_length} characters",
     "bool_type": "{field} must be true or false",
     "value_error": "{field} {error}",
 }
@@ -340,7 +338,9 @@ def describe_error(field: str, error: Mapping[str, Any]) -> str:
     """A field-level message a user can act on, from one pydantic error (never pydantic's
     own text, which quotes the input)."""
     kind = error.get("type", "")
-    ctx = {"max_length": None, "error": None, **(error.get("ctx") or {})}
+    ctx = {"max_length": None, "min_length": 1, "error": None, **(error.get("ctx") or {})}
+    if kind == "string_too_short" and ctx["min_length"] > 1:
+        kind = "string_shorter_than"  # a declared minimum above 1 (schema.Input.min_length)
     template = _MESSAGES.get(kind, "{field} is invalid ({kind})")
     return template.format(field=field, kind=kind, max_length=ctx["max_length"],
-                           error=ctx["error"])
+                           min_length=ctx["min_length"], error=ctx["error"])

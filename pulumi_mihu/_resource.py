@@ -4,6 +4,11 @@ A resource registers like ``pulumi.dynamic.Resource`` (same type token, same
 ``__provider`` format) and accepts both constructor shapes of Pulumi's generated SDKs;
 the provider it names runs in the provider host (:mod:`pulumi_mihu._provider`).
 
+Everything a constructor does is derived from the resource's schema
+(:mod:`pulumi_mihu.schema`), so that a resource class holds no copy of its inputs or
+outputs: the required-input check, the properties it registers (:func:`resource_props`),
+the secrets among them and ``additional_secret_outputs``.
+
 The first Mihu resource a program registers also checks, once per run, that the API
 token is not stored in plain text (see :func:`plain_token_warning`).
 """
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pulumi
 import pulumi.dynamic
@@ -21,6 +26,7 @@ import pulumi.runtime
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 from ._provider import RESOURCE_NAME_KEY, MihuResourceProvider
+from .schema import RESOURCE_NAME, Schema
 from .settings import API_TOKEN
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "MihuDynamicResource",
     "args_and_opts",
     "plain_token_warning",
+    "resource_props",
     "serialized_provider",
 ]
 
@@ -93,15 +100,60 @@ def _warn_once_about_the_token() -> None:
         pulumi.log.warn(message)
 
 
+def resource_props(schema: Schema[Any], resource_name: str, given: Any,
+                   by_id: bool) -> dict[str, Any]:
+    """The properties a resource registers, from its declaration and ``given`` (the Args
+    object): every input that is a property of the resource, None taking its default
+    (the resource's name for :data:`~pulumi_mihu.schema.RESOURCE_NAME`); an input read
+    only at create (not ``compared``) only when given; secret inputs wrapped as secrets
+    on the way in, so that the state holds them encrypted even when given as plain
+    strings; then the computed outputs, None until the provider fills them in. Read by
+    id, every property is None: the provider's read fills in what the API has."""
+    if by_id:
+        return dict.fromkeys((*schema.names(compared=True), *schema.outputs))
+    props: dict[str, Any] = {}
+    for name, spec in schema.inputs.items():
+        value = getattr(given, name)
+        if value is None and not spec.compared:
+            continue
+        if value is None:
+            value = resource_name if spec.default is RESOURCE_NAME else spec.default
+        props[name] = pulumi.Output.secret(value) if spec.secret and value is not None else value
+    props.update(dict.fromkeys(schema.outputs))
+    return props
+
+
 class MihuDynamicResource(pulumi.dynamic.Resource):
     """Base of the Mihu resources: registers like ``pulumi.dynamic.Resource`` (same type
     token, same ``__provider`` format), with the serialized provider computed once.
 
-    Subclasses call ``_register_dynamic`` from their ``__init__``. It is deliberately not an
-    ``__init__`` itself: the SDK finds the user's source position by counting ``__init__``
-    frames (Resource, CustomResource, then the concrete class), and one more would make it
-    point at this package instead of the user's program.
+    A subclass names its declaration (``_mihu_schema``), its Args dataclass
+    (``_mihu_args``) and its provider class (``_mihu_provider``; prefixed names, since the
+    SDK's Resource has a ``_provider`` of its own), and its ``__init__`` calls
+    ``_register``, which derives the rest. Neither ``_register`` nor
+    ``_register_dynamic`` is an ``__init__``: the SDK finds the user's source position by
+    counting ``__init__`` frames (Resource, CustomResource, then the concrete class), and
+    one more would make it point at this package instead of the user's program.
     """
+
+    _mihu_schema: ClassVar[Schema[Any]]
+    _mihu_args: ClassVar[type[Any]]
+    _mihu_provider: ClassVar[type[MihuResourceProvider]]
+
+    def _register(self, resource_name: str, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> None:
+        """The constructor, in either shape (:func:`args_and_opts`): the required inputs
+        checked, the secrets listed in ``additional_secret_outputs``, the properties
+        derived (:func:`resource_props`), then registered."""
+        schema = self._mihu_schema
+        args_obj, opts = args_and_opts(self._mihu_args, type(self).__name__, resource_name, args,
+                                       kwargs, required=schema.names(required=True))
+        secret_outputs = schema.secret_outputs()
+        if secret_outputs:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=list(secret_outputs)))
+        props = resource_props(schema, resource_name, args_obj, by_id=opts.id is not None)
+        self._register_dynamic(self._mihu_provider, resource_name, props, opts)
 
     def _register_dynamic(self, provider_class: type[MihuResourceProvider], name: str,
                           props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:

@@ -26,19 +26,18 @@ import threading
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult
-from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ._provider import (
     MihuResourceProvider,
     warn,
 )
-from ._resource import MihuDynamicResource, args_and_opts
+from ._resource import MihuDynamicResource
 from .errors import MihuApiError, MihuError
-from .schema import Input, Schema
+from .schema import Input, Output, Schema
 
 __all__ = [
     "AgentSipTrunkAssignment",
@@ -53,6 +52,7 @@ __all__ = [
 
 
 def _uuid(value: str) -> str:
+    """A UUID: checked before any request, so that a typo fails `pulumi preview`."""
     try:
         uuidlib.UUID(value)
     except ValueError:
@@ -60,24 +60,26 @@ def _uuid(value: str) -> str:
     return value
 
 
-class AgentSipTrunkAssignmentInputs(BaseModel):
-    """The documented body (plus the agent, which goes in the path); ``force`` defaults
-    to false. Each input's ``Input(...)`` says the rest (:mod:`pulumi_mihu.schema`)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    agent_uuid: Annotated[str, AfterValidator(_uuid), Input(
-        "The agent whose calls are routed (a UUID).", required=True, sent=False)]
-    connection_uuid: Annotated[str, AfterValidator(_uuid), Input(
-        "The SIP trunk connection, typically trunk.uuid; the agent follows a replaced "
-        "trunk.", required=True)]
-    force: Annotated[bool, Input(
-        "Share a phone number already used by another agent (default false); it matters "
-        "only at the moment of assigning, so a change updates in place.",
-        replaces=False)] = False
-
-
-SCHEMA = Schema(AgentSipTrunkAssignmentInputs)
+SCHEMA: Schema[AgentSipTrunkAssignmentInputs] = Schema(
+    "AgentSipTrunkAssignment",
+    "The documented body (plus the agent, which goes in the path); ``force`` defaults to "
+    "false.",
+    inputs={
+        "agent_uuid": Input("The agent whose calls are routed (a UUID).", required=True,
+                            checks=(_uuid,), sent=False),
+        "connection_uuid": Input(
+            "The SIP trunk connection, typically trunk.uuid; the agent follows a replaced "
+            "trunk.", required=True, checks=(_uuid,)),
+        "force": Input(
+            "Share a phone number already used by another agent (default false); it matters "
+            "only at the moment of assigning.", type=bool,
+            default=False, replaces=False),
+    },
+    outputs={
+        "phone_number": Output("The phone number of the connection, as the API reported it "
+                               "when assigning."),
+    },
+)
 
 
 def assign_path(agent_uuid: str) -> str:
@@ -99,7 +101,7 @@ def _is_phone_in_use(error: MihuApiError) -> bool:
 class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
     """Assigns agents' call channels to SIP trunk connections."""
 
-    inputs_model = AgentSipTrunkAssignmentInputs
+    schema = SCHEMA
     unique_inputs: ClassVar[Mapping[str, str]] = {
         "agent_uuid": "an agent has one call channel, so keep one assignment per agent"}
     """An agent has one call channel: a second assignment would leave it routed through
@@ -113,7 +115,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         self._assigned_lock = threading.Lock()
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        model = self.model_of(props, AgentSipTrunkAssignmentInputs)
+        model = self.model_of(props, SCHEMA.model)
         try:
             answer = self.client.post(assign_path(model.agent_uuid), SCHEMA.body(model),
                                       idempotent=True)
@@ -130,7 +132,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
         data = data if isinstance(data, dict) else {}
         with self._assigned_lock:
             self._assigned[model.agent_uuid] = model.connection_uuid
-        outs = {**model.model_dump(), "phone_number": data.get("phone_number")}
+        outs = {**model.model_dump(), **SCHEMA.computed(data)}
         return CreateResult(f"{model.agent_uuid}/{model.connection_uuid}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -157,15 +159,39 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 # ---------------------------------------------------------------------------------------
 
 
+# --- generated from the schema: do not edit (scripts/gen.py args) ---
+if TYPE_CHECKING:
+    from ._model import InputsModel
+
+    class AgentSipTrunkAssignmentInputs(InputsModel):
+        """The validated inputs: the pydantic model built from SCHEMA."""
+
+        agent_uuid: str
+        connection_uuid: str
+        force: bool
+else:
+    def __getattr__(name: str) -> Any:
+        """AgentSipTrunkAssignmentInputs: the pydantic model of SCHEMA, built on first use."""
+        if name == "AgentSipTrunkAssignmentInputs":
+            return SCHEMA.model
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @dataclass
 class AgentSipTrunkAssignmentArgs:
+    """The inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.
+
+    :param agent_uuid: The agent whose calls are routed (a UUID).
+    :param connection_uuid: The SIP trunk connection, typically trunk.uuid; the agent
+           follows a replaced trunk.
+    :param force: Share a phone number already used by another agent (default false); it
+           matters only at the moment of assigning.
+    """
+
     agent_uuid: pulumi.Input[str]
     connection_uuid: pulumi.Input[str]
     force: pulumi.Input[bool] | None = None
-
-
-AgentSipTrunkAssignmentArgs.__doc__ = SCHEMA.args_doc(
-    "Inputs of an AgentSipTrunkAssignment, as in Pulumi's generated SDKs.")
+# --- end of generated code ---
 
 
 class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
@@ -176,21 +202,36 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
     is replaced too and the agent follows to the new connection.
     """
 
+    # --- generated from the schema: do not edit (scripts/gen.py constructor) ---
+    _mihu_schema = SCHEMA
+    _mihu_args = AgentSipTrunkAssignmentArgs
+    _mihu_provider = AgentSipTrunkAssignmentProvider
+
     if TYPE_CHECKING:
-        agent_uuid: pulumi.Output[str]
-        connection_uuid: pulumi.Output[str]
-        force: pulumi.Output[bool]
+        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the
+        # SDK resolves a resource class's annotations with typing.get_type_hints on
+        # every registration (~1 ms each).
         phone_number: pulumi.Output[str]
         """The phone number of the connection, as the API reported it when assigning."""
+        agent_uuid: pulumi.Output[str]
+        """The agent whose calls are routed (a UUID)."""
+        connection_uuid: pulumi.Output[str]
+        """The SIP trunk connection, typically trunk.uuid; the agent follows a replaced
+        trunk."""
+        force: pulumi.Output[bool]
+        """Share a phone number already used by another agent (default false); it matters
+        only at the moment of assigning."""
 
     @overload
     def __init__(self, resource_name: str, args: AgentSipTrunkAssignmentArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        """Route an agent's calls through a connection, the inputs given as one object.
+        """An agent's call channel routed through a SIP trunk connection.
+
+        The inputs given as one object.
 
         :param str resource_name: The name of the resource (unique in the stack).
-        :param AgentSipTrunkAssignmentArgs args: ``agent_uuid`` and ``connection_uuid``
-               (required), ``force``.
+        :param AgentSipTrunkAssignmentArgs args: The inputs: ``agent_uuid`` and
+               ``connection_uuid`` (required), ``force``.
         :param pulumi.ResourceOptions opts: Options for the resource.
         """
 
@@ -204,18 +245,15 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
         :param str resource_name: The name of the resource (unique in the stack).
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[str] agent_uuid: The agent whose calls are routed (a UUID). A
-               change replaces the assignment.
+               change replaces the resource.
         :param pulumi.Input[str] connection_uuid: The SIP trunk connection, typically
-               ``trunk.uuid``. A change replaces (the agent follows a replaced trunk).
-        :param pulumi.Input[bool] force: Share a phone number already used by another
-               agent; default false. Only used when assigning.
+               trunk.uuid; the agent follows a replaced trunk. A change replaces the
+               resource.
+        :param pulumi.Input[bool] force: Share a phone number already used by another agent
+               (default false); it matters only at the moment of assigning. A change updates
+               it in place.
         """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = args_and_opts(AgentSipTrunkAssignmentArgs, type(self).__name__,
-                                       resource_name, args, kwargs,
-                                       required=SCHEMA.names(required=True))
-        props = {"agent_uuid": args_obj.agent_uuid, "connection_uuid": args_obj.connection_uuid,
-                 "force": False if args_obj.force is None else args_obj.force,
-                 "phone_number": None}
-        self._register_dynamic(AgentSipTrunkAssignmentProvider, resource_name, props, opts)
+        self._register(resource_name, args, kwargs)
+    # --- end of generated code ---

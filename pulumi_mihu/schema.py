@@ -1,36 +1,74 @@
-"""Each resource declares its inputs once, in its pydantic model: the type and the API's
-rules as pydantic constraints, and what Pulumi needs to know as an :class:`Input`
-annotation (required from the program, secret, replaces or updates in place, sent to the
-API, returned by it, compared by diff, and its one-line documentation).
+"""Each resource declares its inputs and outputs once, here, as plain Python values: a
+:class:`Schema` of :class:`Input` (the type, the API's rules, and what Pulumi needs to
+know: required from the program, secret, replaces or updates in place, sent to the API,
+returned by it, compared by diff, one line of documentation) and :class:`Output` (what
+the API computes: doc, secret, the API field it comes from). As the Terraform Plugin
+Framework keeps required, computed, sensitive and requires-replace in one schema.
 
-Everything else is derived from that declaration by :class:`Schema`: the POST body, the
-required-input check of the constructor, ``additional_secret_outputs``, diff and update
-(in :mod:`pulumi_mihu._provider`), the fields a refresh reads back, and the documentation
-of the Args class. As the Terraform Plugin Framework keeps replace, secret and computed in
-the schema, not in code.
+Everything else is derived from the declaration: the pydantic model the provider
+validates with (:attr:`Schema.model`), the POST body, diff and update (in
+:mod:`pulumi_mihu._provider`), what a refresh reads back, the resource's properties,
+secrets and name default (in :mod:`pulumi_mihu._resource`), and, by ``scripts/gen.py``,
+the typed surface of each resource module (Args dataclass, keyword overloads, output
+annotations) and the tables of the README and ``docs/resources.md``.
+
+Why plain Python and not a pydantic model: the user's program only registers resources
+and needs the names, flags and docs, not the validation stack, which only the provider
+host uses. So this module never imports pydantic; the model is built from the
+declaration on first use (:mod:`pulumi_mihu._model`), once per schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from ._model import InputsModel
 
-__all__ = ["Input", "Schema"]
+__all__ = ["RESOURCE_NAME", "Input", "Output", "Schema"]
+
+M = TypeVar("M", bound="InputsModel")
+PyType = type
+
+
+class _ResourceName:
+    """The type of :data:`RESOURCE_NAME`: one value, with a readable repr for the docs."""
+
+    def __repr__(self) -> str:
+        return "RESOURCE_NAME"
+
+
+#: The default of an input that takes the resource's name (Pulumi's logical name) when
+#: the program gives none: required by the API, optional in the program.
+RESOURCE_NAME: Any = _ResourceName()
 
 
 @dataclass(frozen=True)
 class Input:
-    """What Pulumi needs to know of one input, next to its pydantic rules."""
+    """One input: its type and rules (turned into pydantic's by :mod:`._model`) and what
+    Pulumi needs to know of it."""
 
     doc: str
-    """One line of documentation, for the Args class and the keyword constructor."""
+    """One line of documentation: the Args class, the overloads, the docs tables."""
+    type: PyType = str
+    """The Python type of a value: ``str`` or ``bool``. Strict: never converted."""
     required: bool = False
-    """Must the program give it? (A model may still require a value the resource fills
-    in, such as a name defaulting to the resource name.)"""
+    """Must the program give it?"""
+    default: Any = None
+    """The value when absent: None (the input is then optional: None is allowed), a
+    value of ``type``, or :data:`RESOURCE_NAME`."""
+    min_length: int | None = None
+    max_length: int | None = None
+    checks: tuple[Callable[[Any], Any], ...] = ()
+    """Functions run on a value (never None) after its type and length are checked:
+    each returns the value or raises ValueError with the message that follows the
+    field's name (``gateway must not contain spaces``)."""
+    before: Callable[[Any], Any] | None = None
+    """Runs on the raw value before anything else (e.g. blank means None)."""
     secret: bool = False
     """Credentials: wrapped as secrets, in additional_secret_outputs, redacted."""
     replaces: bool = True
@@ -40,52 +78,105 @@ class Input:
     returned: bool = False
     """The API returns it: a refresh reads it back."""
     compared: bool = True
-    """Compared by diff (an input read only at create, such as adopt_uuid, is not)."""
+    """Compared by diff, and a property of the resource (an output). One read only at
+    create, such as adopt_uuid, is neither: it is in the props only when given."""
+
+    @property
+    def model_required(self) -> bool:
+        """The validated inputs must have it (the resource fills in RESOURCE_NAME)."""
+        return self.required or self.default is RESOURCE_NAME
+
+    @property
+    def nullable(self) -> bool:
+        return not self.model_required and self.default is None
 
 
 @dataclass(frozen=True)
-class Schema:
-    """The inputs of one resource, derived from its model's :class:`Input` annotations."""
+class Output:
+    """One output the API computes (the inputs that are compared are outputs too)."""
 
-    model: type[BaseModel]
+    doc: str
+    type: PyType = str
+    secret: bool = False
+    field: str | None = None
+    """The field of the API's answer it comes from; None: the output's own name."""
 
-    @cached_property
-    def inputs(self) -> dict[str, Input]:
-        found = {}
-        for name, info in self.model.model_fields.items():
-            specs = [m for m in info.metadata if isinstance(m, Input)]
-            if len(specs) != 1:
-                raise TypeError(f"{self.model.__name__}.{name} needs exactly one Input(...)")
-            found[name] = specs[0]
-        return found
+
+class Schema(Generic[M]):
+    """The declaration of one resource: its inputs and computed outputs, in order.
+
+    ``name`` is the resource's type name (``SipTrunkConnection``): the model is
+    ``{name}Inputs``, defined (lazily, see :attr:`model`) in the module that declares the
+    schema. ``strict``, ``extra`` and ``frozen`` are the model's configuration: by
+    default, no value is converted to another type (a number is no phone number), an
+    unknown input is an error and validated inputs cannot change.
+    """
+
+    def __init__(self, name: str, doc: str, inputs: Mapping[str, Input],
+                 outputs: Mapping[str, Output] | None = None, *, strict: bool = True,
+                 extra: str = "forbid", frozen: bool = True, module: str | None = None) -> None:
+        self.name, self.doc = name, doc
+        self.inputs: dict[str, Input] = dict(inputs)
+        self.outputs: dict[str, Output] = dict(outputs or {})
+        clash = self.inputs.keys() & self.outputs.keys()
+        if clash:
+            raise TypeError(f"{name}: {', '.join(sorted(clash))} declared as input and output")
+        self.config: dict[str, Any] = {"strict": strict, "extra": extra, "frozen": frozen}
+        # Where the model is defined, as namedtuple finds it: the declaring module.
+        self.module = module or sys._getframe(1).f_globals.get("__name__", __name__)
+        self._model: type[M] | None = None
+        self._model_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Schema({self.name!r})"
+
+    @property
+    def model(self) -> type[M]:
+        """The pydantic model of the inputs, built on first use (then cached): the
+        provider host validates with it; the program never needs it."""
+        if self._model is None:
+            with self._model_lock:
+                if self._model is None:
+                    from ._model import build_model
+                    self._model = build_model(self)
+        return self._model
 
     def names(self, **flags: bool) -> tuple[str, ...]:
         """The inputs whose flags have the given values: ``names(secret=True)``."""
         return tuple(name for name, spec in self.inputs.items()
                      if all(getattr(spec, flag) == value for flag, value in flags.items()))
 
+    def secret_outputs(self) -> tuple[str, ...]:
+        """Every output that holds a secret: secret inputs and secret computed outputs."""
+        return (*self.names(secret=True),
+                *(name for name, spec in self.outputs.items() if spec.secret))
+
     def default(self, name: str) -> Any:
-        """The model's default of an optional input (None for a required one)."""
-        info = self.model.model_fields[name]
-        return None if info.is_required() else info.default
+        """The model's default of an optional input (None for one the model requires)."""
+        spec = self.inputs[name]
+        return None if spec.model_required else spec.default
 
     def normalized(self, name: str, value: Any) -> Any:
         """One rule for empty values: absent, None and "" all mean the default."""
         return self.default(name) if value is None or value == "" else value
 
-    def body(self, model: BaseModel) -> dict[str, Any]:
+    def body(self, model: InputsModel) -> dict[str, Any]:
         """The API request body: the sent inputs that have a value."""
         return model.model_dump(include=set(self.names(sent=True)), exclude_none=True)
 
-    def args_doc(self, summary: str) -> str:
-        """The docstring of an Args class: one ``:param`` line per input."""
-        lines = [summary, ""]
-        for name, spec in self.inputs.items():
-            lines.append(f":param {name}: {spec.doc}")
-        return "\n".join(lines)
+    def computed(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The computed outputs, from the API's answer (None where it has no value)."""
+        return {name: data.get(spec.field or name) for name, spec in self.outputs.items()}
+
+    def read_back(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """What a refresh takes from the API's answer: the returned inputs and the
+        computed outputs the answer has (a field it leaves out keeps its state)."""
+        fields = {**{name: name for name in self.names(returned=True)},
+                  **{name: spec.field or name for name, spec in self.outputs.items()}}
+        return {name: data[field] for name, field in fields.items() if field in data}
 
     def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any],
-                is_unknown: Any) -> list[str]:
+                is_unknown: Callable[[Any], bool]) -> list[str]:
         """The compared inputs whose new value differs (an unknown one may differ)."""
         return [name for name in self.names(compared=True)
                 if is_unknown(news.get(name))

@@ -22,7 +22,7 @@ import unicodedata
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import pulumi
 from pulumi.dynamic import (
@@ -30,7 +30,6 @@ from pulumi.dynamic import (
     CreateResult,
     ReadResult,
 )
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ._create_guard import NATURAL_KEY, CreateLedger, CreateRequest, create_once, natural_key
 from ._provider import (
@@ -38,7 +37,7 @@ from ._provider import (
     is_unknown,
     warn,
 )
-from ._resource import MihuDynamicResource, args_and_opts
+from ._resource import MihuDynamicResource
 from .errors import (
     MihuApiError,
     MihuCreateOutcomeUnknownError,
@@ -48,7 +47,7 @@ from .errors import (
     MihuNotFoundError,
 )
 from .http_shapes import is_definitively_gone, list_all
-from .schema import Input, Schema
+from .schema import RESOURCE_NAME, Input, Output, Schema
 
 __all__ = [
     "SipTrunkConnection",
@@ -104,6 +103,8 @@ def _is_blank(value: str) -> bool:
 
 
 def _no_control_chars(value: str) -> str:
+    """Not blank, no control characters: a value with a newline or a NUL, or one that
+    shows nothing, is a copy-and-paste accident, and the API documents no use for it."""
     if value and _is_blank(value):
         raise ValueError("must not be blank (only spaces or invisible characters)")
     if _CONTROL.search(value):
@@ -112,14 +113,15 @@ def _no_control_chars(value: str) -> str:
 
 
 def _blank_is_none(value: Any) -> Any:
+    """Blank means none: a config value left empty (or only spaces) asks for no fallback
+    gateway, and the API takes none as absent."""
     if isinstance(value, str) and _is_blank(value):
         return None
     return value
 
 
-def _optional_uuid(value: str | None) -> str | None:
-    if value is None:
-        return None
+def _connection_uuid(value: str) -> str:
+    """A UUID: checked before any request, so that a typo fails `pulumi preview`."""
     try:
         uuidlib.UUID(value)
     except ValueError:
@@ -128,54 +130,51 @@ def _optional_uuid(value: str | None) -> str | None:
     return value
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[str, Field(min_length=1, max_length=max_length),
-                     AfterValidator(_no_control_chars)]
+#: A text field: one character at least, no control characters, never blank.
+_TEXT: dict[str, Any] = {"min_length": 1, "checks": (_no_control_chars,)}
 
-
-class SipTrunkConnectionInputs(BaseModel):
-    """The inputs: the documented request body of ``POST /channels/sip-trunk/connections``
-    with its rules (every length limit is the reference's), and ``adopt_uuid``. Strict: a
-    number is not silently turned into a phone number string (it would lose its leading
-    zeros or ``+``). Each input's ``Input(...)`` says the rest (:mod:`pulumi_mihu.schema`);
-    every change replaces, since the API has no update."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    name: Annotated[_text(255), Input(  # type: ignore[valid-type]
-        "The label shown in Mihu; defaults to the resource name. 1-255 characters.",
-        returned=True)]
-    phone_number: Annotated[_text(32), Input(  # type: ignore[valid-type]
-        "The number the trunk routes calls to, sent exactly as given; at most 32 "
-        "characters.", required=True, returned=True)]
-    gateway: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_host), Input(
-        "The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme, port, "
-        "path or spaces.", required=True, returned=True)]
-    username: Annotated[_text(255), Input(  # type: ignore[valid-type]
-        "The SIP auth username; always secret.", required=True, secret=True)]
-    password: Annotated[_text(255), Input(  # type: ignore[valid-type]
-        "The SIP auth password; always secret.", required=True, secret=True)]
-    secondary_gateway: Annotated[
-        Annotated[str, Field(max_length=255), AfterValidator(_host)] | None,
-        BeforeValidator(_blank_is_none),
-        Input("A fallback SIP server, in the format of gateway; blank means none.",
-              returned=True),
-    ] = None
-    adopt_uuid: Annotated[str | None, AfterValidator(_optional_uuid), Input(
-        "The uuid of an existing connection to manage instead of creating one (no POST); "
-        "read only when the resource is created.", sent=False, compared=False)] = None
-
-    def payload(self) -> dict[str, Any]:
-        """The POST body: the sent inputs that have a value (``secondary_gateway`` only
-        when set)."""
-        return SCHEMA.body(self)
-
-
-SCHEMA = Schema(SipTrunkConnectionInputs)
+SCHEMA: Schema[SipTrunkConnectionInputs] = Schema(
+    "SipTrunkConnection",
+    "The inputs: the documented request body of ``POST /channels/sip-trunk/connections`` "
+    "with its rules (every length limit is the reference's), and ``adopt_uuid``. Strict: a "
+    "number is not silently turned into a phone number string (it would lose its leading "
+    "zeros or ``+``). Every change replaces, since the API has no update.",
+    inputs={
+        "name": Input(
+            "The label shown in Mihu; defaults to the resource name.",
+            default=RESOURCE_NAME, max_length=255, **_TEXT, returned=True),
+        "phone_number": Input(
+            "The number the trunk routes calls to, sent exactly as given.", required=True,
+            max_length=32, **_TEXT, returned=True),
+        "gateway": Input(
+            "The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme, "
+            "port, path, spaces or phone number.", required=True, min_length=1, max_length=255,
+            checks=(_host,), returned=True),
+        "username": Input("The SIP auth username; always secret.", required=True,
+                          max_length=255, **_TEXT, secret=True),
+        "password": Input("The SIP auth password; always secret.", required=True,
+                          max_length=255, **_TEXT, secret=True),
+        "secondary_gateway": Input(
+            "A fallback SIP server, in the format of gateway; blank means none.",
+            max_length=255, checks=(_host,), before=_blank_is_none, returned=True),
+        "adopt_uuid": Input(
+            "The uuid of an existing connection to manage instead of creating one (no "
+            "POST); read only when the resource is created (see \"Import an existing "
+            "connection\" in the README).", checks=(_connection_uuid,),
+            sent=False, compared=False),
+    },
+    outputs={
+        "uuid": Output("The connection's uuid, also its Pulumi id."),
+        "status": Output("The API's status string (its values are not documented)."),
+        "created_at": Output("When the connection was created, as the API reports it."),
+        "updated_at": Output("When the connection was last changed, as the API reports "
+                             "it."),
+    },
+)
 #: Inputs that are the connection's (all but adopt_uuid): a change to any replaces it.
 MANAGED_INPUTS = SCHEMA.names(compared=True)
 #: Outputs the API computes; the inputs are outputs too.
-COMPUTED_OUTPUTS = ("uuid", "status", "created_at", "updated_at")
+COMPUTED_OUTPUTS = tuple(SCHEMA.outputs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,7 +190,7 @@ def _describe(outs: dict[str, Any], uuid: str) -> str:
 class SipTrunkConnectionProvider(MihuResourceProvider):
     """CRUD of a SIP trunk connection against the Mihu API."""
 
-    inputs_model = SipTrunkConnectionInputs
+    schema = SCHEMA
     unique_inputs: ClassVar[Mapping[str, str]] = {
         "adopt_uuid": "two resources cannot adopt one connection"}
 
@@ -221,7 +220,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """One POST, made safe against every fault of ``_create_guard``'s model."""
-        model = self.model_of(props, SipTrunkConnectionInputs)
+        model = self.model_of(props, SCHEMA.model)
         self._ledger.note_created(props, MANAGED_INPUTS)
         if model.adopt_uuid and not self._ledger.existed(model.adopt_uuid):
             return self._outputs(model, self._adopt(model, model.adopt_uuid))
@@ -240,8 +239,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         outs["secondary_gateway"] = model.secondary_gateway
         if model.adopt_uuid:
             outs["adopt_uuid"] = model.adopt_uuid
-        for key in COMPUTED_OUTPUTS:
-            outs[key] = data.get(key)
+        outs.update(SCHEMA.computed(data))
         return CreateResult(data["uuid"], outs)
 
     def _adopt(self, model: SipTrunkConnectionInputs, uuid: str) -> dict[str, Any]:
@@ -321,11 +319,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
             raise MihuError(f"Mihu API GET {COLLECTION}/{id_}: the answer has no 'data' object")
-        outs = dict(state)
-        for key in (*SCHEMA.names(returned=True), *COMPUTED_OUTPUTS):
-            if key in data:
-                outs[key] = data[key]
-        outs["uuid"] = id_
+        outs = {**state, **SCHEMA.read_back(data), "uuid": id_}
         return ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -389,8 +383,46 @@ def _connection_data(body: Any, model: SipTrunkConnectionInputs) -> dict[str, An
 # ---------------------------------------------------------------------------------------
 
 
+# --- generated from the schema: do not edit (scripts/gen.py args) ---
+if TYPE_CHECKING:
+    from ._model import InputsModel
+
+    class SipTrunkConnectionInputs(InputsModel):
+        """The validated inputs: the pydantic model built from SCHEMA."""
+
+        name: str
+        phone_number: str
+        gateway: str
+        username: str
+        password: str
+        secondary_gateway: str | None
+        adopt_uuid: str | None
+else:
+    def __getattr__(name: str) -> Any:
+        """SipTrunkConnectionInputs: the pydantic model of SCHEMA, built on first use."""
+        if name == "SipTrunkConnectionInputs":
+            return SCHEMA.model
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @dataclass
 class SipTrunkConnectionArgs:
+    """The inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.
+
+    :param name: The label shown in Mihu; defaults to the resource name. 1-255 characters.
+    :param phone_number: The number the trunk routes calls to, sent exactly as given. 1-32
+           characters.
+    :param gateway: The SIP server's host name or IP address, e.g. sip.telnyx.com: no
+           scheme, port, path, spaces or phone number. 1-255 characters.
+    :param username: The SIP auth username; always secret. 1-255 characters.
+    :param password: The SIP auth password; always secret. 1-255 characters.
+    :param secondary_gateway: A fallback SIP server, in the format of gateway; blank means
+           none. At most 255 characters.
+    :param adopt_uuid: The uuid of an existing connection to manage instead of creating one
+           (no POST); read only when the resource is created (see "Import an existing
+           connection" in the README).
+    """
+
     phone_number: pulumi.Input[str]
     gateway: pulumi.Input[str]
     username: pulumi.Input[str]
@@ -398,10 +430,7 @@ class SipTrunkConnectionArgs:
     name: pulumi.Input[str] | None = None
     secondary_gateway: pulumi.Input[str] | None = None
     adopt_uuid: pulumi.Input[str] | None = None
-
-
-SipTrunkConnectionArgs.__doc__ = SCHEMA.args_doc(
-    "Inputs of a SipTrunkConnection, as in Pulumi's generated SDKs.")
+# --- end of generated code ---
 
 
 class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConnection"):
@@ -411,33 +440,48 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
     ``password`` are always secret, in state and in outputs.
     """
 
+    # --- generated from the schema: do not edit (scripts/gen.py constructor) ---
+    _mihu_schema = SCHEMA
+    _mihu_args = SipTrunkConnectionArgs
+    _mihu_provider = SipTrunkConnectionProvider
+
     if TYPE_CHECKING:
-        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the SDK
-        # resolves a resource class's annotations with typing.get_type_hints on every
-        # registration (~1 ms each), and every output here is a plain string anyway.
+        # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the
+        # SDK resolves a resource class's annotations with typing.get_type_hints on
+        # every registration (~1 ms each).
         uuid: pulumi.Output[str]
         """The connection's uuid, also its Pulumi id."""
         status: pulumi.Output[str]
         """The API's status string (its values are not documented)."""
         created_at: pulumi.Output[str]
+        """When the connection was created, as the API reports it."""
         updated_at: pulumi.Output[str]
+        """When the connection was last changed, as the API reports it."""
         name: pulumi.Output[str]
+        """The label shown in Mihu; defaults to the resource name."""
         phone_number: pulumi.Output[str]
+        """The number the trunk routes calls to, sent exactly as given."""
         gateway: pulumi.Output[str]
-        secondary_gateway: pulumi.Output[str | None]
+        """The SIP server's host name or IP address, e.g. sip.telnyx.com: no scheme,
+        port, path, spaces or phone number."""
         username: pulumi.Output[str]
+        """The SIP auth username; always secret."""
         password: pulumi.Output[str]
-
-    _SECRET_OUTPUTS: ClassVar[list[str]] = list(SCHEMA.names(secret=True))
+        """The SIP auth password; always secret."""
+        secondary_gateway: pulumi.Output[str | None]
+        """A fallback SIP server, in the format of gateway; blank means none."""
 
     @overload
     def __init__(self, resource_name: str, args: SipTrunkConnectionArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        """A SIP trunk connection in a Mihu account, the inputs given as one object.
+        """A SIP trunk connection in a Mihu account.
+
+        The inputs given as one object.
 
         :param str resource_name: The name of the resource (unique in the stack).
-        :param SipTrunkConnectionArgs args: ``phone_number``, ``gateway``, ``username``
-               and ``password`` (required), ``name``, ``secondary_gateway``, ``adopt_uuid``.
+        :param SipTrunkConnectionArgs args: The inputs: ``phone_number``, ``gateway``,
+               ``username`` and ``password`` (required), ``name``, ``secondary_gateway``,
+               ``adopt_uuid``.
         :param pulumi.ResourceOptions opts: Options for the resource.
         """
 
@@ -455,42 +499,27 @@ class SipTrunkConnection(MihuDynamicResource, module="mihu", name="SipTrunkConne
         :param str resource_name: The name of the resource (unique in the stack).
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[str] phone_number: The number the trunk routes calls to, sent
-               exactly as given (at most 32 characters). A change replaces the connection.
+               exactly as given. 1-32 characters. A change replaces the resource.
         :param pulumi.Input[str] gateway: The SIP server's host name or IP address, e.g.
-               ``sip.telnyx.com``: no scheme, port, path or spaces. A change replaces.
-        :param pulumi.Input[str] username: The SIP auth username; always stored as a
-               secret. A change replaces.
-        :param pulumi.Input[str] password: The SIP auth password; always stored as a secret.
-               A change replaces (the API has no update).
-        :param pulumi.Input[str] name: The label shown in Mihu; defaults to
-               ``resource_name``. A change replaces.
+               sip.telnyx.com: no scheme, port, path, spaces or phone number. 1-255
+               characters. A change replaces the resource.
+        :param pulumi.Input[str] username: The SIP auth username; always secret. 1-255
+               characters. A change replaces the resource.
+        :param pulumi.Input[str] password: The SIP auth password; always secret. 1-255
+               characters. A change replaces the resource.
+        :param pulumi.Input[str] name: The label shown in Mihu; defaults to the resource
+               name. 1-255 characters. A change replaces the resource.
         :param pulumi.Input[str] secondary_gateway: A fallback SIP server, in the format of
-               ``gateway``; blank means none. A change replaces.
+               gateway; blank means none. At most 255 characters. A change replaces the
+               resource.
         :param pulumi.Input[str] adopt_uuid: The uuid of an existing connection to manage
-               instead of creating one (no POST); read only when the resource is created.
+               instead of creating one (no POST); read only when the resource is created
+               (see "Import an existing connection" in the README).
         """
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = args_and_opts(SipTrunkConnectionArgs, type(self).__name__,
-                                       resource_name, args, kwargs,
-                                       required=SCHEMA.names(required=True))
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=self._SECRET_OUTPUTS))
-        props: dict[str, Any] = {key: None for key in COMPUTED_OUTPUTS}
-        if opts.id is None:
-            props.update(
-                name=args_obj.name if args_obj.name is not None else resource_name,
-                phone_number=args_obj.phone_number,
-                gateway=args_obj.gateway,
-                username=pulumi.Output.secret(args_obj.username),
-                password=pulumi.Output.secret(args_obj.password),
-                secondary_gateway=args_obj.secondary_gateway,
-            )
-            if args_obj.adopt_uuid is not None:
-                props["adopt_uuid"] = args_obj.adopt_uuid
-        else:
-            props.update({key: None for key in MANAGED_INPUTS})
-        self._register_dynamic(SipTrunkConnectionProvider, resource_name, props, opts)
+        self._register(resource_name, args, kwargs)
+    # --- end of generated code ---
 
     @staticmethod
     def get(resource_name: str, id: pulumi.Input[str],

@@ -38,11 +38,28 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.toml"
 
+def registered_resources() -> list[Any]:
+    """The registry of resources (pulumi_mihu/_registry.py), loaded from its file: this
+    script runs with .venv-mutation's interpreter, where the package's dependencies are
+    not installed, and the registry needs none of them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "mihu_registry", ROOT / "pulumi_mihu" / "_registry.py")
+    assert spec is not None and spec.loader is not None
+    registry = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = registry
+    spec.loader.exec_module(registry)
+    return list(registry.RESOURCES)
+
+
 #: Module -> the test files that exercise it (fast ones: the engine-protocol lifecycle tests,
-#: ~40 s a run, are left out; what they check is also checked closer to the code).
+#: ~40 s a run, are left out; what they check is also checked closer to the code). A
+#: resource module's are its registry entry's, and the tests every resource goes through.
 SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
                    "sip_trunk_connection_model", "resource_program",
                    "sip_trunk_connection_rules"]
+RESOURCE_TESTS = ["resource_classes", "registry"]
 MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name in names]
                                       for module, names in {
     "client": ["client", "client_retry", "client_errors", "client_tls", "redaction"],
@@ -50,19 +67,18 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
                "sip_trunk_connection_provider", "provider_base"],
     "settings": ["settings", "settings_rules"],
     "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules"],
-    # The trunk's adoption and delete guards are exercised through the provider host.
-    "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes", "adoption",
-                             "create_guard_attacks"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
-    "agent_sip_trunk_assignment": ["agent_assignment", "agent_assignment_rules",
-                                   "resource_classes"],
     "schema": ["schema", "sip_trunk_connection_model", "agent_assignment_rules",
-               "resource_program"],
+               "resource_program", "resource_base"],
+    "_model": ["schema", "sip_trunk_connection_model", "agent_assignment_rules"],
+    "_registry": ["registry", "resource_classes"],
     "http_shapes": ["list_pages", "provider_base", "sip_trunk_connection_provider"],
     # The create guard's decisions one by one (its own tests and the provider's), then the
     # independent review's scenarios and adoption through the provider host (slower).
     "_create_guard": ["create_guard", "sip_trunk_connection_provider", "create_guard_attacks",
                       "adoption"],
+    **{entry.module.rpartition(".")[2]: [name.removeprefix("test_") for name in entry.tests]
+       + RESOURCE_TESTS for entry in registered_resources()},
 }.items()}
 
 #: Slow tests left out of mutation runs, with what covers their code instead.

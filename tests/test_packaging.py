@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_mihu._registry import RESOURCES
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODULES = {
-    "__init__", "_version", "errors", "settings", "client", "http_shapes", "schema",
-    "_provider", "_resource", "_create_guard", "sip_trunk_connection",
-    "agent_sip_trunk_assignment",
+    "__init__", "_version", "errors", "settings", "client", "http_shapes", "schema", "_model",
+    "_registry", "_provider", "_resource", "_create_guard",
+    *(entry.module.removeprefix("pulumi_mihu.") for entry in RESOURCES),
     "testing/__init__", "testing/simulator", "testing/host", "testing/harness", "testing/cli",
 }
 

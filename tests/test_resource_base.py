@@ -36,6 +36,82 @@ def test_a_resource_cannot_bring_its_own_provider_key() -> None:
         resource._register_dynamic(SipTrunkConnectionProvider, "n", {"__provider": "x"}, None)
 
 
+# -- what the constructor derives from the schema ------------------------------------------
+
+def toy_resource(recorded: list[tuple[Any, ...]]) -> type[Any]:
+    """A resource class over a small declaration, recording what it would register."""
+    from pulumi_mihu._resource import MihuDynamicResource
+    from pulumi_mihu.schema import RESOURCE_NAME, Input, Output, Schema
+
+    @dataclasses.dataclass
+    class ToyArgs:
+        key: Any
+        label: Any = None
+        token: Any = None
+        flag: Any = None
+        once: Any = None
+
+    class Toy(MihuDynamicResource, module="mihu", name="Toy"):
+        _mihu_schema = Schema("Toy", "", {
+            "key": Input("k", required=True), "label": Input("l", default=RESOURCE_NAME),
+            "token": Input("t", secret=True), "flag": Input("f", type=bool, default=False),
+            "once": Input("o", compared=False)}, {"made": Output("m"), "pin": Output(
+                "p", secret=True)})
+        _mihu_args = ToyArgs
+        _mihu_provider = SipTrunkConnectionProvider
+
+        def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            self._register(resource_name, args, kwargs)
+
+        def _register_dynamic(self, *call: Any) -> None:
+            recorded.append(call)
+
+    return Toy
+
+
+def secret_value(value: Any) -> tuple[Any, bool]:
+    import pulumi
+    from pulumi.runtime.sync_await import _sync_await
+
+    assert isinstance(value, pulumi.Output)
+    return _sync_await(value.future()), _sync_await(value.is_secret())
+
+
+def test_the_properties_come_from_the_schema() -> None:
+    recorded: list[tuple[Any, ...]] = []
+    toy_resource(recorded)("toy-1", key="k1", token="s3cret")
+    [(provider, name, props, opts)] = recorded
+    assert provider is SipTrunkConnectionProvider and name == "toy-1"
+    assert secret_value(props.pop("token")) == ("s3cret", True)
+    # the name default, a declared default, computed outputs seeded None; "once" absent
+    assert props == {"key": "k1", "label": "toy-1", "flag": False, "made": None, "pin": None}
+    assert opts.additional_secret_outputs == ["token", "pin"]
+
+
+def test_an_input_read_only_at_create_is_a_property_only_when_given() -> None:
+    recorded: list[tuple[Any, ...]] = []
+    toy = toy_resource(recorded)
+    toy("toy-1", toy.__mro__[0]._mihu_args(key="k", label="L", flag=True, once="o1"))
+    props = recorded[0][2]
+    assert props["once"] == "o1" and props["label"] == "L" and props["flag"] is True
+    assert props["token"] is None, "a secret input not given is not wrapped"
+
+
+def test_read_by_id_registers_every_property_as_none() -> None:
+    import pulumi
+
+    recorded: list[tuple[Any, ...]] = []
+    toy_resource(recorded)("toy-1", pulumi.ResourceOptions(id="id-9"), key="ignored")
+    [(_, _, props, opts)] = recorded
+    assert props == dict.fromkeys(("key", "label", "token", "flag", "made", "pin"))
+    assert opts.id == "id-9"
+
+
+def test_the_required_inputs_are_the_declared_ones() -> None:
+    with pytest.raises(TypeError, match=r"^Missing required property 'key' of Toy 'toy-1'$"):
+        toy_resource([])("toy-1", label="l")
+
+
 # -- args_and_opts ------------------------------------------------------------------------
 
 

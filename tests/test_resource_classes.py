@@ -1,4 +1,4 @@
-"""What both resource classes promise beyond their inputs: the output annotations exist for
+"""What every resource class promises beyond their inputs: the output annotations exist for
 type checkers only, and both constructor shapes are declared."""
 
 from __future__ import annotations
@@ -7,8 +7,11 @@ import sys
 
 import pytest
 
+from pulumi_mihu._registry import RESOURCES
 
-@pytest.mark.parametrize("resource", ["SipTrunkConnection", "AgentSipTrunkAssignment"])
+NAMES = [entry.name for entry in RESOURCES]
+
+@pytest.mark.parametrize("resource", NAMES)
 def test_output_annotations_stay_out_of_the_runtime_class(resource: str) -> None:
     """The SDK resolves a resource class's __annotations__ on every registration; the
     outputs are declared for type checkers only (README, Performance)."""
@@ -20,7 +23,7 @@ def test_output_annotations_stay_out_of_the_runtime_class(resource: str) -> None
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
-@pytest.mark.parametrize("resource", ["SipTrunkConnection", "AgentSipTrunkAssignment"])
+@pytest.mark.parametrize("resource", NAMES)
 def test_both_constructor_shapes_are_declared_overloads(resource: str) -> None:
     import typing
 

@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from pulumi_mihu import SipTrunkConnection, SipTrunkConnectionArgs
+from pulumi_mihu._registry import RESOURCES
 from support import SIP_PASSWORD, SIP_USERNAME
 
 
@@ -137,28 +138,30 @@ def test_more_than_a_thousand_trunks_register(mocks: RecordingMocks) -> None:
     assert len(mocks.registered) == 1100
 
 
-def test_the_package_exports_every_error_and_both_input_models() -> None:
+def test_the_package_exports_every_error_and_every_resources_names() -> None:
     import inspect
 
     import pulumi_mihu
     from pulumi_mihu import errors
+    from pulumi_mihu._registry import RESOURCES
 
     hierarchy = {name for name, obj in vars(errors).items()
                  if inspect.isclass(obj) and issubclass(obj, errors.MihuError)}
     assert hierarchy <= set(pulumi_mihu.__all__)
-    assert {"SipTrunkConnectionInputs", "AgentSipTrunkAssignmentInputs"} <= set(
-        pulumi_mihu.__all__)
-    for module in ("errors", "settings", "client", "http_shapes", "_provider",
-                   "_create_guard", "sip_trunk_connection", "agent_sip_trunk_assignment"):
+    for entry in RESOURCES:
+        names = {entry.name + suffix for suffix in ("", "Args", "Inputs", "Provider")}
+        assert names <= set(pulumi_mihu.__all__), entry.name
+        assert getattr(pulumi_mihu, f"{entry.name}Inputs") is entry.schema.model
+    for module in ("errors", "settings", "client", "http_shapes", "_provider", "_registry",
+                   "_create_guard", *(entry.module.removeprefix("pulumi_mihu.")
+                                      for entry in RESOURCES)):
         mod = __import__(f"pulumi_mihu.{module}", fromlist=["__all__"])
         assert all(hasattr(mod, name) for name in mod.__all__), module
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
 @pytest.mark.parametrize("resource, args", [
-    ("SipTrunkConnection", "SipTrunkConnectionArgs"),
-    ("AgentSipTrunkAssignment", "AgentSipTrunkAssignmentArgs"),
-])
+    (entry.name, f"{entry.name}Args") for entry in RESOURCES])
 def test_every_input_is_documented_in_both_constructor_shapes(resource: str, args: str) -> None:
     """As a generated Pulumi SDK does, for IDEs: each overload and the Args class name
     every input in a ``:param`` line."""

@@ -141,3 +141,31 @@ def test_the_assignment_route_enforces_its_rules(sim: MihuSimulator) -> None:
     assert taken.status_code == 409
     assert taken.json()["error"]["code"] == "PHONE_NUMBER_IN_USE"
     assert assign(sim, second, {"connection_uuid": trunk, "force": True}).status_code == 200
+
+
+# -- the route table ----------------------------------------------------------------------
+
+def test_a_route_matches_its_method_and_one_segment_per_parameter() -> None:
+    from pulumi_mihu.testing.simulator import ROUTES
+
+    [read] = [r for r in ROUTES if r.method == "GET" and r.pattern.endswith("{uuid}")]
+    assert read.match("GET", f"{CONNECTIONS}/abc") == {"uuid": "abc"}
+    assert read.match("GET", f"{CONNECTIONS}/") == {"uuid": ""}, "an empty segment is one"
+    assert read.match("GET", f"{CONNECTIONS}/a/b") is None
+    assert read.match("DELETE", f"{CONNECTIONS}/abc") is None
+    assert read.match("GET", f"{CONNECTIONS}x/abc") is None, "the fixed part is literal"
+
+
+@pytest.mark.parametrize("read_routes, statuses", [(True, [200, 200, 404, 404]),
+                                                    (False, [404, 404, 404, 404])])
+def test_the_assumed_routes_are_served_only_with_read_routes(
+        read_routes: bool, statuses: list[int]) -> None:
+    with MihuSimulator(read_routes=read_routes) as server:
+        [uuid] = server.add_connections(1)
+        answers = [requests.request(method, f"{server.base_url}{path}", timeout=5,
+                                    headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"})
+                   for method, path in [("GET", CONNECTIONS), ("GET", f"{CONNECTIONS}/{uuid}"),
+                                        ("PUT", f"{CONNECTIONS}/{uuid}"),
+                                        ("DELETE", f"{CONNECTIONS}/{uuid}/x")]]
+        assert [a.status_code for a in answers] == statuses
+        assert uuid in server.connections

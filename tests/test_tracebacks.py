@@ -11,13 +11,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_mihu import (
-    AgentSipTrunkAssignmentProvider,
-    MihuError,
-    MihuValidationError,
-    SipTrunkConnectionProvider,
-)
+from pulumi_mihu import MihuError, MihuValidationError, SipTrunkConnectionProvider
 from pulumi_mihu._provider import FRAME_FILE, PROVIDER_METHODS, MihuResourceProvider
+from pulumi_mihu._registry import RESOURCES
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import SIP_PASSWORD, provider_for, trunk_inputs
 
@@ -91,8 +87,7 @@ def test_the_error_keeps_no_chain_no_context_and_no_frames_of_the_method(
     assert [(f.filename, f.name) for f in frames][-1] == (FRAME_FILE, "create")
 
 
-@pytest.mark.parametrize("provider_class", [SipTrunkConnectionProvider,
-                                            AgentSipTrunkAssignmentProvider])
+@pytest.mark.parametrize("provider_class", [entry.provider_class() for entry in RESOURCES])
 @pytest.mark.parametrize("name", PROVIDER_METHODS)
 def test_every_method_the_host_calls_is_wrapped(provider_class: type[MihuResourceProvider],
                                                 name: str) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import re
 import socket
@@ -340,6 +341,9 @@ class _Handler(BaseHTTPRequestHandler):
     # -- the API ------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, body: Any, bad_json: bool) -> tuple[int, Any]:
+        """Auth and JSON first, as the API checks them on any path under /api/v1; then the
+        first route of ROUTES that matches (an undocumented one only with read_routes);
+        else the missing-route answer."""
         state = self.server.state
         auth = self.headers.get("Authorization")
         if path == STATS and method == "GET":
@@ -357,36 +361,32 @@ class _Handler(BaseHTTPRequestHandler):
                                "The provided token is invalid or has been revoked")
         if bad_json:
             return 400, _error("Malformed request", "INVALID_JSON", "The body is not valid JSON")
-        if path.startswith(AGENTS) and path.endswith(ASSIGN_SUFFIX) and method == "POST":
-            return self._assign(path[len(AGENTS):-len(ASSIGN_SUFFIX)], body)
-        routed = self._connections(method, path, body)
-        if routed is not None:
-            return routed
+        for route in ROUTES:
+            params = route.match(method, path)
+            if params is not None and (route.documented or state.read_routes):
+                return route.handler(self, params, body)
         if state.missing_route_status == 405:
             return 405, _error("Method not allowed", "METHOD_NOT_ALLOWED")
         return 404, _error("Not found", "NOT_FOUND", "The requested resource was not found")
 
-    def _connections(self, method: str, path: str, body: Any) -> tuple[int, Any] | None:
-        """The connection routes: the documented create, and the assumed list, read and
-        delete (only when ``read_routes``); None for any other path or method."""
-        state = self.server.state
-        if path == CONNECTIONS:
-            if method == "POST":
-                return self._create(body)
-            if method == "GET" and state.read_routes:
-                return 200, self._list_page()
-            return None
-        uuid = path[len(CONNECTIONS) + 1:]
-        if (not path.startswith(CONNECTIONS + "/") or not state.read_routes
-                or method not in ("GET", "DELETE") or "/" in uuid):
-            return None
-        with state.lock:
-            record = (state.connections.get(uuid) if method == "GET"
-                      else state.connections.pop(uuid, None))
+    def _list(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``GET .../connections``: one page (assumed route; see _list_page)."""
+        return 200, self._list_page()
+
+    def _read(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``GET .../connections/{uuid}``, as the API family reads an item (assumed)."""
+        with self.server.state.lock:
+            record = self.server.state.connections.get(params["uuid"])
         if record is None:
             return 404, _error("SIP trunk connection not found", "NOT_FOUND")
-        if method == "GET":
-            return 200, {"success": True, "data": _public(record)}
+        return 200, {"success": True, "data": _public(record)}
+
+    def _delete(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """``DELETE .../connections/{uuid}`` (assumed); a second delete is a 404."""
+        with self.server.state.lock:
+            record = self.server.state.connections.pop(params["uuid"], None)
+        if record is None:
+            return 404, _error("SIP trunk connection not found", "NOT_FOUND")
         return 200, {"success": True, "message": "Connection deleted"}
 
     def _list_page(self) -> dict[str, Any]:
@@ -421,7 +421,8 @@ class _Handler(BaseHTTPRequestHandler):
             "current_page": page, "per_page": per_page, "total": total, "last_page": last,
             "from": first, "to": to, "has_more": page < last}}}
 
-    def _create(self, body: Any) -> tuple[int, Any]:
+    def _create(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        """The documented create: the API's own validation, then the stored record."""
         problem = validate_connection(body)
         if problem:
             field_name, message = problem
@@ -432,11 +433,10 @@ class _Handler(BaseHTTPRequestHandler):
             state.connections[record["uuid"]] = record
         return 201, {"success": True, "message": "Connection created", "data": _public(record)}
 
-
-    def _assign(self, agent: str, body: Any) -> tuple[int, Any]:
+    def _assign(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
         """``POST /agents/{uuid}/channels/call/sip-trunk``: an upsert of the agent's call
         channel, refusing a phone number another agent uses unless ``force``."""
-        state = self.server.state
+        state, agent = self.server.state, params["agent_uuid"]
         if not isinstance(body, dict):
             return 422, _error("Validation failed", "VALIDATION_ERROR", "must be an object",
                                "body")
@@ -469,6 +469,47 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"success": True, "message": "SIP trunk connection assigned",
                      "data": {"agent_uuid": agent, "connection_uuid": connection,
                               "phone_number": phone}}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the API: a method, a path pattern (``{name}`` stands for one path
+    segment, which may be empty) and the handler, called with the segments by name and the
+    JSON body. ``documented``: the reference documents it; the others are the assumed
+    routes, served only when ``read_routes`` is on."""
+
+    method: str
+    pattern: str
+    handler: Callable[[_Handler, dict[str, str], Any], tuple[int, Any]]
+    documented: bool = True
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The path's segments by name, or None when the route is not this one."""
+        if method != self.method:
+            return None
+        found = _compiled(self.pattern).fullmatch(path)
+        return found.groupdict() if found else None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A route's pattern as a regular expression, built once: literal text, and one
+    path segment (no slash, possibly empty) per ``{name}``."""
+    parts = re.split(r"\{(\w+)\}", pattern)
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]*)"
+                              for i, part in enumerate(parts)))
+
+
+#: Every route the simulator serves, checked in order. A resource's provider calls some of
+#: them; its registry entry (pulumi_mihu/_registry.py) lists which, and
+#: tests/test_registry.py checks that each is served.
+ROUTES: tuple[Route, ...] = (
+    Route("POST", CONNECTIONS, _Handler._create),
+    Route("GET", CONNECTIONS, _Handler._list, documented=False),
+    Route("GET", CONNECTIONS + "/{uuid}", _Handler._read, documented=False),
+    Route("DELETE", CONNECTIONS + "/{uuid}", _Handler._delete, documented=False),
+    Route("POST", AGENTS + "{agent_uuid}" + ASSIGN_SUFFIX, _Handler._assign),
+)
 
 
 def _is_uuid(value: str) -> bool:
