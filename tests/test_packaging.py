@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODULES = {
     "__init__", "_version", "errors", "settings", "client", "http_shapes", "schema",
-    "_provider", "_resource", "_create_guard", "sip_trunk_connection",
+    "_provider", "_resource", "_ledger", "_create_protocol", "sip_trunk_connection",
     "agent_sip_trunk_assignment",
     "testing/__init__", "testing/simulator", "testing/host", "testing/harness", "testing/cli",
 }

@@ -149,7 +149,8 @@ def test_the_package_exports_every_error_and_both_input_models() -> None:
     assert {"SipTrunkConnectionInputs", "AgentSipTrunkAssignmentInputs"} <= set(
         pulumi_mihu.__all__)
     for module in ("errors", "settings", "client", "http_shapes", "_provider",
-                   "_create_guard", "sip_trunk_connection", "agent_sip_trunk_assignment"):
+                   "_ledger", "_create_protocol", "sip_trunk_connection",
+                   "agent_sip_trunk_assignment"):
         mod = __import__(f"pulumi_mihu.{module}", fromlist=["__all__"])
         assert all(hasattr(mod, name) for name in mod.__all__), module
 
