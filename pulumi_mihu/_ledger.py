@@ -8,54 +8,57 @@ still has; and, when a create names an object to adopt, whether it is the replac
 the resource that adopted it. The notes (``note_*``, ``*claim*``) record; the queries
 (``delete_kind``, ``create_kind``, ``holds``) answer and change nothing.
 
-The engine's order, read in the CLI's ``pkg/resource/deploy/step_generator.go`` (Check,
+The engine's order, read in ``pkg/resource/deploy/step_generator.go`` of CLI v3.274.1 (Check,
 then Diff, of every resource of the program, before any step of that resource; no Diff,
 and a Check without old inputs, for a ``--replace`` target (``isTargetedReplace``); the
 Deletes of resources left out of the program after every registration; Diff's ``olds``
 and Delete's ``props`` are both the old outputs), and what is inferred from it:
 
-=== ==================================== ================================= ======= ==========
-row engine call pattern                  inferred                          seen    pinned by
-=== ==================================== ================================= ======= ==========
-1   Diff(id) of a resource               ``id`` is the program's (kept or  v3.274.1 [1]
+=== ==================================== =================================== ======== ======
+row engine call pattern                  inferred                            CLI      pinned
+=== ==================================== =================================== ======== ======
+1   Diff(id) of a resource               ``id`` is the program's (kept or    v3.274.1 [1]
                                          replaced): no untracked twin of a
                                          create, not adoptable by another
                                          resource (``holds``)
-2   Diff(id, news adopting U), then a    the create replaces the resource  v3.274.1 [2]
-    Create adopting U                    that adopted U: POST, never adopt
-                                         U again (``CreateKind.POST``)
-3   Diff(id, olds), then Delete(id,      the old half of a delete-before-  v3.274.1 [3]
+2   Diff(id, news adopting U), then a    the create replaces the resource    v3.274.1 [2]
+    Create adopting U                    that adopted U: POST, never adopt U
+                                         again (``CreateKind.POST``)
+3   Diff(id, olds), then Delete(id,      the old half of a delete-before-    v3.274.1 [3]
     props hashing like olds), no Create  replace (``REPLACED_FIRST``)
     with Diff's news between
-4   Diff(id, olds, news), Create(news),  the old half of a create-before-  v3.274.1 [4]
+4   Diff(id, olds, news), Create(news),  the old half of a create-before-    v3.274.1 [4]
     then Delete(id, props like olds)     delete (``REPLACED_AFTER``)
-5   Diff(id, olds), then Delete(id,      another state entry shares ``id``  none    [5]
-    props not hashing like olds)         (an adopter kept, the maker
+5   Diff(id, olds), then Delete(id,      another state entry shares ``id``   none     [5]
+    props not hashing like olds)         (an adopter kept, its maker
                                          removed): ``KEPT``, not deleted
-6   a Create made or adopted ``id``,     a renamed adopter's old name:     v3.274.1 [6]
+6   a Create made or adopted ``id``,     a renamed adopter's old name:       v3.274.1 [6]
     then Delete(id) with no Diff(id)     ``KEPT``, not deleted
-7   Check(no olds, news N), no Diff;     ``up --replace``: the old half,   v3.274.1 [7]
-    Delete(id, props with inputs N),     ``REPLACED_FIRST``, or
-    no Diff(id)                          ``REPLACED_AFTER`` once a
-                                         Create(N) ran
-8   as 7, props adopting U, then a       the create replaces U's adopter:  v3.274.1 [8]
-    Create adopting U                    POST (U was just deleted)
-9   Check(olds O, news N), then          a kept resource, not a forced     none    [9]
-    Diff(id, olds like O)                replacement: a Delete of another
-                                         resource with inputs N is a
+7   Check(no olds, news N), no Diff;     ``up --replace``: the old half,     v3.274.1 [7]
+    Delete(id, props with inputs N), no  ``REPLACED_FIRST``, or
+    Diff(id)                             ``REPLACED_AFTER`` once a Create(N)
+                                         ran
+8   as 7, props adopting U, then a       the create replaces U's adopter:    v3.274.1 [8]
+    Create adopting U                    POST (U was just deleted), noted by
+                                         ``note_delete``
+9   Check(olds O, news N), then Diff(id, a kept resource, not a              v3.274.1 [9]
+    olds like O)                         ``--replace`` target: a Delete of
+                                         another resource with inputs N is a
                                          ``REMOVAL``
-10  Delete(id) matching none of these    ``REMOVAL``: a destroy, or a      v3.274.1 [10]
+10  Delete(id) matching none of these    ``REMOVAL``: a destroy, or a        v3.274.1 [10]
                                          resource left out of the program
---  *the native provider's call          *(reserved: added by the issue
-    patterns*                            after issue 19)*
-=== ==================================== ================================= ======= ==========
+N1  *reserved for the native provider's
+    call patterns (the issue after issue
+    19)*
+=== ==================================== =================================== ======== ======
 
-"seen": the CLI version whose engine made those calls in the pinning test; "none": the
-pattern is one no CLI test produces (the provider is called directly). Each test fails
-when its row's inference is removed (checked by hand, by breaking each):
+"CLI": the version whose engine made those calls in the pinning test ("none": no CLI test
+makes them; the test calls the provider's methods in the engine's order). Each test
+below fails when its row's inference is taken out (checked by breaking each in turn):
 
-[1] tests/test_cli_lifecycle.py::test_password_rotation_replaces_in_the_account
-[2] tests/test_cli_adoption.py::test_adopted_connection_is_managed_like_a_created_one
+[1] tests/test_cli_lifecycle.py::
+    test_each_input_change_previews_and_performs_a_replacement[read routes]
+[2] tests/test_cli_adoption.py::test_adopted_connection_is_managed_like_a_created_one[read routes]
 [3] tests/test_cli_replacement_guard.py::
     test_documented_only_dbr_password_change_is_refused_then_the_runbook_works
 [4] tests/test_cli_replacement_guard.py::
@@ -64,11 +67,17 @@ when its row's inference is removed (checked by hand, by breaking each):
     test_the_delete_of_a_removed_maker_leaves_the_adopters_connection_in_the_account
 [6] tests/test_cli_adoption.py::test_an_adopting_resource_renamed_without_alias_keeps_its_connection
 [7] tests/test_cli_replacement_guard.py::test_documented_only_dbr_forced_replace_is_refused
+    (``REPLACED_FIRST``); tests/test_cli_ledger.py::
+    test_documented_only_default_forced_replace_creates_then_leaves_the_old_one (``AFTER``)
 [8] tests/test_cli_replacement_guard.py::
     test_read_routes_dbr_forced_replace_of_an_adopted_connection_keeps_a_line
-[9] tests/test_create_guard.py::
-    test_a_resource_removed_from_the_program_is_a_removal_even_with_an_identical_twin_kept
+[9] tests/test_cli_ledger.py::
+    test_documented_only_removing_one_of_two_identical_trunks_warns_and_goes_on
 [10] tests/test_cli_replacement_guard.py::test_documented_only_destroy_warns_and_succeeds
+
+``tests/test_ledger.py`` states each row again as notes and answers, fast. Read in the
+same source, not pinned by a test: a resource tainted by ``pulumi state taint`` is
+replaced as a ``--replace`` target is (``isTargetedReplace``), so row 7 applies to it.
 
 The ledger's lock guards its own records only, for a few lines at a time: nothing here
 makes a request, so no engine call waits on the network because of it.
