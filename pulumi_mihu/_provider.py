@@ -260,13 +260,9 @@ class MihuResourceProvider(ResourceProvider):
         it may turn out different. Inputs declared ``replaces`` replace the resource, the
         others update it in place."""
         changed = self.schema.changed(olds, news, is_unknown)
-        self.noted_diff(id_, olds, news)
         return DiffResult(changes=bool(changed),
                           replaces=[k for k in changed if self.schema.inputs[k].replaces],
                           delete_before_replace=False)
-
-    def noted_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
-        """What a resource remembers of a diff (nothing, by default)."""
 
     @safe_errors
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -7,7 +7,10 @@
     |   `-- MihuTlsError              TLS or certificate failure: base URL, https, CA bundle
     |-- MihuTransportError            no HTTP answer (refused, reset, timed out)
     |-- MihuBadResponseError          a 2xx answer that is not the documented JSON object
+    |-- MihuListIncompleteError       a list answered but could not be read whole
+    |-- MihuCreateRefusedError        the create guard refused a create; nothing was sent
     |-- MihuCreateOutcomeUnknownError a create may have been processed; not sent again
+    |                                 (also importable as MihuCreateOutcomeUnknown)
     `-- MihuApiError                  the API answered an error status
         |-- MihuValidationError       400, 422
         |-- MihuAuthError             401, 403
@@ -44,6 +47,7 @@ __all__ = [
     "MihuConflictError",
     "MihuCreateOutcomeUnknown",
     "MihuCreateOutcomeUnknownError",
+    "MihuCreateRefusedError",
     "MihuError",
     "MihuListIncompleteError",
     "MihuMethodNotAllowedError",
@@ -222,6 +226,13 @@ class MihuCreateOutcomeUnknownError(MihuError):
     """A create request may have reached the API but no answer proves whether it created
     anything. Raised instead of blindly sending the POST again, which could create a second
     trunk for the same phone number."""
+
+
+class MihuCreateRefusedError(MihuError):
+    """The create guard refused a create before sending anything: the account's list, which
+    the check against duplicates needs whole, could not be read (for now, or not whole), or
+    the account already holds a twin that no resource of the stack manages. Nothing was
+    created; the message says what to do before running ``pulumi up`` again."""
 
 
 #: The earlier name, kept so that ``except MihuCreateOutcomeUnknown`` goes on working.

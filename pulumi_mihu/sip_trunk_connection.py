@@ -28,10 +28,12 @@ import pulumi
 from pulumi.dynamic import (
     CheckResult,
     CreateResult,
+    DiffResult,
     ReadResult,
 )
 
-from ._create_guard import NATURAL_KEY, CreateLedger, CreateRequest, create_once, natural_key
+from ._create_protocol import CreateProtocol, CreateRequest, CreateSpec, Words
+from ._ledger import CreateKind, DeleteKind, DeploymentLedger
 from ._provider import (
     MihuResourceProvider,
     is_unknown,
@@ -182,13 +184,39 @@ COMPUTED_OUTPUTS = tuple(SCHEMA.outputs)
 # ---------------------------------------------------------------------------------------
 
 
+#: What identifies a connection in the account's list, credentials aside (never returned).
+NATURAL_KEY = ("name", "phone_number", "gateway", "secondary_gateway")
+
+
+def natural_key(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """A connection's NATURAL_KEY, loosely compared (phone number digits only, host names
+    in lower case), so that an API that stores a reformatted value (E.164, say) is not
+    taken to have created nothing, which would lead to a resend; connections that existed
+    before are excluded by the baseline, not by this key."""
+    name, phone, *gateways = (str(values.get(key) or "").strip() for key in NATURAL_KEY)
+    return (name, re.sub(r"[^0-9]", "", phone), *(host.lower().rstrip(".") for host in gateways))
+
+
+def _look_for(payload: Mapping[str, Any]) -> str:
+    return f"a connection with phone number {payload.get('phone_number')!r}"
+
+
+#: The create protocol's view of a connection: its list, its natural key, its words.
+CREATES = CreateSpec(collection=COLLECTION, natural_key=natural_key, words=Words(
+    thing="connection", things="connections", listed="SIP trunk connections",
+    twin_key="the same name, phone number and gateways",
+    twin_harm="a second would mis-route calls", adopt_input="adopt_uuid", look_for=_look_for))
+
+
 def _describe(outs: dict[str, Any], uuid: str) -> str:
     return (f"SIP trunk connection {uuid} (name {outs.get('name')!r}, phone number "
             f"{outs.get('phone_number')!r})")
 
 
 class SipTrunkConnectionProvider(MihuResourceProvider):
-    """CRUD of a SIP trunk connection against the Mihu API."""
+    """CRUD of a SIP trunk connection against the Mihu API. Each engine call is noted in
+    the deployment ledger as it arrives (check, diff, create, delete: the only places that
+    feed it), and create and delete ask it what the engine is doing (``_ledger``)."""
 
     schema = SCHEMA
     unique_inputs: ClassVar[Mapping[str, str]] = {
@@ -196,20 +224,21 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
 
     def _reset(self) -> None:
         super()._reset()
-        self._ledger = CreateLedger()
+        self._ledger = DeploymentLedger(MANAGED_INPUTS, adopt_key="adopt_uuid")
+        self._creates = CreateProtocol(CREATES, self._ledger)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """The base check, and a note in the ledger: an existing resource is always checked,
-        even when the engine skips its Diff (``pulumi up --replace``)."""
-        self._ledger.note_check(olds, news, MANAGED_INPUTS)
+        """The base check, noted: an existing resource is always checked, even when the
+        engine skips its Diff (``pulumi up --replace``)."""
+        self._ledger.note_check(olds, news)
         return super().check(olds, news)
 
-    def noted_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
-        """Every diff is noted in the ledger: it is how ``create`` and ``delete`` later know
-        which resources exist and why one is deleted. An adopt_uuid newly set on a
-        resource that exists already is ignored (it is read only at create): say so, since
-        a user may hope it adopts a duplicate made by a plain `pulumi up`."""
-        self._ledger.note_diff(id_, olds, news, MANAGED_INPUTS)
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The base diff, noted: it is how create and delete later know which resources
+        exist and why one is deleted. An adopt_uuid newly set on a resource that exists
+        already is ignored (it is read only at create): say so, since a user may hope it
+        adopts a duplicate made by a plain `pulumi up`."""
+        self._ledger.note_diff(id_, olds, news)
         adopt = news.get("adopt_uuid")
         if (isinstance(adopt, str) and not is_unknown(adopt) and adopt != id_
                 and adopt != olds.get("adopt_uuid")):
@@ -217,16 +246,17 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
                  f"connection {id_}, and adopt_uuid is read only when a resource is created. "
                  "To manage the other connection instead, remove this resource from the stack "
                  "(`pulumi state delete <urn>`, which deletes nothing), then `pulumi up`.")
+        return super().diff(id_, olds, news)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """One POST, made safe against every fault of ``_create_guard``'s model."""
+        """Adopt the connection adopt_uuid names, or one POST made safe against every fault
+        of the create protocol (:mod:`pulumi_mihu._create_protocol`)."""
         model = self.model_of(props, SCHEMA.model)
-        self._ledger.note_created(props, MANAGED_INPUTS)
-        if model.adopt_uuid and not self._ledger.existed(model.adopt_uuid):
+        self._ledger.note_create(props)
+        if model.adopt_uuid and self._ledger.create_kind(props) is CreateKind.ADOPT:
             return self._outputs(model, self._adopt(model, model.adopt_uuid))
-        data = create_once(self.client, self._ledger, CreateRequest(
-            collection=COLLECTION, payload=model.payload(),
-            secrets=[model.username, model.password],
+        data = self._creates.create(self.client, CreateRequest(
+            payload=model.payload(), secrets=[model.username, model.password],
             describe=f"SIP trunk connection {model.name!r} for phone number "
                      f"{model.phone_number!r}",
             read_answer=lambda body: _connection_data(body, model),
@@ -248,7 +278,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         the item route, or found in the list); where neither route answers, it is adopted
         with a warning that nothing could be checked. Credentials are never returned by
         the API, so the program's are recorded as the connection's, unverified."""
-        if not self._ledger.claim_adopted(uuid):
+        if not self._ledger.try_claim(uuid):
             raise MihuError(f"SIP trunk connection {uuid} is already managed by another "
                             "resource of this stack; two resources cannot adopt one connection")
         found = self._find_existing(uuid)
@@ -265,7 +295,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
             for key, ours, theirs in zip(NATURAL_KEY, natural_key(model.payload()),
                                          natural_key(found), strict=True) if ours != theirs]
         if differences:
-            self._ledger.release(uuid)
+            self._ledger.note_unclaimed(uuid)
             raise MihuError(f"Not adopting SIP trunk connection {uuid}: "
                             + "; ".join(differences) + ". Make the program match the "
                             "connection (adoption never changes it), then run `pulumi up`.")
@@ -291,7 +321,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         for item in items:
             if isinstance(item, dict) and item.get("uuid") == uuid:
                 return item
-        self._ledger.release(uuid)
+        self._ledger.note_unclaimed(uuid)
         raise MihuError(f"Cannot adopt SIP trunk connection {uuid}: the account's list of "
                         "connections does not have it. Check the uuid in the Mihu console.")
 
@@ -333,14 +363,16 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         first half of a ``delete_before_replace``, fail before the replacement is created,
         since going on would leave two connections with the same number, which is what
         that option is for avoiding."""
-        kind = self._ledger.delete_kind(id_, props, MANAGED_INPUTS)
-        if kind == "kept":
+        self._ledger.note_delete(id_, props)
+        kind = self._ledger.delete_kind(id_, props)
+        if kind is DeleteKind.KEPT:
             warn(f"{_describe(props, id_)} is not deleted: another resource of this stack "
                  "has it (adopted it, or shares its id) and keeps managing it.")
             return
         # The first half of a delete-before-replace may wait for the list to prove a 404:
         # giving up would stop the replacement with the old connection perhaps gone.
-        patience = self.client.settings.create_settle_time if kind == "replace-first" else 0
+        patience = (self.client.settings.create_settle_time
+                    if kind is DeleteKind.REPLACED_FIRST else 0)
         try:
             self.client.delete(f"{COLLECTION}/{id_}", secrets=self.secrets_of(props))
         except MihuNotFoundError as exc:
@@ -352,9 +384,13 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
             self._not_deleted(kind, id_, props, f"does not offer DELETE for SIP trunk "
                               f"connections (HTTP {exc.status})")
 
-    def _not_deleted(self, kind: str, id_: str, props: dict[str, Any], why: str) -> None:
+    def _not_deleted(self, kind: DeleteKind, id_: str, props: dict[str, Any],
+                     why: str) -> None:
+        """Where the API cannot delete, the delete policy: refuse only the first half of a
+        delete-before-replace (going on would make two connections for one number); warn
+        and go on otherwise, so that a stack can always be destroyed."""
         what = _describe(props, id_)
-        if kind == "replace-first":
+        if kind is DeleteKind.REPLACED_FIRST:
             raise MihuError(
                 f"Cannot replace {what} with delete_before_replace: the Mihu API {why}, so "
                 "the old connection could not be deleted first, and creating the new one "

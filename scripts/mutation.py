@@ -75,8 +75,11 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
     "http_shapes": ["list_pages", "provider_base", "sip_trunk_connection_provider"],
     # The create guard's decisions one by one (its own tests and the provider's), then the
     # independent review's scenarios and adoption through the provider host (slower).
-    "_create_guard": ["create_guard", "sip_trunk_connection_provider", "create_guard_attacks",
-                      "adoption"],
+    "_create_protocol": ["create_guard", "sip_trunk_connection_provider",
+                         "create_guard_attacks", "adoption"],
+    # The ledger's rows on their own first, then the same as the create protocol's.
+    "_ledger": ["ledger", "create_guard", "sip_trunk_connection_provider",
+                "create_guard_attacks", "adoption"],
     **{entry.module.rpartition(".")[2]: [name.removeprefix("test_") for name in entry.tests]
        + RESOURCE_TESTS for entry in registered_resources()},
 }.items()}

@@ -1,6 +1,6 @@
-"""The create guard's decisions, one at a time: ``create_once`` against the simulator with a
-clock that moves only when the guard sleeps (so a settle time costs no real time), and the
-ledger's adopt and delete decisions through the provider's methods.
+"""The create guard's decisions, one at a time: the create protocol against the simulator
+with a clock that moves only when the guard sleeps (so a settle time costs no real time),
+and the ledger's adopt and delete decisions through the provider's methods.
 
 Each test states a promise of ``docs/fault-model.md`` and judges it by the account (how
 many connections, which one a create returned) or by the decision taken (adopt, resend,
@@ -17,21 +17,16 @@ import pytest
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuError, MihuSettings
-from pulumi_mihu._create_guard import (
-    CreateLedger,
-    CreateRequest,
-    Diffed,
-    create_once,
-    fingerprint,
-    state_hash,
-)
+from pulumi_mihu._create_protocol import CreateProtocol, CreateRequest
+from pulumi_mihu._ledger import DeleteKind, DeploymentLedger, fingerprint, state_hash
 from pulumi_mihu.client import MihuClient
 from pulumi_mihu.errors import (
     MihuBadResponseError,
     MihuCreateOutcomeUnknownError,
+    MihuCreateRefusedError,
     MihuServerError,
 )
-from pulumi_mihu.sip_trunk_connection import COLLECTION
+from pulumi_mihu.sip_trunk_connection import CREATES, MANAGED_INPUTS
 from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS
 from support import provider_for, settings_for, trunk_inputs
@@ -118,15 +113,21 @@ def read_data(body: Any) -> dict[str, Any]:
 def request_for(**overrides: Any) -> CreateRequest:
     inputs = trunk_inputs(**overrides)
     return CreateRequest(
-        collection=COLLECTION, payload=inputs, secrets=[inputs["username"], inputs["password"]],
+        payload=inputs, secrets=[inputs["username"], inputs["password"]],
         describe=f"SIP trunk connection {inputs['name']!r} for phone number "
                  f"{inputs['phone_number']!r}",
         read_answer=read_data)
 
 
-def create(client: MihuClient, ledger: CreateLedger, **overrides: Any) -> dict[str, Any]:
+def fresh() -> CreateProtocol:
+    """The trunk's create protocol as a new provider process has it: no baseline yet, an
+    empty ledger."""
+    return CreateProtocol(CREATES, DeploymentLedger(MANAGED_INPUTS, adopt_key="adopt_uuid"))
+
+
+def create(client: MihuClient, guard: CreateProtocol, **overrides: Any) -> dict[str, Any]:
     warnings: list[str] = []
-    return create_once(client, ledger, request_for(**overrides), warnings.append)
+    return guard.create(client, request_for(**overrides), warnings.append)
 
 
 def commit(server: MihuSimulator, **overrides: Any) -> str:
@@ -157,7 +158,7 @@ def test_a_create_the_server_commits_while_the_guard_waits_is_adopted_not_resent
     client = client_for(sim, time, clients)
     sim.inject(on_post(status=503))
     time.on_sleep.append(lambda: commit(sim))
-    created = create(client, CreateLedger())
+    created = create(client, fresh())
     assert by_phone(sim) == [created["uuid"]]
     assert len(sim.requests_to("POST")) == 1 and client.pauses == []
 
@@ -170,8 +171,8 @@ def test_settle_reads_the_list_until_the_deadline_and_no_longer(
     client = client_for(sim, time, clients, max_attempts=1)
     sim.inject(on_post(status=503))
     with pytest.raises(MihuError, match="failed 1 times") as info:
-        create(client, CreateLedger())
-    assert not isinstance(info.value, MihuCreateOutcomeUnknownError)
+        create(client, fresh())
+    assert not isinstance(info.value, (MihuCreateOutcomeUnknownError, MihuCreateRefusedError))
     assert sim.connections == {}
     assert [r.method for r in sim.requests] == ["GET", "POST", "GET", "GET"]
     assert time.slept == 0.25
@@ -185,7 +186,7 @@ def test_a_create_is_sent_at_most_max_attempts_times_with_a_pause_between_and_no
     client = client_for(sim, time, clients, max_attempts=3)
     sim.inject(on_post(status=503, times=3))
     with pytest.raises(MihuError, match="failed 3 times"):
-        create(client, CreateLedger())
+        create(client, fresh())
     assert sim.connections == {}
     assert len(sim.requests_to("POST")) == 3
     assert client.pauses == [1, 2]
@@ -218,7 +219,7 @@ def test_many_attempts_end_without_a_wait_after_the_last(
     client = DownApiClient(settings, time)
     clients.append(client)
     with pytest.raises(MihuError, match="failed 300 times"):
-        create(client, CreateLedger())
+        create(client, fresh())
     assert client.posts == 300
     assert client.pauses == list(range(1, 300))
 
@@ -227,11 +228,11 @@ def test_a_connection_made_meanwhile_with_another_number_is_never_adopted(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     """Settle adopts only a connection with this create's natural key: another new one
     (someone else's, made after the baseline) is not ours, whatever else it is."""
-    client, ledger = client_for(sim, time, clients), CreateLedger()
-    ledger.take_baseline(client, COLLECTION)
+    client, guard = client_for(sim, time, clients), fresh()
+    guard.baseline.take(client)
     theirs = commit(sim, name="their-line", phone_number=OTHER_PHONE)
     sim.inject(on_post(status=503))
-    created = create(client, ledger)
+    created = create(client, guard)
     assert created["uuid"] != theirs
     assert by_phone(sim) == [created["uuid"]] and by_phone(sim, OTHER_PHONE) == [theirs]
     assert len(sim.requests_to("POST")) == 2
@@ -242,10 +243,10 @@ def test_a_connection_this_process_created_is_not_adopted_by_an_identical_create
     """Two resources of one program with the same name, number and gateways: the second
     one's ambiguous create must not take the first one's connection (created, so not in the
     baseline), or both resources would track one line."""
-    client, ledger = client_for(sim, time, clients), CreateLedger()
-    first = create(client, ledger)
+    client, guard = client_for(sim, time, clients), fresh()
+    first = create(client, guard)
     sim.inject(on_post(status=503))
-    second = create(client, ledger)
+    second = create(client, guard)
     assert second["uuid"] != first["uuid"]
     assert sorted(by_phone(sim)) == sorted([first["uuid"], second["uuid"]])
 
@@ -255,11 +256,11 @@ def test_a_list_that_cannot_be_read_while_settling_is_an_unknown_outcome(
     """The POST committed but its answer was lost, and the list then fails (dropped): the
     outcome cannot be told, so the create fails as "outcome unknown", saying what to check,
     and is not sent again (the committed connection stays the only one)."""
-    client, ledger = client_for(sim, time, clients, max_attempts=2), CreateLedger()
-    ledger.take_baseline(client, COLLECTION)
+    client, guard = client_for(sim, time, clients, max_attempts=2), fresh()
+    guard.baseline.take(client)
     sim.inject(on_post(action="drop_after"), on_list(action="drop_before", times=2))
     with pytest.raises(MihuCreateOutcomeUnknownError) as info:
-        create(client, ledger)
+        create(client, guard)
     assert "'+15551230000'" in str(info.value) and "not sent again" in str(info.value)
     assert len(by_phone(sim)) == 1 and len(sim.requests_to("POST")) == 1
 
@@ -270,13 +271,13 @@ def test_without_a_baseline_a_match_is_not_adopted_and_the_error_names_the_older
     create: the connection it shows may be ours or may have existed, so nothing is
     adopted or resent, and the error names every listed match (here, the one made in
     the console before, and the new one) for the user to look at."""
-    client, ledger = client_for(sim, time, clients), CreateLedger()
+    client, guard = client_for(sim, time, clients), fresh()
     older = commit(sim)
     sim.inject(on_list(status=404))
-    assert ledger.take_baseline(client, COLLECTION) is None
+    assert guard.baseline.take(client) is None
     sim.inject(on_post(action="drop_after"))
     with pytest.raises(MihuCreateOutcomeUnknownError, match="existed already") as info:
-        create(client, ledger)
+        create(client, guard)
     assert all(uuid in str(info.value) for uuid in sim.connections)
     assert older in sim.connections and len(by_phone(sim)) == 2
     assert len(sim.requests_to("POST")) == 1
@@ -422,10 +423,10 @@ def test_a_delete_of_an_id_another_kept_resource_has_is_not_sent() -> None:
     for relation in ("below", "above"):
         maker = {**trunk_inputs(name=state_named(relation, than=adopter)),
                  "__provider": "same"}
-        ledger = CreateLedger()
-        ledger.note_diff(uuid, adopter, trunk_inputs(name="adopter"), keys)
-        assert ledger.delete_kind(uuid, maker, keys) == "kept", relation
-        assert ledger.delete_kind(uuid, adopter, keys) != "kept", "its own delete is real"
+        ledger = DeploymentLedger(keys)
+        ledger.note_diff(uuid, adopter, trunk_inputs(name="adopter"))
+        assert ledger.delete_kind(uuid, maker) is DeleteKind.KEPT, relation
+        assert ledger.delete_kind(uuid, adopter) is not DeleteKind.KEPT, "its own delete is real"
 
 
 def state_named(relation: str, than: Mapping[str, Any]) -> str:
@@ -457,23 +458,23 @@ def test_only_a_connection_with_the_same_natural_key_is_a_twin(
 def test_a_connection_made_meanwhile_that_sorts_before_ours_is_not_adopted(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient],
         other: dict[str, str]) -> None:
-    client, ledger = client_for(sim, time, clients), CreateLedger()
-    ledger.take_baseline(client, COLLECTION)
+    client, guard = client_for(sim, time, clients), fresh()
+    guard.baseline.take(client)
     theirs = commit(sim, **other)
     sim.inject(on_post(status=503))
-    created = create(client, ledger)
+    created = create(client, guard)
     assert created["uuid"] != theirs and len(sim.connections) == 2
 
 
 def test_what_the_account_had_before_or_the_stack_has_is_never_the_create_being_settled(
         ) -> None:
-    ledger = CreateLedger()
-    ledger.claim("claimed")
-    ledger.diffed["diffed"] = Diffed("h", {}, None)
-    assert ledger.is_foreign("claimed", None) and ledger.is_foreign("diffed", None)
-    assert ledger.is_foreign("before", {"before": ("k",)})
-    assert ledger.is_foreign("diffed", {"before": ("k",)})
-    assert not ledger.is_foreign("new", {"before": ("k",)})
+    guard = fresh()
+    guard.ledger.note_claimed("claimed")
+    guard.ledger.note_diff("diffed", {}, {})
+    assert guard.is_foreign("claimed", None) and guard.is_foreign("diffed", None)
+    assert guard.is_foreign("before", {"before": ("k",)})
+    assert guard.is_foreign("diffed", {"before": ("k",)})
+    assert not guard.is_foreign("new", {"before": ("k",)})
 
 
 def test_the_list_is_watched_with_growing_pauses(
@@ -491,7 +492,7 @@ def test_the_list_is_watched_with_growing_pauses(
     client._sleep = lambda s: (sleeps.append(s), time_sleep(s))[1]  # type: ignore[method-assign]
     sim.inject(on_post(status=503))
     with pytest.raises(MihuError, match="failed 1 times"):
-        create(client, CreateLedger())
+        create(client, fresh())
     assert sleeps == [1.0, 2.0, 4.0, 3.0], "1, 2, 4, then what is left of the 10 s"
 
 
@@ -515,10 +516,10 @@ CURSOR_LIST = '{"success": true, "data": [], "next_cursor": "c2"}'
 
 def test_a_list_that_cannot_be_read_whole_refuses_the_create_with_nothing_sent(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
-    client, ledger = client_for(sim, time, clients), CreateLedger()
+    client, guard = client_for(sim, time, clients), fresh()
     sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
-    with pytest.raises(MihuError) as info:
-        create(client, ledger)
+    with pytest.raises(MihuCreateRefusedError) as info:
+        create(client, guard)
     message = str(info.value)
     assert message.startswith("Not creating the SIP trunk connection 'main-line' for phone "
                               "number '+15551230000': the list at /api/v1/channels/sip-trunk/"
@@ -527,17 +528,18 @@ def test_a_list_that_cannot_be_read_whole_refuses_the_create_with_nothing_sent(
                               "duplicates needs all of it. Nothing was sent")
     assert "`pulumi config set mihu:allowUncheckedCreates true`" in message
     assert sim.requests_to("POST") == [] and sim.connections == {}
-    assert ledger.baseline is None and not ledger.list_unavailable, "asked again next time"
+    assert guard.baseline.taken is None and not guard.baseline.unavailable, (
+        "asked again next time")
 
 
 def test_with_the_opt_out_every_unchecked_create_goes_ahead_and_says_so(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     client = client_for(sim, time, clients, allow_unchecked_creates=True)
-    ledger = CreateLedger()
+    guard = fresh()
     sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
     warnings: list[str] = []
-    create_once(client, ledger, request_for(), warnings.append)
-    create_once(client, ledger, request_for(name="b", phone_number=OTHER_PHONE),
+    guard.create(client, request_for(), warnings.append)
+    guard.create(client, request_for(name="b", phone_number=OTHER_PHONE),
                 warnings.append)
     assert len(sim.connections) == 2
     assert [w.split(" is created")[0] for w in warnings] == [
@@ -551,17 +553,17 @@ def test_the_opt_out_does_not_cover_a_list_that_fails_for_now(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     client = client_for(sim, time, clients, allow_unchecked_creates=True, max_attempts=1)
     sim.inject(on_list(status=503))
-    with pytest.raises(MihuError, match=r"could not be read .*run `pulumi up` again"):
-        create(client, CreateLedger())
+    with pytest.raises(MihuCreateRefusedError, match=r"could not be read .*run `pulumi up` again"):
+        create(client, fresh())
     assert sim.requests_to("POST") == []
 
 
 def test_without_a_list_route_the_first_create_of_a_process_says_so_once(
         bare_sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
-    client, ledger = client_for(bare_sim, time, clients), CreateLedger()
+    client, guard = client_for(bare_sim, time, clients), fresh()
     warnings: list[str] = []
-    create_once(client, ledger, request_for(), warnings.append)
-    create_once(client, ledger, request_for(name="b", phone_number=OTHER_PHONE),
+    guard.create(client, request_for(), warnings.append)
+    guard.create(client, request_for(name="b", phone_number=OTHER_PHONE),
                 warnings.append)
     assert warnings == [
         "This Mihu API has no list of SIP trunk connections, so a connection left in the "
@@ -575,9 +577,9 @@ def test_a_twin_on_a_later_page_is_refused_naming_it_in_a_few_lines(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     twin = commit(sim)
     sim.add_connections(40)
-    client, ledger = client_for(sim, time, clients), CreateLedger()
-    with pytest.raises(MihuError) as info:
-        create(client, ledger)
+    client, guard = client_for(sim, time, clients), fresh()
+    with pytest.raises(MihuCreateRefusedError) as info:
+        create(client, guard)
     assert str(info.value).splitlines() == [
         "Not creating the SIP trunk connection 'main-line' for phone number '+15551230000': "
         "the account already has one with the same name, phone number and gateways that "
@@ -595,26 +597,25 @@ def test_a_list_that_cannot_be_read_whole_is_read_once_per_process(
     """Walking it again for each create would cost as much again (up to 2,000 pages), to
     the same end."""
     client = client_for(sim, time, clients, allow_unchecked_creates=True)
-    ledger = CreateLedger()
+    guard = fresh()
     sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
-    create(client, ledger)
-    create(client, ledger, name="b", phone_number=OTHER_PHONE)
+    create(client, guard)
+    create(client, guard, name="b", phone_number=OTHER_PHONE)
     assert [r.method for r in sim.requests] == ["GET", "POST", "POST"]
 
 
 def test_without_a_list_route_even_a_single_create_says_so(
         bare_sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     warnings: list[str] = []
-    create_once(client_for(bare_sim, time, clients), CreateLedger(), request_for(),
-                warnings.append)
+    fresh().create(client_for(bare_sim, time, clients), request_for(), warnings.append)
     assert len(warnings) == 1 and "has no list of SIP trunk connections" in warnings[0]
 
 
 def test_with_two_twins_the_advice_names_the_first_in_both_places(
         sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
     first, second = sorted([commit(sim), commit(sim)])
-    with pytest.raises(MihuError) as info:
-        create(client_for(sim, time, clients), CreateLedger())
+    with pytest.raises(MihuCreateRefusedError) as info:
+        create(client_for(sim, time, clients), fresh())
     lines = str(info.value).splitlines()
     assert f"({first}, {second})" in lines[0]
     assert f"grep {first}`" in lines[1] and f'adopt_uuid="{first}"' in lines[1]

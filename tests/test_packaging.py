@@ -22,7 +22,7 @@ from pulumi_mihu._registry import RESOURCES
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODULES = {
     "__init__", "_version", "errors", "settings", "client", "http_shapes", "schema", "_model",
-    "_registry", "_provider", "_resource", "_create_guard",
+    "_registry", "_provider", "_resource", "_ledger", "_create_protocol",
     *(entry.module.removeprefix("pulumi_mihu.") for entry in RESOURCES),
     "testing/__init__", "testing/simulator", "testing/host", "testing/harness", "testing/cli",
 }

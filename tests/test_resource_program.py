@@ -153,7 +153,7 @@ def test_the_package_exports_every_error_and_every_resources_names() -> None:
         assert names <= set(pulumi_mihu.__all__), entry.name
         assert getattr(pulumi_mihu, f"{entry.name}Inputs") is entry.schema.model
     for module in ("errors", "settings", "client", "http_shapes", "_provider", "_registry",
-                   "_create_guard", *(entry.module.removeprefix("pulumi_mihu.")
+                   "_ledger", "_create_protocol", *(entry.module.removeprefix("pulumi_mihu.")
                                       for entry in RESOURCES)):
         mod = __import__(f"pulumi_mihu.{module}", fromlist=["__all__"])
         assert all(hasattr(mod, name) for name in mod.__all__), module
