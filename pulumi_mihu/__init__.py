@@ -19,20 +19,18 @@ from .settings import MihuSettings
 
 # --- generated from the schema: do not edit (scripts/gen.py exports) ---
 # isort: split
-from .agent_sip_trunk_assignment import (
-    AgentSipTrunkAssignment,
-    AgentSipTrunkAssignmentArgs,
-    AgentSipTrunkAssignmentProvider,
-)
-from .sip_trunk_connection import (
-    SipTrunkConnection,
-    SipTrunkConnectionArgs,
-    SipTrunkConnectionProvider,
-)
+from .agent_sip_trunk_assignment import AgentSipTrunkAssignment, AgentSipTrunkAssignmentArgs
+from .sip_trunk_connection import SipTrunkConnection, SipTrunkConnectionArgs
 
 if TYPE_CHECKING:
-    from .agent_sip_trunk_assignment import AgentSipTrunkAssignmentInputs
-    from .sip_trunk_connection import SipTrunkConnectionInputs
+    from .agent_sip_trunk_assignment import (
+        AgentSipTrunkAssignmentInputs,
+        AgentSipTrunkAssignmentProvider,
+    )
+    from .sip_trunk_connection import (
+        SipTrunkConnectionInputs,
+        SipTrunkConnectionProvider,
+    )
 
 __all__ = [
     "AgentSipTrunkAssignment",
@@ -49,12 +47,16 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """``<Resource>Inputs``, the pydantic input models, built from their schema on first
-    use rather than at import: a program that only registers resources never needs them."""
+    use, and ``<Resource>Provider``, the provider classes, loaded on first use, rather than
+    at import: a program that only registers resources needs neither (nor pydantic and
+    requests, which they import)."""
     from ._registry import RESOURCES
 
     for entry in RESOURCES:
         if name == f"{entry.name}Inputs":
             return entry.schema.model
+        if name == f"{entry.name}Provider":
+            return entry.provider_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from .client import MihuClient
 from .errors import MihuConfigError, MihuError, echoes
-from .schema import Schema
+from .schema import RESOURCE_NAME_KEY, Schema
 from .settings import MihuSettings
 
 __all__ = [
@@ -51,10 +51,6 @@ __all__ = [
     "warn",
 ]
 
-#: An input every Mihu resource sends to Check (and nothing keeps: Check's answer drops
-#: ``__`` keys): the resource's name, so that a check spanning resources (one assignment
-#: per agent) can name both. The dynamic provider interface passes no URN.
-RESOURCE_NAME_KEY = "__resource_name"
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)

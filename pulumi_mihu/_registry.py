@@ -56,6 +56,13 @@ class Registered:
         return self.resource.rpartition(".")[0]
 
     @property
+    def implementation_module(self) -> str:
+        """The module the provider class's code lives in: apart from the resource's, so that
+        a program never imports what only the provider host needs. Stacks still name the
+        class by ``provider``, the resource module's path, which hands it out."""
+        return f"{self.module.rpartition('.')[0]}._{self.module.rpartition('.')[2]}_provider"
+
+    @property
     def type_token(self) -> str:
         """The type the engine records, as ``pulumi.dynamic.Resource`` names it."""
         return f"pulumi-python:dynamic/mihu:{self.name}"

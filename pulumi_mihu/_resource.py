@@ -15,18 +15,20 @@ token is not stored in plain text (see :func:`plain_token_warning`).
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import os
+import struct
 import threading
 from typing import Any, ClassVar, TypeVar
 
 import pulumi
 import pulumi.dynamic
 import pulumi.runtime
-from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 
-from ._provider import RESOURCE_NAME_KEY, MihuResourceProvider
-from .schema import RESOURCE_NAME, Schema
+from .schema import RESOURCE_NAME, RESOURCE_NAME_KEY, Schema
 from .settings import API_TOKEN
 
 __all__ = [
@@ -34,27 +36,31 @@ __all__ = [
     "MihuDynamicResource",
     "args_and_opts",
     "plain_token_warning",
+    "provider_reference",
     "resource_props",
-    "serialized_provider",
 ]
 
 A = TypeVar("A")
 
-_SERIALIZED_PROVIDERS: dict[type[MihuResourceProvider], str] = {}
 
+@functools.cache
+def provider_reference(path: str) -> str:
+    """The ``__provider`` value naming the provider class at ``path``
+    (``module.Class``): what ``pulumi.dynamic``'s ``serialize_provider`` writes for an
+    instance of a class pickled by reference with an empty state (protocol 4), built
+    here from the path alone.
 
-def serialized_provider(provider_class: type[MihuResourceProvider]) -> str:
-    """The ``__provider`` value of a provider class, computed once per process.
-
-    It is the same for every resource (the pickle is a reference to the class), and
-    ``serialize_provider`` is costly to call per resource: it runs dill, and (pulumi 3.27x)
-    re-wraps a pickle method globally on every call, so after ~990 calls any pickled dict
-    overflows the recursion limit. Calling it once avoids both.
+    So a program registers resources without importing the provider class, and with it
+    the validation and HTTP stacks only the provider host needs; and the string cannot
+    drift: it names the promised path whatever the class's code does (stacks keep it
+    forever: tests/test_provider_strings.py holds it to every release's, and to what the
+    SDK writes for the class).
     """
-    cached = _SERIALIZED_PROVIDERS.get(provider_class)
-    if cached is None:
-        cached = _SERIALIZED_PROVIDERS[provider_class] = serialize_provider(provider_class())
-    return cached
+    module, _, name = path.rpartition(".")
+    body = b"".join(b"\x8c" + bytes([len(part)]) + part + b"\x94"
+                    for part in (module.encode(), name.encode()))
+    body += b"\x93\x94)\x81\x94}\x94b."  # STACK_GLOBAL, NEWOBJ(), BUILD({}), STOP
+    return base64.b64encode(b"\x80\x04\x95" + struct.pack("<Q", len(body)) + body).decode()
 
 
 PLAIN_TOKEN_WARNING = (
@@ -125,7 +131,8 @@ def resource_props(schema: Schema[Any], resource_name: str, given: Any,
 
 class MihuDynamicResource(pulumi.dynamic.Resource):
     """Base of the Mihu resources: registers like ``pulumi.dynamic.Resource`` (same type
-    token, same ``__provider`` format), with the serialized provider computed once.
+    token, same ``__provider`` format), with the provider named by its path
+    (:func:`provider_reference`), never imported in the program.
 
     A subclass names its declaration (``_mihu_schema``), its Args dataclass
     (``_mihu_args``) and its provider class (``_mihu_provider``; prefixed names, since the
@@ -138,7 +145,7 @@ class MihuDynamicResource(pulumi.dynamic.Resource):
 
     _mihu_schema: ClassVar[Schema[Any]]
     _mihu_args: ClassVar[type[Any]]
-    _mihu_provider: ClassVar[type[MihuResourceProvider]]
+    _mihu_provider: ClassVar[str]
 
     def _register(self, resource_name: str, args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> None:
@@ -155,12 +162,12 @@ class MihuDynamicResource(pulumi.dynamic.Resource):
         props = resource_props(schema, resource_name, args_obj, by_id=opts.id is not None)
         self._register_dynamic(self._mihu_provider, resource_name, props, opts)
 
-    def _register_dynamic(self, provider_class: type[MihuResourceProvider], name: str,
-                          props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
+    def _register_dynamic(self, provider: str, name: str, props: dict[str, Any],
+                          opts: pulumi.ResourceOptions | None) -> None:
         if PROVIDER_KEY in props:
             raise ValueError("A dynamic resource must not define the __provider key")
         _warn_once_about_the_token()
-        props[PROVIDER_KEY] = serialized_provider(provider_class)
+        props[PROVIDER_KEY] = provider_reference(provider)
         props[RESOURCE_NAME_KEY] = name
         pulumi.CustomResource.__init__(
             self, f"pulumi-python:{self._resource_type_name}", name, props, opts)

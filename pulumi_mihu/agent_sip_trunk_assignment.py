@@ -22,21 +22,13 @@ Choices:
 
 from __future__ import annotations
 
-import threading
 import uuid as uuidlib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult
 
-from ._provider import (
-    MihuResourceProvider,
-    warn,
-)
 from ._resource import MihuDynamicResource
-from .errors import MihuApiError, MihuError
 from .schema import Input, Output, Schema
 
 __all__ = [
@@ -82,78 +74,6 @@ SCHEMA: Schema[AgentSipTrunkAssignmentInputs] = Schema(
 )
 
 
-def assign_path(agent_uuid: str) -> str:
-    return f"/agents/{agent_uuid}/channels/call/sip-trunk"
-
-
-def _is_phone_in_use(error: MihuApiError) -> bool:
-    """The reference documents the check ``force`` skips but not its error; accept any
-    409/422 whose code or message speaks of the phone number being in use."""
-    text = " ".join(filter(None, (error.code, error.api_message, error.details))).lower()
-    return error.status in (409, 422) and "phone" in text and ("use" in text or "taken" in text)
-
-
-# ---------------------------------------------------------------------------------------
-# Provider
-# ---------------------------------------------------------------------------------------
-
-
-class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
-    """Assigns agents' call channels to SIP trunk connections."""
-
-    schema = SCHEMA
-    unique_inputs: ClassVar[Mapping[str, str]] = {
-        "agent_uuid": "an agent has one call channel, so keep one assignment per agent"}
-    """An agent has one call channel: a second assignment would leave it routed through
-    whichever ran last, and removing either would leave state saying the agent uses a trunk
-    it does not."""
-
-    def _reset(self) -> None:
-        super()._reset()
-        #: agent -> connection assigned by this provider process (one per deployment).
-        self._assigned: dict[str, str] = {}
-        self._assigned_lock = threading.Lock()
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        model = self.model_of(props, SCHEMA.model)
-        try:
-            answer = self.client.post(assign_path(model.agent_uuid), SCHEMA.body(model),
-                                      idempotent=True)
-        except MihuApiError as exc:
-            if _is_phone_in_use(exc):
-                raise MihuError(
-                    f"Agent {model.agent_uuid} cannot use SIP trunk connection "
-                    f"{model.connection_uuid}: its phone number is already used by another "
-                    f"agent ({exc}). Set force=True to share the number (outbound calls work "
-                    "for both; inbound calls go to the agent assigned last)."
-                ) from None
-            raise
-        data = answer.get("data") if isinstance(answer, dict) else None
-        data = data if isinstance(data, dict) else {}
-        with self._assigned_lock:
-            self._assigned[model.agent_uuid] = model.connection_uuid
-        outs = {**model.model_dump(), **SCHEMA.computed(data)}
-        return CreateResult(f"{model.agent_uuid}/{model.connection_uuid}", outs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if "agent_uuid" not in props:
-            raise MihuError(f"Cannot read assignment {id_}: the Mihu API documents no way to "
-                            "read an agent's SIP trunk assignment")
-        return ReadResult(id_, {k: v for k, v in props.items() if not k.startswith("__")})
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        agent, connection = props.get("agent_uuid"), props.get("connection_uuid")
-        with self._assigned_lock:
-            current = self._assigned.get(str(agent))
-        if current is not None and current != connection:
-            return  # re-assigned in this deployment: nothing is left to undo
-        warn(f"Agent {agent} keeps routing its calls through SIP trunk connection {connection} "
-             f"(phone number {props.get('phone_number')!r}) until it is assigned another "
-             "one: the Mihu API documents no way to unassign. The assignment is removed from "
-             "the stack. If that connection is being deleted too, assign the agent another "
-             "trunk in the Mihu console, or its calls have no working route.")
-
-
 # ---------------------------------------------------------------------------------------
 # Resource
 # ---------------------------------------------------------------------------------------
@@ -161,6 +81,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
 
 # --- generated from the schema: do not edit (scripts/gen.py args) ---
 if TYPE_CHECKING:
+    from ._agent_sip_trunk_assignment_provider import AgentSipTrunkAssignmentProvider
     from ._model import InputsModel
 
     class AgentSipTrunkAssignmentInputs(InputsModel):
@@ -171,9 +92,15 @@ if TYPE_CHECKING:
         force: bool
 else:
     def __getattr__(name: str) -> Any:
-        """AgentSipTrunkAssignmentInputs: the pydantic model of SCHEMA, built on first use."""
+        """AgentSipTrunkAssignmentInputs, the pydantic model of SCHEMA, built on first use, and
+        AgentSipTrunkAssignmentProvider, the class stacks name (its code is in
+        pulumi_mihu._agent_sip_trunk_assignment_provider): loaded when first asked for."""
         if name == "AgentSipTrunkAssignmentInputs":
             return SCHEMA.model
+        if name == "AgentSipTrunkAssignmentProvider":
+            from ._agent_sip_trunk_assignment_provider import AgentSipTrunkAssignmentProvider
+
+            return AgentSipTrunkAssignmentProvider
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -205,7 +132,7 @@ class AgentSipTrunkAssignment(MihuDynamicResource, module="mihu",
     # --- generated from the schema: do not edit (scripts/gen.py constructor) ---
     _mihu_schema = SCHEMA
     _mihu_args = AgentSipTrunkAssignmentArgs
-    _mihu_provider = AgentSipTrunkAssignmentProvider
+    _mihu_provider = "pulumi_mihu.agent_sip_trunk_assignment.AgentSipTrunkAssignmentProvider"
 
     if TYPE_CHECKING:
         # Typed for IDEs and mypy, but kept out of the runtime __annotations__: the

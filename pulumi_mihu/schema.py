@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from ._model import InputsModel
 
-__all__ = ["RESOURCE_NAME", "Input", "Output", "Schema"]
+__all__ = ["RESOURCE_NAME", "RESOURCE_NAME_KEY", "Input", "Output", "Schema"]
+
+#: An input every Mihu resource sends to Check (and nothing keeps: Check's answer drops
+#: ``__`` keys): the resource's name, so that a check spanning resources (one assignment
+#: per agent) can name both. The dynamic provider interface passes no URN.
+RESOURCE_NAME_KEY = "__resource_name"
 
 M = TypeVar("M", bound="InputsModel")
 PyType = type

@@ -19,12 +19,13 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
 from .errors import MihuConfigError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 __all__ = [
     "MihuSettings",
@@ -151,6 +152,8 @@ class MihuSettings:
 
         def number(setting: Setting, default: float, integer: bool = False) -> float:
             return _positive_number(setting, values[setting.key], default, integer)
+
+        from pydantic import SecretStr  # here: a program reads API_TOKEN without pydantic
 
         return cls(
             api_token=SecretStr(token),

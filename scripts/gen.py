@@ -119,14 +119,22 @@ def render_args(entry: Registered) -> list[str]:
     built on first use: the module's ``__getattr__`` hands it out), and the Args
     dataclass, the required inputs first as a dataclass needs."""
     schema, model = entry.schema, f"{entry.name}Inputs"
-    lines = ["if TYPE_CHECKING:", "    from ._model import InputsModel", "",
+    provider, implementation = f"{entry.name}Provider", entry.implementation_module
+    lines = ["if TYPE_CHECKING:",
+             *sorted([f"    from .{implementation.rpartition('.')[2]} import {provider}",
+                      "    from ._model import InputsModel"]), "",
              f"    class {model}(InputsModel):",
              '        """The validated inputs: the pydantic model built from SCHEMA."""', ""]
     lines += [f"        {name}: {type_name(spec, spec.nullable)}"
               for name, spec in schema.inputs.items()]
     lines += ["else:", "    def __getattr__(name: str) -> Any:",
-              f'        """{model}: the pydantic model of SCHEMA, built on first use."""',
+              f'        """{model}, the pydantic model of SCHEMA, built on first use, and',
+              f"        {provider}, the class stacks name (its code is in",
+              f'        {implementation}): loaded when first asked for."""',
               f'        if name == "{model}":', "            return SCHEMA.model",
+              f'        if name == "{provider}":',
+              f"            from .{implementation.rpartition('.')[2]} import {provider}",
+              "", f"            return {provider}",
               '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
               "", "", "@dataclass", f"class {entry.name}Args:",
               f'    """The inputs of {article(entry.name)} {entry.name}, as in Pulumi\'s generated '
@@ -172,7 +180,7 @@ def render_constructor(entry: Registered) -> list[str]:
     schema, args = entry.schema, f"{entry.name}Args"
     summary = (inspect.getdoc(entry.resource_class()) or entry.name).splitlines()[0]
     lines = ["    _mihu_schema = SCHEMA", f"    _mihu_args = {args}",
-             f"    _mihu_provider = {entry.provider.rpartition('.')[2]}", "",
+             f'    _mihu_provider = "{entry.provider}"', "",
              *render_outputs(schema), "", "    @overload",
              f"    def __init__(self, resource_name: str, args: {args},",
              "                 opts: pulumi.ResourceOptions | None = None) -> None:",
@@ -200,15 +208,17 @@ def render_constructor(entry: Registered) -> list[str]:
 def render_exports() -> list[str]:
     """``pulumi_mihu/__init__.py``'s imports of every resource's public names and their
     ``__all__``; the input models are exported lazily (its ``__getattr__``), so only type
-    checkers import them here."""
+    checkers import them here; so are the provider classes, which only the provider host
+    needs."""
     entries = sorted(RESOURCES, key=lambda e: e.module)
     lines = ["# isort: split"]
     for entry in entries:
-        lines += [f"from {entry.module.removeprefix('pulumi_mihu')} import (",
-                  *(f"    {entry.name}{suffix}," for suffix in ("", "Args", "Provider")), ")"]
+        lines += [f"from {entry.module.removeprefix('pulumi_mihu')} import {entry.name}, "
+                  f"{entry.name}Args"]
     lines += ["", "if TYPE_CHECKING:"]
-    lines += [f"    from {entry.module.removeprefix('pulumi_mihu')} import {entry.name}Inputs"
-              for entry in entries]
+    for entry in entries:
+        lines += [f"    from {entry.module.removeprefix('pulumi_mihu')} import (",
+                  f"        {entry.name}Inputs,", f"        {entry.name}Provider,", "    )"]
     lines += ["", "__all__ = ["]
     lines += [f'    "{entry.name}{suffix}",' for entry in sorted(RESOURCES, key=lambda e: e.name)
               for suffix in ("", "Args", "Inputs", "Provider")]

@@ -80,8 +80,11 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
     # The ledger's rows on their own first, then the same as the create protocol's.
     "_ledger": ["ledger", "create_guard", "sip_trunk_connection_provider",
                 "create_guard_attacks", "adoption"],
-    **{entry.module.rpartition(".")[2]: [name.removeprefix("test_") for name in entry.tests]
-       + RESOURCE_TESTS for entry in registered_resources()},
+    # A resource's two modules (the resource with its schema; its provider's code, apart so
+    # that programs stay light) are exercised by its registry entry's tests.
+    **{module.rpartition(".")[2]: [name.removeprefix("test_") for name in entry.tests]
+       + RESOURCE_TESTS for entry in registered_resources()
+       for module in (entry.module, entry.implementation_module)},
 }.items()}
 
 #: Slow tests left out of mutation runs, with what covers their code instead.

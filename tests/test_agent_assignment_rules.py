@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pulumi_mihu import AgentSipTrunkAssignmentProvider, MihuError
-from pulumi_mihu.agent_sip_trunk_assignment import _is_phone_in_use, assign_path
+from pulumi_mihu._agent_sip_trunk_assignment_provider import _is_phone_in_use, assign_path
 from pulumi_mihu.errors import MihuApiError, MihuConflictError, MihuValidationError
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import provider_for, settings_for, trunk_inputs

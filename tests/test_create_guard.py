@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from pulumi_mihu import MihuError, MihuSettings
 from pulumi_mihu._create_protocol import CreateProtocol, CreateRequest
 from pulumi_mihu._ledger import DeleteKind, DeploymentLedger, fingerprint, state_hash
+from pulumi_mihu._sip_trunk_connection_provider import CREATES
 from pulumi_mihu.client import MihuClient
 from pulumi_mihu.errors import (
     MihuBadResponseError,
@@ -26,7 +27,7 @@ from pulumi_mihu.errors import (
     MihuCreateRefusedError,
     MihuServerError,
 )
-from pulumi_mihu.sip_trunk_connection import CREATES, MANAGED_INPUTS
+from pulumi_mihu.sip_trunk_connection import MANAGED_INPUTS
 from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS
 from support import provider_for, settings_for, trunk_inputs

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODULES = {
     "__init__", "_version", "errors", "settings", "client", "http_shapes", "schema", "_model",
     "_registry", "_provider", "_resource", "_ledger", "_create_protocol",
-    *(entry.module.removeprefix("pulumi_mihu.") for entry in RESOURCES),
+    *(module.removeprefix("pulumi_mihu.") for entry in RESOURCES
+      for module in (entry.module, entry.implementation_module)),
     "testing/__init__", "testing/simulator", "testing/host", "testing/harness", "testing/cli",
 }
 

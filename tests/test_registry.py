@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from pulumi.dynamic.dynamic import serialize_provider
 
 import pulumi_mihu
 from pulumi_mihu._registry import RESOURCES, Registered, by_name
-from pulumi_mihu._resource import MihuDynamicResource, serialized_provider
+from pulumi_mihu._resource import MihuDynamicResource, provider_reference
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 
 TESTS = Path(__file__).resolve().parent
@@ -25,7 +26,7 @@ def test_an_entry_names_the_resource_its_schema_and_its_provider(entry: Register
     cls = entry.resource_class()
     assert cls.__name__ == entry.name and cls.__module__ == entry.module
     assert cls._mihu_schema is entry.schema and entry.schema.name == entry.name
-    assert cls._mihu_provider is entry.provider_class()
+    assert cls._mihu_provider == entry.provider
     assert entry.provider_class().schema is entry.schema
     assert f"pulumi-python:{cls._resource_type_name}" == entry.type_token
     assert by_name(entry.name) is entry
@@ -33,9 +34,14 @@ def test_an_entry_names_the_resource_its_schema_and_its_provider(entry: Register
 
 @ENTRIES
 def test_the_provider_pickles_under_the_registered_path(entry: Registered) -> None:
-    pickled = base64.b64decode(serialized_provider(entry.provider_class()))
+    """What the SDK writes for the class is what a program registers without it."""
+    written = serialize_provider(entry.provider_class()())
+    pickled = base64.b64decode(written)
     module, _, name = entry.provider.rpartition(".")
     assert module.encode() in pickled and name.encode() in pickled
+    assert provider_reference(entry.provider) == written
+    assert entry.provider_class().__module__ == entry.module
+    assert entry.provider_class().__qualname__ == name
 
 
 def test_every_resource_class_of_the_package_is_registered() -> None:

@@ -1,9 +1,10 @@
-"""What every Mihu resource class inherits from pulumi_mihu._resource: the serialized
-provider computed once, the reserved ``__provider`` key, and both constructor shapes of
+"""What every Mihu resource class inherits from pulumi_mihu._resource: the provider named
+by its path, the reserved ``__provider`` key, and both constructor shapes of
 Pulumi's generated SDKs."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
@@ -13,19 +14,21 @@ from pulumi_mihu import SipTrunkConnectionProvider
 from pulumi_mihu._resource import args_and_opts
 
 
-def test_the_serialized_provider_is_computed_once_per_class(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_provider_reference_is_the_sdks_pickle_of_the_class_by_path() -> None:
+    """The program names the provider by path; the SDK's own pickle of an instance is the
+    same string, and it unpickles to the class."""
+    import pickle
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
     from pulumi_mihu import _resource
 
-    class Fresh(SipTrunkConnectionProvider):
-        pass
-
-    calls: list[object] = []
-    monkeypatch.setattr(_resource, "serialize_provider",
-                        lambda provider: calls.append(provider) or f"pickled-{len(calls)}")
-    assert _resource.serialized_provider(Fresh) == "pickled-1"
-    assert _resource.serialized_provider(Fresh) == "pickled-1"
-    assert len(calls) == 1 and isinstance(calls[0], Fresh)
+    path = "pulumi_mihu.sip_trunk_connection.SipTrunkConnectionProvider"
+    written = _resource.provider_reference(path)
+    assert written == serialize_provider(SipTrunkConnectionProvider())
+    assert type(pickle.loads(base64.b64decode(written))) is SipTrunkConnectionProvider
+    other = _resource.provider_reference("pulumi_mihu.x.Y")
+    assert type(other) is str and other != written
 
 
 def test_a_resource_cannot_bring_its_own_provider_key() -> None:
@@ -33,7 +36,7 @@ def test_a_resource_cannot_bring_its_own_provider_key() -> None:
 
     resource = object.__new__(SipTrunkConnection)
     with pytest.raises(ValueError, match="must not define the __provider key"):
-        resource._register_dynamic(SipTrunkConnectionProvider, "n", {"__provider": "x"}, None)
+        resource._register_dynamic("pulumi_mihu.x.Y", "n", {"__provider": "x"}, None)
 
 
 # -- what the constructor derives from the schema ------------------------------------------
@@ -248,6 +251,6 @@ def test_the_first_resource_registered_warns_and_the_others_do_not(
     stack_config["values"]["mihu:apiToken"] = TOKEN
     for name in ("first", "second", "third"):
         resource = object.__new__(SipTrunkConnection)
-        resource._register_dynamic(SipTrunkConnectionProvider, name, {}, None)
+        resource._register_dynamic(SipTrunkConnection._mihu_provider, name, {}, None)
     assert registered == ["first", "second", "third"]
     assert warned == [_resource.PLAIN_TOKEN_WARNING]

@@ -211,3 +211,45 @@ def test_the_provider_used_with_the_sdks_own_dynamic_resource_is_not_a_secret() 
     plain = Plain(SipTrunkConnectionProvider(), "plain", {"phone_number": "+1555"})
     resolve(plain.id)
     assert isinstance(captured["provider"], str)
+
+
+def test_a_program_registering_both_resources_loads_no_provider_code() -> None:
+    """The program side stays light (issue 19, item 7): importing the package and
+    registering each resource loads neither the provider classes nor what only they need
+    (pydantic, requests, the HTTP client), while the ``__provider`` each resource carries
+    still names its provider class. In a fresh interpreter, as a program starts."""
+    import subprocess
+
+    code = """
+import base64, re, sys
+import pulumi
+from pulumi.runtime.sync_await import _sync_await
+
+class Mocks(pulumi.runtime.Mocks):
+    registered = []
+    def new_resource(self, args):
+        Mocks.registered.append(args)
+        return "id-1", dict(args.inputs)
+    def call(self, args):
+        return {}, None
+
+pulumi.runtime.set_mocks(Mocks(), project="p", stack="s", preview=False)
+import pulumi_mihu
+trunk = pulumi_mihu.SipTrunkConnection("t", phone_number="+1555", gateway="sip.example.com",
+                                       username="u", password="p")
+agent = pulumi_mihu.AgentSipTrunkAssignment(
+    "a", agent_uuid="3c90c3cc-0d44-4b50-8888-8dd25736052a", connection_uuid=trunk.id)
+_sync_await(agent.id.future())
+heavy = ("pydantic", "requests", "pulumi_mihu.client", "pulumi_mihu._provider",
+         "pulumi_mihu._sip_trunk_connection_provider",
+         "pulumi_mihu._agent_sip_trunk_assignment_provider")
+print(sorted(m for m in heavy if m in sys.modules))
+print(sorted(re.search(rb"[A-Za-z]+Provider", base64.b64decode(r.inputs["__provider"]))[0]
+             .decode() for r in Mocks.registered))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded, providers = out.stdout.splitlines()
+    assert loaded == "[]"
+    assert providers == str(["AgentSipTrunkAssignmentProvider", "SipTrunkConnectionProvider"])

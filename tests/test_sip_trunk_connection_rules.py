@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 
 from pulumi_mihu import MihuCreateOutcomeUnknown, MihuError, SipTrunkConnectionInputs
-from pulumi_mihu.sip_trunk_connection import (
-    COLLECTION,
-    _connection_data,
-)
+from pulumi_mihu._sip_trunk_connection_provider import _connection_data
+from pulumi_mihu.sip_trunk_connection import COLLECTION
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import SIP_PASSWORD, SIP_USERNAME, provider_for, trunk_inputs
 
