@@ -168,7 +168,7 @@ def kill_cli_when(cli: PulumiCli, args: list[str], condition: Callable[[], bool]
 
 #: The ``__provider`` strings each release writes into stacks, by release and class path
 #: (tests/test_provider_strings.py, tests/test_state_compat.py). Entries are only added.
-PROVIDER_STRINGS_FILE = Path(__file__).resolve().parent / "data" / "provider_strings.json"
+PROVIDER_STRINGS_FILE = Path(__file__).resolve().parent.parent / "data" / "provider_strings.json"
 #: The class paths stacks hold the providers by: a promise kept for every release.
 PROMISED_PROVIDER_PATHS = {
     "pulumi-python:dynamic/mihu:SipTrunkConnection":
