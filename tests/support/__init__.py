@@ -1,4 +1,8 @@
-"""Helpers for tests: settings, providers and inputs pointed at a simulator."""
+"""What the tests share: settings, providers and inputs pointed at a simulator, the
+credentials they use, the real CLI's helpers, and (in submodules, re-exported here) the one
+fake clock (``clock``), the fault mixes (``faults``) and the call-script driver of the
+provider host (``driver``). Tests import it as ``support``; ``benchmarks/`` as
+``tests.support`` (tests never import ``benchmarks``)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from pydantic import SecretStr
 from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
+
+from .clock import FakeClock as FakeClock
 
 #: Credentials used across tests: distinctive, so a leak is found by a plain substring scan.
 SIP_USERNAME = "sipuser-7f3a9c"
