@@ -26,7 +26,7 @@ HOST_NAMES = {"StackHarness", "ProviderHost"}
 HOST_MODULES = {
     "test_packaging",           # builds a wheel from the git checkout
     "test_benchmarks_smoke",    # runs python -m benchmarks
-    "test_concurrency",         # benchmarks.fault_mixes: provider hosts
+    "test_concurrency",         # support.faults: provider hosts
     "test_examples",            # examples/ of the checkout
     "test_agent_assignment",    # examples/agent_assignment
 }

@@ -6,13 +6,15 @@ provider host (``driver``). Tests import it as ``support``; ``benchmarks/`` as
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,25 @@ def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
 def assert_no_credentials(text: str, where: str) -> None:
     for secret in CREDENTIALS:
         assert secret not in text, f"a credential ({secret[:6]}...) appears in {where}"
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    where: str
+    secret: str  # the secret's name, never its value
+
+
+def scan(artifacts: Mapping[str, str], secrets: Mapping[str, str]) -> list[SecretHit]:
+    """Every (artifact, secret name) where the secret's value occurs, also base64-encoded:
+    the secrets audit (tests/test_secrets_audit.py) and the fault matrix
+    (``python -m benchmarks.faults``) look for credentials in what a user could see."""
+    hits = []
+    for where, text in artifacts.items():
+        for name, value in secrets.items():
+            encoded = base64.b64encode(value.encode()).decode().rstrip("=")
+            if value in text or encoded in text:
+                hits.append(SecretHit(where, name))
+    return hits
 
 
 #: The ``make_cli`` fixture of conftest.py: a CLI stack for a simulator and a program spec.

@@ -1,5 +1,6 @@
-"""Named fault mixes and a concurrent-create driver: shared by the concurrency tests and
-the fault matrix (``python -m benchmarks.faults``)."""
+"""Named fault mixes and concurrent creates through one provider host: shared by the
+concurrency tests (tests/test_concurrency.py) and the fault matrix (``python -m
+benchmarks.faults``, which imports them as ``tests.support.faults``)."""
 
 from __future__ import annotations
 
