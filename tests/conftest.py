@@ -12,7 +12,7 @@ import pytest
 from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli
 from pulumi_mihu.testing.harness import StackHarness
-from support import CLI_PROJECT, cli_config, require_cli, stack_config
+from support import CLI_PROJECT, Deployment, cli_config, require_cli, stack_config
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 
@@ -21,8 +21,8 @@ CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 # (benchmarks, examples, git). `fast`: the rest, in-process against the simulator; it needs
 # only the installed package and tests/, so it also runs against an installed wheel
 # (scripts/release-check.sh). `./test.sh -m fast`.
-HOST_FIXTURES = {"make_stack", "make_cli"}
-HOST_NAMES = {"StackHarness", "ProviderHost"}
+HOST_FIXTURES = {"make_stack", "make_cli", "deploy"}
+HOST_NAMES = {"StackHarness", "ProviderHost", "Deployment"}
 HOST_MODULES = {
     "test_packaging",           # builds a wheel from the git checkout
     "test_benchmarks_smoke",    # runs python -m benchmarks
@@ -68,6 +68,25 @@ def make_stack() -> Callable[..., StackHarness]:
         return StackHarness(program, config=config, secret_keys={"mihu:apiToken"}, **kwargs)
 
     return build
+
+
+@pytest.fixture
+def deploy() -> Iterator[Callable[..., Deployment]]:
+    """Start one engine run's provider host (support/driver.py) for a simulator:
+    ``deploy(server)``, or ``deploy(server, {"mihu:createSettleTime": "4"})`` for more
+    stack config; other keywords go to ``Deployment``. Closed at teardown if the test did
+    not (``with deploy(sim) as run: ...``)."""
+    started: list[Deployment] = []
+
+    def start(server: MihuSimulator, config: dict[str, str] | None = None,
+              **kwargs: Any) -> Deployment:
+        run = Deployment(stack_config(server, **(config or {})), **kwargs)
+        started.append(run)
+        return run
+
+    yield start
+    for run in started:
+        run.close()
 
 
 @pytest.fixture

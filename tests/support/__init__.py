@@ -26,6 +26,8 @@ from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
 
 from .clock import FakeClock as FakeClock
+from .driver import Deployment as Deployment
+from .driver import Resource as Resource
 
 #: Credentials used across tests: distinctive, so a leak is found by a plain substring scan.
 SIP_USERNAME = "sipuser-7f3a9c"
