@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
-from pulumi_mihu.testing.host import ProviderCallError
-from support import Deployment, Resource, trunk_inputs
+from support import Deployment, Resource, attempt, trunk_inputs
 
 OLD_PASSWORD = "Old-Passw0rd-7d1e4c"
 NEW_PASSWORD = "New-Passw0rd-93ab0f"
@@ -59,19 +57,6 @@ def passwords(sim: MihuSimulator) -> list[str]:
     return sorted(c["password"] for c in sim.connections.values())
 
 
-def attempt(sim: MihuSimulator, flow: Callable[..., Resource], *args: Any,
-            **kwargs: Any) -> tuple[Resource | None, str | None]:
-    """One flow of ``pulumi up``: the resource it leaves in the checkpoint (None when it
-    failed: the checkpoint keeps what it had) and the error the user sees; then wait for
-    the server to finish what it received, so that the account is judged as it ends up."""
-    try:
-        return flow(*args, **kwargs), None
-    except ProviderCallError as exc:
-        return None, exc.details
-    finally:
-        sim.wait_idle()
-
-
 def create(deploy: Deploy, sim: MihuSimulator, password: str = OLD_PASSWORD) -> Resource:
     with deploy(sim, TIMING) as run:
         return run.create("main", trunk_inputs(password=password))
@@ -82,7 +67,8 @@ def test_fresh_create_under_fault(fault_name: str, server: MihuSimulator,
                                   deploy: Deploy) -> None:
     with deploy(server, TIMING) as run:
         server.inject(faults()[fault_name])
-        trunk, error = attempt(server, run.create, "main", trunk_inputs(password=OLD_PASSWORD))
+        trunk, error = attempt(run.create, "main", trunk_inputs(password=OLD_PASSWORD))
+    server.wait_idle()
     uuid = trunk.id if trunk else None
     if server.state.read_routes or fault_name not in AMBIGUOUS:
         assert error is None
@@ -105,8 +91,9 @@ def rotate_under_fault(fault_name: str, server: MihuSimulator, deploy: Deploy,
     old = create(deploy, server)
     server.inject(faults()[fault_name])
     with deploy(server, TIMING) as run:
-        new, error = attempt(server, run.up, old, trunk_inputs(password=NEW_PASSWORD),
+        new, error = attempt(run.up, old, trunk_inputs(password=NEW_PASSWORD),
                              delete_before_replace=before)
+    server.wait_idle()
     return old.id, (new or old).id, error
 
 
@@ -155,12 +142,13 @@ def test_delete_before_replace_recovers_after_the_documented_steps(
     state, `pulumi up` creates the replacement."""
     old = create(deploy, bare_sim)
     with deploy(bare_sim, TIMING) as run:
-        _, error = attempt(bare_sim, run.up, old, trunk_inputs(password=NEW_PASSWORD),
+        _, error = attempt(run.up, old, trunk_inputs(password=NEW_PASSWORD),
                            delete_before_replace=True)
+    bare_sim.wait_idle()
     assert error is not None and list(bare_sim.connections) == [old.id]
     del bare_sim.connections[old.id]  # deleted in the console; `pulumi state delete`
     with deploy(bare_sim, TIMING) as run:
-        new, error = attempt(bare_sim, run.create, "main", trunk_inputs(password=NEW_PASSWORD))
+        new, error = attempt(run.create, "main", trunk_inputs(password=NEW_PASSWORD))
     assert error is None and new is not None
     assert passwords(bare_sim) == [NEW_PASSWORD]
     assert list(bare_sim.connections) == [new.id]

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
+from pulumi_mihu.testing.host import ProviderCallError
 
 from .clock import FakeClock as FakeClock
 from .driver import Deployment as Deployment
@@ -58,6 +59,17 @@ def trunk_inputs(**overrides: Any) -> dict[str, Any]:
     }
     inputs.update(overrides)
     return inputs
+
+
+def attempt(flow: Callable[..., Resource], *args: Any,
+            **kwargs: Any) -> tuple[Resource | None, str | None]:
+    """One flow of the call-script driver (``attempt(run.create, "main", inputs)``): the
+    resource it leaves in the checkpoint, or None when it failed (the checkpoint keeps what
+    it had), and the error the user would see, or None."""
+    try:
+        return flow(*args, **kwargs), None
+    except ProviderCallError as exc:
+        return None, exc.details
 
 
 def stack_config(server: MihuSimulator, **extra: str) -> dict[str, str]:
