@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pydantic import SecretStr
@@ -29,6 +29,8 @@ from pulumi_mihu.testing.host import ProviderCallError
 from .clock import FakeClock as FakeClock
 from .driver import Deployment as Deployment
 from .driver import Resource as Resource
+
+T = TypeVar("T")
 
 #: Credentials used across tests: distinctive, so a leak is found by a plain substring scan.
 SIP_USERNAME = "sipuser-7f3a9c"
@@ -61,8 +63,7 @@ def trunk_inputs(**overrides: Any) -> dict[str, Any]:
     return inputs
 
 
-def attempt(flow: Callable[..., Resource], *args: Any,
-            **kwargs: Any) -> tuple[Resource | None, str | None]:
+def attempt(flow: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str | None]:
     """One flow of the call-script driver (``attempt(run.create, "main", inputs)``): the
     resource it leaves in the checkpoint, or None when it failed (the checkpoint keeps what
     it had), and the error the user would see, or None."""
