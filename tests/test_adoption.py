@@ -10,12 +10,9 @@ adoption decisions no in-process test reaches, each judged by the account."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pulumi_mihu.testing import MihuSimulator
-from support import Deployment, attempt, provider_for, trunk_inputs
+from support import Deploy, attempt, provider_for, trunk_inputs
 
-Deploy = Callable[..., Deployment]
 MISSING = "0b6d3c8e-1f2a-4b5c-9d7e-8f9a0b1c2d3e"
 
 

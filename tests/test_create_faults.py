@@ -9,13 +9,13 @@ password each holds, and whether the state points at one that exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import Deployment, Resource, attempt, trunk_inputs
+from support import Deploy, Resource, attempt, trunk_inputs
 
 OLD_PASSWORD = "Old-Passw0rd-7d1e4c"
 NEW_PASSWORD = "New-Passw0rd-93ab0f"
@@ -50,7 +50,6 @@ def server(request: pytest.FixtureRequest) -> Iterator[MihuSimulator]:
         yield sim
 
 
-Deploy = Callable[..., Deployment]
 
 
 def passwords(sim: MihuSimulator) -> list[str]:

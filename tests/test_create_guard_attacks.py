@@ -14,7 +14,6 @@ call-script driver (``deploy``: tests/support/driver.py); the real CLI pins thos
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS, _error, _Handler
-from support import SIP_USERNAME, Deployment, Resource, attempt, provider_for, trunk_inputs
+from support import SIP_USERNAME, Deploy, Resource, attempt, provider_for, trunk_inputs
 
 P1 = "First-Passw0rd-4b7d21"
 P2 = "Second-Passw0rd-9e3a57"
@@ -35,7 +34,6 @@ POST = {"method": "POST", "exact": True, "path_prefix": CONNECTIONS}
 LIST = {"method": "GET", "exact": True, "path_prefix": CONNECTIONS}
 
 
-Deploy = Callable[..., Deployment]
 
 
 def main(**overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi_mihu.testing import DEFAULT_TOKEN, Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS
-from support import SIP_PASSWORD, SIP_USERNAME, Deployment, Resource, attempt, scan
+from support import SIP_PASSWORD, SIP_USERNAME, Deploy, Deployment, Resource, attempt, scan
 
 ROTATED = "R0tated-Passw0rd-77aa"
 WRONG_TOKEN = "wrong-token-4b9e1d"
@@ -44,7 +44,7 @@ def outside_secrets(resource: Resource) -> dict[str, Any]:
 
 
 def test_a_full_lifecycle_with_failures_leaks_nothing(
-        sim: MihuSimulator, deploy: Callable[..., Deployment]) -> None:
+        sim: MihuSimulator, deploy: Deploy) -> None:
     runs: list[Deployment] = []
     states: list[Resource] = []
     errors: list[str] = []

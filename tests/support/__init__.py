@@ -63,6 +63,10 @@ def trunk_inputs(**overrides: Any) -> dict[str, Any]:
     return inputs
 
 
+#: The ``deploy`` fixture of conftest.py: a provider host for one engine run (driver.py).
+Deploy = Callable[..., Deployment]
+
+
 def attempt(flow: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str | None]:
     """One flow of the call-script driver (``attempt(run.create, "main", inputs)``): the
     resource it leaves in the checkpoint, or None when it failed (the checkpoint keeps what
