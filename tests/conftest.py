@@ -27,8 +27,6 @@ HOST_MODULES = {
     "test_packaging",           # builds a wheel from the git checkout
     "test_benchmarks_smoke",    # runs python -m benchmarks
     "test_concurrency",         # support.faults: provider hosts
-    "test_examples",            # examples/ of the checkout
-    "test_agent_assignment",    # examples/agent_assignment
 }
 
 

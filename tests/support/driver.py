@@ -90,10 +90,11 @@ class Deployment:
 
     def check(self, name: str, inputs: Mapping[str, Any], old: Resource | None = None,
               type_: str = TRUNK) -> dict[str, Any]:
-        """Check: the program's ``inputs`` (and ``__provider``) against ``old``'s inputs, or
-        none. Failures raise, as the engine's ``property X value {...} has a problem``."""
+        """Check: ``inputs`` with what the program adds (``__provider``, ``__resource_name``)
+        against ``old``'s inputs, or none. Failures raise, as the engine's ``property X
+        value {...} has a problem``."""
         urn = old.urn if old else self.prefix + f"{type_}::{name}"
-        news = {"__provider": provider_string(type_), **inputs}
+        news = {"__provider": provider_string(type_), "__resource_name": name, **inputs}
         checked, failures = self.host.check(urn, old.inputs if old else {}, news)
         if failures:
             raise ProviderCallError("Check", urn, "\n".join(
