@@ -3,6 +3,7 @@ harness, and stacks run through the real Pulumi CLI; and the tiers (`fast`, `hos
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,16 @@ import pytest
 from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli
 from pulumi_mihu.testing.harness import StackHarness
-from support import CLI_PROJECT, Deployment, cli_config, require_cli, stack_config
+from support import (
+    CLI_PROJECT,
+    CliUnavailable,
+    Deployment,
+    cli_config,
+    cli_tests_selected,
+    ensure_cli,
+    require_cli,
+    stack_config,
+)
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 
@@ -41,6 +51,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.host)
         else:
             item.add_marker(pytest.mark.fast)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When CLI tests are selected and no usable `pulumi` is found, build it first
+    (scripts/install-pulumi-cli.sh, its output shown), so that no CLI test is skipped; where
+    it cannot be built, stop before any test, saying how to install Pulumi. A selection
+    without CLI tests (the fast tier, say) never builds."""
+    if not cli_tests_selected(session.items):
+        return
+    capture = session.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        try:
+            ensure_cli()
+        except CliUnavailable as exc:
+            pytest.exit(f"{exc} To run the tests that need no CLI: ./test.sh -m 'not cli'",
+                         returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture

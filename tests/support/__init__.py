@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
+from pulumi_mihu.testing.cli import MIN_CLI_VERSION, PulumiCli, cli_version, pulumi_path
 from pulumi_mihu.testing.host import ProviderCallError
 
 from .clock import FakeClock as FakeClock
@@ -96,14 +96,66 @@ CREDENTIALS = (DEFAULT_TOKEN, SIP_USERNAME, SIP_PASSWORD, ROTATED_USERNAME, ROTA
                WRONG_TOKEN)
 
 
+#: Builds and installs the CLI (from Go modules: 10-20 minutes the first time).
+INSTALL_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-pulumi-cli.sh"
+INSTALL_DOCS = "https://www.pulumi.com/docs/install/"
+
+
+class CliUnavailable(RuntimeError):
+    """No usable Pulumi CLI, and it could not be built here."""
+
+
+def usable_pulumi() -> str | None:
+    """The ``pulumi`` the CLI tests would run (PATH, else ~/.pulumi/bin), unless it is
+    missing or older than the oldest engine that configures dynamic providers."""
+    binary = pulumi_path()
+    if binary is None:
+        return None
+    version = cli_version(binary)
+    return binary if version is None or version >= MIN_CLI_VERSION else None
+
+
+def cli_tests_selected(items: Iterable[Any]) -> bool:
+    """Whether any of the selected test ``items`` needs the real CLI (the ``cli`` marker)."""
+    return any(item.get_closest_marker("cli") is not None for item in items)
+
+
+def run_install_script() -> int:
+    """Run scripts/install-pulumi-cli.sh with its output shown; its exit status."""
+    if not INSTALL_SCRIPT.exists():  # the tests outside the repository (an sdist's)
+        print(f"{INSTALL_SCRIPT} is not there", flush=True)
+        return 127
+    return subprocess.run([str(INSTALL_SCRIPT)], check=False).returncode
+
+
+def ensure_cli(say: Callable[[str], object] = print,
+               install: Callable[[], int] = run_install_script) -> str:
+    """A usable ``pulumi``: the one found, else one built now by
+    scripts/install-pulumi-cli.sh, its output (and progress) shown as it runs. Raises
+    CliUnavailable, saying how to install Pulumi, when it cannot be built (no Go, say)."""
+    found = usable_pulumi()
+    if found is not None:
+        return found
+    say("The Pulumi CLI is not installed (neither on PATH nor in ~/.pulumi/bin): building "
+        "it with scripts/install-pulumi-cli.sh, as CI does (10-20 minutes on two cores the "
+        "first time; later builds reuse Go's caches).")
+    status = install()
+    found = usable_pulumi()
+    if status != 0 or found is None:
+        raise CliUnavailable(
+            "The Pulumi CLI could not be built here (see above: it needs Go, on PATH or in "
+            f"/usr/local/go/bin). Install Pulumi instead: {INSTALL_DOCS} (it puts `pulumi` "
+            "in ~/.pulumi/bin), then run this again.")
+    say(f"Using the Pulumi CLI just built: {found}")
+    return found
+
+
 def require_cli() -> None:
-    """Skip a test without the Pulumi CLI; in CI (CI=true) fail it instead."""
-    if pulumi_path() is None:
-        message = ("the Pulumi CLI is not on PATH or in ~/.pulumi/bin; "
-                   "scripts/install-pulumi-cli.sh builds and installs it")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (in CI a missing CLI is a failure)", pytrace=False)
-        pytest.skip(message)
+    """Fail a test without a usable Pulumi CLI. A session that selects CLI tests builds it
+    before running any (tests/conftest.py), so this happens only when that was bypassed."""
+    if usable_pulumi() is None:
+        pytest.fail("the Pulumi CLI is not on PATH or in ~/.pulumi/bin (or too old): "
+                    "scripts/install-pulumi-cli.sh builds and installs it", pytrace=False)
 
 
 def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
