@@ -38,8 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.toml"
 
-#: Module -> the test files that exercise it (fast ones: the engine-protocol lifecycle tests,
-#: ~40 s a run, are left out; what they check is also checked closer to the code).
+#: Module -> the test files that exercise it (fast ones: the CLI tests, 5-15 s each, and
+#: the create fault matrix, 70 s a run, are left out; what they check is also checked
+#: closer to the code). adoption and create_guard_attacks run on the call-script driver
+#: (tests/support/driver.py): the engine's calls sent to a real provider host.
 SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
                    "sip_trunk_connection_model", "resource_program",
                    "sip_trunk_connection_rules"]
@@ -50,7 +52,8 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
                "sip_trunk_connection_provider", "provider_base"],
     "settings": ["settings", "settings_rules"],
     "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules"],
-    # The trunk's adoption and delete guards are exercised through the provider host.
+    # The trunk's adoption and delete guards are exercised through the provider host, on
+    # the call-script driver.
     "sip_trunk_connection": [*SIP_TRUNK_TESTS, "resource_classes", "adoption",
                              "create_guard_attacks"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
@@ -60,7 +63,8 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
                "resource_program"],
     "http_shapes": ["list_pages", "provider_base", "sip_trunk_connection_provider"],
     # The create guard's decisions one by one (its own tests and the provider's), then the
-    # independent review's scenarios and adoption through the provider host (slower).
+    # independent review's scenarios and adoption through the provider host on the
+    # call-script driver (slower).
     "_create_guard": ["create_guard", "sip_trunk_connection_provider", "create_guard_attacks",
                       "adoption"],
 }.items()}

@@ -1,5 +1,6 @@
-"""Shared fixtures: a simulator on loopback, stacks run through the engine-protocol
-harness, and stacks run through the real Pulumi CLI; and the tiers (`fast`, `host`, `cli`)."""
+"""Shared fixtures: a simulator on loopback, provider hosts sent the engine's calls by the
+call-script driver (support/driver.py), and stacks run through the real Pulumi CLI; the
+tiers (`fast`, `host`, `cli`); and the CLI built first when CLI tests are selected."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 
 from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli
-from pulumi_mihu.testing.harness import StackHarness
 from support import (
     CLI_PROJECT,
     CliUnavailable,
@@ -27,12 +27,12 @@ from support import (
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 
 # The tiers. `cli`: the real Pulumi CLI (marked in each test_cli_* file). `host`: provider
-# host subprocesses (StackHarness, ProviderHost), a build, or the repository around tests/
-# (benchmarks, examples, git). `fast`: the rest, in-process against the simulator; it needs
-# only the installed package and tests/, so it also runs against an installed wheel
-# (scripts/release-check.sh). `./test.sh -m fast`.
-HOST_FIXTURES = {"make_stack", "make_cli", "deploy"}
-HOST_NAMES = {"StackHarness", "ProviderHost", "Deployment"}
+# host subprocesses (ProviderHost, the driver's Deployment and its `deploy` fixture), a
+# build, or the repository around tests/ (benchmarks, examples, git). `fast`: the rest,
+# in-process against the simulator; it needs only the installed package and tests/, so it
+# also runs against an installed wheel (scripts/release-check.sh). `./test.sh -m fast`.
+HOST_FIXTURES = {"make_cli", "deploy"}
+HOST_NAMES = {"ProviderHost", "Deployment"}
 HOST_MODULES = {
     "test_packaging",           # builds a wheel from the git checkout
     "test_benchmarks_smoke",    # runs python -m benchmarks
@@ -81,17 +81,6 @@ def bare_sim() -> Iterator[MihuSimulator]:
     """A simulator serving only the documented POST: the pessimistic world."""
     with MihuSimulator(read_routes=False) as server:
         yield server
-
-
-@pytest.fixture
-def make_stack() -> Callable[..., StackHarness]:
-    """Build a StackHarness for a program against a simulator, with the token secret."""
-
-    def build(program: Any, server: MihuSimulator, **kwargs: Any) -> StackHarness:
-        config = stack_config(server, **kwargs.pop("config", {}))
-        return StackHarness(program, config=config, secret_keys={"mihu:apiToken"}, **kwargs)
-
-    return build
 
 
 @pytest.fixture

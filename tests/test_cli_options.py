@@ -44,8 +44,7 @@ def test_retain_on_delete_keeps_the_connection_in_the_account(
     uuid = cli.outputs()["uuid"]
     cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": []})})
     plan = cli.preview_json()
-    # The engine plans a "delete" step (retained: the provider's delete is not called);
-    # the harness calls it "discard".
+    # The engine plans a "delete" step (retained: the provider's delete is not called).
     assert [s.op for s in plan.resource_steps(TRUNK)] == ["delete"]
     up = cli.up()
     assert "deleted (0.00s)[retain]" in up.stdout or "[retain]" in up.stdout
