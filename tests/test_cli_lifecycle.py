@@ -20,6 +20,7 @@ from support import (
     SIP_USERNAME,
     MakeCli,
     assert_no_credentials,
+    program_config,
 )
 
 pytestmark = pytest.mark.cli
@@ -224,8 +225,7 @@ def test_a_replacement_whose_dependent_fails_is_finished_by_the_next_up(
     cli.up()
     old = cli.outputs()["uuid"]
     cli.set_config({f"{CLI_PROJECT}:sipPassword": ROTATED_PASSWORD,
-                    f"{CLI_PROJECT}:spec": json.dumps({"count": 1, "chained": True,
-                                                       "break_chained": True})},
+                    **program_config(count=1, chained=True, break_chained=True)},
                    {f"{CLI_PROJECT}:sipPassword"})
     failed = cli.up(expect_failure=True)
     assert "chained" in failed.stdout + failed.stderr
@@ -234,7 +234,7 @@ def test_a_replacement_whose_dependent_fails_is_finished_by_the_next_up(
     assert entries == [("chained", False), ("trunk-0", False), ("trunk-0", True)]
     assert sorted(r["id"] for r in cli.resources(TRUNK)) == sorted(sim.connections)
 
-    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"count": 1, "chained": True})})
+    cli.set_config(program_config(count=1, chained=True))
     posts, deletes = len(sim.requests_to("POST")), len(sim.requests_to("DELETE"))
     cli.up()
     new = cli.outputs()["uuid"]

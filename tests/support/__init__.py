@@ -158,6 +158,13 @@ def require_cli() -> None:
                     "scripts/install-pulumi-cli.sh builds and installs it", pytrace=False)
 
 
+def program_config(spec: Mapping[str, Any] | None = None, **keys: Any) -> dict[str, str]:
+    """The one program of the CLI tests, tests/cli_programs/trunks.py, declares what its
+    ``spec`` config says (its docstring lists the keys): the config that makes it declare
+    ``spec`` and ``keys`` (``cli.set_config(program_config(trunks=[{"name": "x"}]))``)."""
+    return {f"{CLI_PROJECT}:spec": json.dumps({**(spec or {}), **keys})}
+
+
 def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
                **extra: str) -> tuple[dict[str, str], set[str]]:
     """The config of a CLI test stack: token and base URL of ``server``, fast retries, the
