@@ -1,12 +1,11 @@
 """A script of the engine's calls, for tests that need many fast runs of one flow (the
-create fault matrix, the create guard attacks, the secrets audit).
+create fault matrix, the create guard attacks, the secrets audit, the mutation runs).
 
-A ``Deployment`` is one engine run (one ``pulumi up``, ``destroy`` or ``refresh``): one
-real dynamic-provider host (``python -m pulumi.dynamic``, driven over gRPC by
-``pulumi_mihu.testing.host.ProviderHost``), configured with the stack config, so that what
-the provider remembers within a run lasts as long as under the engine. Each method sends
-the calls of one resource's flow in the order the engine (CLI v3.274.1,
-``pkg/resource/deploy/step_generator.go``) sends them:
+A ``Deployment`` is one engine run (``pulumi up``, ``refresh`` or ``destroy``): one real
+dynamic-provider host (``python -m pulumi.dynamic`` over gRPC, ``ProviderHost``)
+configured with the stack config, so that what the provider remembers lasts one run, as
+under the engine. Each method sends one resource's calls in the order the engine (CLI
+v3.274.1, ``pkg/resource/deploy/step_generator.go``) sends them:
 
 ====================================  =========================================================
 flow                                  calls
@@ -15,29 +14,22 @@ flow                                  calls
 ``up``: an existing one, unchanged    Check(old inputs) -> Diff
 ``up``: changed in place              Check(old inputs) -> Diff -> Update
 ``up``: replaced, create first        Check(old inputs) -> Diff -> Check(no olds) -> Create ->
-                                      Delete of the old (the engine's delete comes after the
-                                      rest of the program; a test with other resources can
-                                      call ``delete`` itself, later, with ``delete_old=False``)
+                                      Delete of the old (sent after the program's other steps)
 ``up``: replaced, delete first        Check(old inputs) -> Diff -> Check(no olds) -> Delete of
 (``delete_before_replace``)           the old -> Create
 ``forced_replace``: ``up --replace``  Check(no olds), no Diff -> then as a replacement
 ``delete``: removed, or ``destroy``   Delete (no Check, no Diff)
 ``refresh``                           Read(id, old outputs, old inputs)
-``get``: ``Resource.get``             Read(id, no outputs, inputs holding ``__provider``)
-``check``: what a preview sends       Check (a preview also sends Diff for an existing one)
+``check``: what a preview sends       Check (and Diff for an existing resource)
 ====================================  =========================================================
 
-It is a script of calls, not an engine: no step generator, no snapshots, no concurrency
-model (a test that needs two flows at once runs them in its own threads; the host has
-four workers), no secrets bookkeeping (values cross in plain text, as the engine sends
-them to this host). The state is the test's: each flow takes the ``Resource`` the
-checkpoint holds and returns the new one. A failed call raises ``ProviderCallError``
-(``details`` is what the user would see) and the checkpoint keeps what the test already
-holds, as the engine keeps it: nothing for a failed create, the old entry for a failed
-replacement (whose delete-first half may have happened: its id may be gone).
-
-These orders are pinned by the CLI tests (tests/test_cli_*.py, the ledger's in
-test_cli_replacement_guard.py), not here: if the engine changed them, those fail.
+A script of calls, not an engine: no step generator, no snapshots, no concurrency model
+(a test that needs two flows at once runs them in its own threads), no secrets
+bookkeeping. The state is the test's: each flow takes the ``Resource`` the checkpoint
+holds and returns the new one; a failed call raises ``ProviderCallError`` (``details``:
+what the user sees) and the checkpoint keeps what the test holds, as the engine does.
+The CLI tests (tests/test_cli_*.py) pin these orders: if the engine changed them, those
+fail, not these.
 """
 
 from __future__ import annotations
@@ -80,12 +72,11 @@ class Resource:
 class Deployment:
     """One engine run: a provider host configured with ``config`` (namespaced keys)."""
 
-    def __init__(self, config: Mapping[str, str], *, secret_keys: set[str] | None = None,
-                 env: Mapping[str, str] | None = None, stack: str = "dev",
-                 project: str = "mihu-stack") -> None:
-        self.host = ProviderHost(config, secret_keys=secret_keys or {"mihu:apiToken"},
-                                 env=env, project=project)
-        self.prefix = f"urn:pulumi:{stack}::{project}::"
+    def __init__(self, config: Mapping[str, str], *,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.host = ProviderHost(config, secret_keys={"mihu:apiToken"}, env=env,
+                                 project="mihu-stack")
+        self.prefix = "urn:pulumi:dev::mihu-stack::"
         self.stderr: str | None = None  # once closed
 
     def check(self, name: str, inputs: Mapping[str, Any], old: Resource | None = None,
@@ -106,14 +97,13 @@ class Deployment:
                                                                           type_))
 
     def up(self, old: Resource, inputs: Mapping[str, Any], *,
-           delete_before_replace: bool = False, delete_old: bool = True) -> Resource:
+           delete_before_replace: bool = False) -> Resource:
         name = old.urn.rsplit("::", 1)[-1]
         checked = self.check(name, inputs, old, old.type)
         diff = self.host.diff(old.urn, old.id, old.outputs, checked, old.inputs, [])
         if diff.replaces:
             return self._replace(old, self.check(name, inputs, None, old.type),
-                                 delete_before_replace or diff.delete_before_replace,
-                                 delete_old)
+                                 delete_before_replace or diff.delete_before_replace)
         if diff.changes or (diff.changes is None and checked != old.inputs):
             outputs = self.host.update(old.urn, old.id, old.outputs, checked, old.inputs)
             return Resource(old.urn, old.id, checked, outputs)
@@ -122,7 +112,7 @@ class Deployment:
     def forced_replace(self, old: Resource, inputs: Mapping[str, Any], *,
                        delete_before_replace: bool = False) -> Resource:
         checked = self.check(old.urn.rsplit("::", 1)[-1], inputs, None, old.type)
-        return self._replace(old, checked, delete_before_replace, True)
+        return self._replace(old, checked, delete_before_replace)
 
     def delete(self, old: Resource) -> None:
         self.host.delete(old.urn, old.id, old.outputs, old.inputs)
@@ -133,24 +123,16 @@ class Deployment:
         return Resource(old.urn, id_, old.inputs if inputs is None else inputs,
                         outputs) if id_ else None
 
-    def get(self, name: str, id_: str, type_: str = TRUNK) -> Resource:
-        urn = self.prefix + f"{type_}::{name}"
-        got, outputs, inputs = self.host.read(urn, id_, None,
-                                              {"__provider": provider_string(type_)})
-        return Resource(urn, got, inputs or {}, outputs)
-
     def _create(self, urn: str, checked: dict[str, Any]) -> Resource:
         id_, outputs = self.host.create(urn, checked)
         return Resource(urn, id_, checked, outputs)
 
-    def _replace(self, old: Resource, checked: dict[str, Any], delete_first: bool,
-                 delete_old: bool) -> Resource:
+    def _replace(self, old: Resource, checked: dict[str, Any], delete_first: bool) -> Resource:
         if delete_first:
             self.delete(old)
             return self._create(old.urn, checked)
         new = self._create(old.urn, checked)
-        if delete_old:
-            self.delete(old)
+        self.delete(old)
         return new
 
     def warnings(self) -> list[str]:
