@@ -88,11 +88,13 @@ def test_late_baseline_after_a_failed_one_makes_a_concurrent_ambiguous_create_du
     monkeypatch.setattr(_Handler, "_route", commit_then_answer_late)
 
     def b_once_a_is_committed() -> tuple[Resource | None, str | None]:
-        # b's name waits for something; its create starts once a's POST has been
-        # committed (a's answer still pending), or once a is done.
+        # b's name waits for a's POST to be committed (a's answer still pending); if a
+        # ends without one, b is never registered.
         deadline = time.monotonic() + 20
         while not sim.connections and not a.done() and time.monotonic() < deadline:
             time.sleep(0.01)
+        if not sim.connections:
+            return None, None
         return attempt(run.create, "b", main(name="second-line", phone_number="+15551230002",
                                              password=P2))
 
