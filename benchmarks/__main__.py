@@ -344,7 +344,7 @@ def program_cost(n: int) -> Row:
 
 def state_footprint(n: int) -> tuple[Row, Row]:
     """Bytes of __provider, and of a resource's whole state entry (inputs + outputs as the
-    harness checkpoint stores them)."""
+    engine's checkpoint stores them)."""
     with simulator() as sim, ProviderHost(config_for(sim)) as host:
         created = engine_creates(host, n)
     provider_bytes = len(PROVIDER)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks.audit import scan
-from benchmarks.fault_mixes import (
+from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
+from tests.support import scan
+from tests.support.faults import (
     FAULT_SETTINGS,
     concurrent_creates,
     credentials,
     fault_mixes,
 )
-from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 
 
 def main(argv: list[str] | None = None) -> int:

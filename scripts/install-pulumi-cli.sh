@@ -64,6 +64,7 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 # The directory of a module version in Go's module cache, downloading it if needed.
 module_dir() {
   local json dir
+  echo "Fetching $1@$2" >&2
   json=$(cd "$work" && GOFLAGS=-mod=mod "$GO" mod download -json "$1@$2") || {
     echo "install-pulumi-cli: cannot download $1@$2:" >&2
     echo "$json" >&2
@@ -81,9 +82,21 @@ copy_module() {
 }
 
 build() {  # build <module copy> <package> <version stamped into it> <output>
+  # In the background, with a line every 30 s: `go build` prints nothing for minutes.
+  echo "Building $(basename "$4") $3"
   (cd "$1" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$GO" build -trimpath \
      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$3" \
-     -o "$4" "$2")
+     -o "$4" "$2") &
+  local pid=$! waited=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+    if [ $((waited % 30)) -eq 0 ]; then
+      echo "  ... still building $(basename "$4") ($((waited / 60)) min $((waited % 60)) s;" \
+           "$((SECONDS - started)) s in all)"
+    fi
+  done
+  wait "$pid"
 }
 
 echo "Building the Pulumi CLI $VERSION with $("$GO" version) (first build: 10-20 minutes)"

@@ -53,8 +53,10 @@ def registered_resources() -> list[Any]:
     return list(registry.RESOURCES)
 
 
-#: Module -> the test files that exercise it (fast ones: the engine-protocol lifecycle tests,
-#: ~40 s a run, are left out; what they check is also checked closer to the code). A
+#: Module -> the test files that exercise it (fast ones: the CLI tests, 5-15 s each, and
+#: the create fault matrix, 70 s a run, are left out; what they check is also checked
+#: closer to the code). adoption and create_guard_attacks run on the call-script driver
+#: (tests/support/driver.py): the engine's calls sent to a real provider host. A
 #: resource module's are its registry entry's, and the tests every resource goes through.
 SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
                    "sip_trunk_connection_model", "resource_program",
@@ -74,7 +76,8 @@ MODULE_TESTS: dict[str, list[str]] = {module: [f"tests/test_{name}.py" for name 
     "_registry": ["registry", "resource_classes"],
     "http_shapes": ["list_pages", "provider_base", "sip_trunk_connection_provider"],
     # The create guard's decisions one by one (its own tests and the provider's), then the
-    # independent review's scenarios and adoption through the provider host (slower).
+    # independent review's scenarios and adoption through the provider host on the
+    # call-script driver (slower).
     "_create_protocol": ["create_guard", "sip_trunk_connection_provider",
                          "create_guard_attacks", "adoption"],
     # The ledger's rows on their own first, then the same as the create protocol's.

@@ -38,12 +38,12 @@ echo "== twine check --strict"
 echo "== the fast tier against the installed wheel"
 "${PYTHON:-python3}" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$wheel[test]"
-# From a directory holding the sdist's tests/, benchmarks/ (some test modules import it),
-# pyproject.toml (pytest's settings) and README.md (tests hold the code to what it says),
-# but not its pulumi_mihu/: python -m pytest puts the working directory on sys.path.
+# From a directory holding the sdist's tests/, pyproject.toml (pytest's settings) and
+# README.md (tests hold the code to what it says), but not its pulumi_mihu/ (python -m
+# pytest puts the working directory on sys.path), nor benchmarks/ (tests never import it).
 tar -xzf "$sdist" -C "$work"
 mkdir "$work/run"
-for name in tests benchmarks pyproject.toml README.md; do
+for name in tests pyproject.toml README.md; do
   cp -r "$work/pulumi_mihu-$version/$name" "$work/run/"
 done
 cd "$work/run"

@@ -1,8 +1,10 @@
-"""Shared fixtures: a simulator on loopback, stacks run through the engine-protocol
-harness, and stacks run through the real Pulumi CLI; and the tiers (`fast`, `host`, `cli`)."""
+"""Shared fixtures: a simulator on loopback, provider hosts sent the engine's calls by the
+call-script driver (support/driver.py), and stacks run through the real Pulumi CLI; the
+tiers (`fast`, `host`, `cli`); and the CLI built first when CLI tests are selected."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,24 +13,30 @@ import pytest
 
 from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli
-from pulumi_mihu.testing.harness import StackHarness
-from support import CLI_PROJECT, cli_config, require_cli, stack_config
+from support import (
+    CLI_PROJECT,
+    CliUnavailable,
+    Deployment,
+    cli_config,
+    cli_tests_selected,
+    ensure_cli,
+    require_cli,
+    stack_config,
+)
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 
 # The tiers. `cli`: the real Pulumi CLI (marked in each test_cli_* file). `host`: provider
-# host subprocesses (StackHarness, ProviderHost), a build, or the repository around tests/
-# (benchmarks, examples, git). `fast`: the rest, in-process against the simulator; it needs
-# only the installed package and tests/, so it also runs against an installed wheel
-# (scripts/release-check.sh). `./test.sh -m fast`.
-HOST_FIXTURES = {"make_stack", "make_cli"}
-HOST_NAMES = {"StackHarness", "ProviderHost"}
+# host subprocesses (ProviderHost, the driver's Deployment and its `deploy` fixture), a
+# build, or the repository around tests/ (benchmarks, examples, git). `fast`: the rest,
+# in-process against the simulator; it needs only the installed package and tests/, so it
+# also runs against an installed wheel (scripts/release-check.sh). `./test.sh -m fast`.
+HOST_FIXTURES = {"make_cli", "deploy"}
+HOST_NAMES = {"ProviderHost", "Deployment"}
 HOST_MODULES = {
     "test_packaging",           # builds a wheel from the git checkout
     "test_benchmarks_smoke",    # runs python -m benchmarks
-    "test_concurrency",         # benchmarks.fault_mixes: provider hosts
-    "test_examples",            # examples/ of the checkout
-    "test_agent_assignment",    # examples/agent_assignment
+    "test_concurrency",         # support.faults: provider hosts
 }
 
 
@@ -43,6 +51,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.host)
         else:
             item.add_marker(pytest.mark.fast)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When CLI tests are selected and no usable `pulumi` is found, build it first
+    (scripts/install-pulumi-cli.sh, its output shown), so that no CLI test is skipped; where
+    it cannot be built, stop before any test, saying how to install Pulumi. A selection
+    without CLI tests (the fast tier, say) never builds."""
+    if not cli_tests_selected(session.items):
+        return
+    capture = session.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        try:
+            ensure_cli()
+        except CliUnavailable as exc:
+            pytest.exit(f"{exc} To run the tests that need no CLI: ./test.sh -m 'not cli'",
+                         returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture
@@ -60,14 +84,22 @@ def bare_sim() -> Iterator[MihuSimulator]:
 
 
 @pytest.fixture
-def make_stack() -> Callable[..., StackHarness]:
-    """Build a StackHarness for a program against a simulator, with the token secret."""
+def deploy() -> Iterator[Callable[..., Deployment]]:
+    """Start one engine run's provider host (support/driver.py) for a simulator:
+    ``deploy(server)``, or ``deploy(server, {"mihu:createSettleTime": "4"})`` for more
+    stack config; other keywords go to ``Deployment``. Closed at teardown if the test did
+    not (``with deploy(sim) as run: ...``)."""
+    started: list[Deployment] = []
 
-    def build(program: Any, server: MihuSimulator, **kwargs: Any) -> StackHarness:
-        config = stack_config(server, **kwargs.pop("config", {}))
-        return StackHarness(program, config=config, secret_keys={"mihu:apiToken"}, **kwargs)
+    def start(server: MihuSimulator, config: dict[str, str] | None = None,
+              **kwargs: Any) -> Deployment:
+        run = Deployment(stack_config(server, **(config or {})), **kwargs)
+        started.append(run)
+        return run
 
-    return build
+    yield start
+    for run in started:
+        run.close()
 
 
 @pytest.fixture

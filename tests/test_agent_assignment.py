@@ -1,26 +1,18 @@
-"""AgentSipTrunkAssignment: provider behaviour over HTTP, and the trunk-plus-assignment
-lifecycle through the engine-protocol harness."""
+"""AgentSipTrunkAssignment: provider behaviour over HTTP, and the one-assignment-per-agent
+check through the real provider host (``deploy``: tests/support/driver.py). The
+trunk-plus-assignment lifecycle, the collision that points to ``force`` and the example
+run through the real CLI (tests/test_cli_agent.py, tests/test_cli_examples.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
-from pulumi_mihu import (
-    AgentSipTrunkAssignment,
-    AgentSipTrunkAssignmentProvider,
-    MihuError,
-    SipTrunkConnection,
-)
+from pulumi_mihu import AgentSipTrunkAssignmentProvider, MihuError
 from pulumi_mihu.testing import Fault, MihuSimulator
-from pulumi_mihu.testing.harness import DeploymentError, StackHarness
-from support import SIP_PASSWORD, SIP_USERNAME, provider_for, settings_for, trunk_inputs
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_assignment"
+from support import Deploy, attempt, provider_for, settings_for, trunk_inputs
+from support.driver import ASSIGNMENT
 
 
 def assignment_provider(server: MihuSimulator) -> AgentSipTrunkAssignmentProvider:
@@ -118,114 +110,37 @@ def test_delete_after_reassignment_in_the_same_deployment_is_silent(
     assert capsys.readouterr().err == ""
 
 
-# -- lifecycle --------------------------------------------------------------------------
-
-
-class Program:
-    def __init__(self, agent: str) -> None:
-        self.agent = agent
-        self.password = SIP_PASSWORD
-
-    def __call__(self) -> None:
-        trunk = SipTrunkConnection("line", phone_number="+15551230000",
-                                   gateway="sip.telnyx.com", username=SIP_USERNAME,
-                                   password=self.password)
-        assignment = AgentSipTrunkAssignment("calls", agent_uuid=self.agent,
-                                             connection_uuid=trunk.uuid)
-        pulumi.export("trunk", trunk.uuid)
-        pulumi.export("assigned", assignment.connection_uuid)
-        pulumi.export("phone", assignment.phone_number)
-
-
-def test_trunk_and_assignment_lifecycle(sim: MihuSimulator,
-                                        make_stack: Callable[..., StackHarness]) -> None:
-    program = Program(sim.add_agent())
-    stack = make_stack(program, sim)
-    assert stack.preview().changes() == {"create": 2}
-    first = stack.up()
-    assert first.output("assigned") == first.output("trunk")
-    assert first.output("phone") == "+15551230000"
-    assert sim.state.assignments == {program.agent: first.output("trunk")}
-    assert stack.up().changes() == {}
-
-    program.password = "rotated-password"           # replaces the trunk
-    plan = stack.preview()
-    assert plan.change_summary() == {"replace": 2}
-    second = stack.up()
-    new_trunk_uuid = second.output("trunk")
-    assert new_trunk_uuid != first.output("trunk")
-    assert second.output("assigned") == new_trunk_uuid
-    assert sim.state.assignments == {program.agent: new_trunk_uuid}
-    assert list(sim.connections) == [new_trunk_uuid]
-    assert not any("keeps routing" in w for w in second.warnings), "the agent followed"
-
-    final = stack.destroy()
-    assert final.changes() == {"delete": 2}
-    assert sim.connections == {}
-    assert any("keeps routing" in w for w in final.warnings)
-
-
-def test_collision_fails_the_deployment_with_a_pointer_to_force(
-        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
-    first, second = sim.add_agent(), sim.add_agent()
-
-    def program() -> None:
-        trunk = SipTrunkConnection("line", phone_number="+15551230000",
-                                   gateway="sip.telnyx.com", username="u", password="p")
-        for name, agent in (("a", first), ("b", second)):
-            AgentSipTrunkAssignment(name, agent_uuid=agent, connection_uuid=trunk.uuid)
-
-    with pytest.raises(DeploymentError, match="force=True"):
-        make_stack(program, sim).up()
-
-
-def test_agent_assignment_example(sim: MihuSimulator,
-                                  make_stack: Callable[..., StackHarness]) -> None:
-    project = "mihu-agent-assignment"
-    agent = sim.add_agent()
-    config: dict[str, Any] = {f"{project}:agentUuid": agent,
-                              f"{project}:phoneNumber": "+15551230000",
-                              f"{project}:sipUsername": SIP_USERNAME,
-                              f"{project}:sipPassword": SIP_PASSWORD}
-    stack = make_stack(EXAMPLE, sim, project=project, config=config)
-    stack.secret_keys |= {f"{project}:sipUsername", f"{project}:sipPassword"}
-    result = stack.up()
-    assert result.output("agent_uuid") == agent
-    assert sim.state.assignments == {agent: result.output("trunk_uuid")}
-    stack.destroy()
+# -- through the provider host ------------------------------------------------------------
 
 
 def test_two_assignments_of_one_agent_fail_the_preview_naming_both(
-        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
+        sim: MihuSimulator, deploy: Deploy) -> None:
     agent = sim.add_agent()
     first, second = new_trunk(sim), new_trunk(sim, phone="+15559870000")
-
-    def program() -> None:
-        for name, connection in (("support-calls", first), ("sales-calls", second)):
-            AgentSipTrunkAssignment(name, agent_uuid=agent, connection_uuid=connection)
-
     writes_before = len(sim.writes())
-    with pytest.raises(DeploymentError) as info:
-        make_stack(program, sim).preview()
-    message = str(info.value.result.errors)
-    assert agent in message and "'support-calls'" in message and "sales-calls" in message
+    with deploy(sim) as run:           # a preview: the Check of each, in the program's order
+        run.check("support-calls", {"agent_uuid": agent, "connection_uuid": first},
+                  type_=ASSIGNMENT)
+        _, error = attempt(run.check, "sales-calls",
+                           {"agent_uuid": agent, "connection_uuid": second}, type_=ASSIGNMENT)
+    assert error is not None and agent in error and "'support-calls'" in error
     assert len(sim.writes()) == writes_before and sim.state.assignments == {}
 
 
 def test_one_assignment_per_agent_is_checked_again_without_complaint(
-        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
-    """The same resource checked twice in one provider process (preview then update in
-    one engine run) is not a second assignment."""
+        sim: MihuSimulator, deploy: Deploy) -> None:
+    """The same resource checked twice in one provider process (a Check, then the Check
+    and Create of its creation) is not a second assignment."""
     agent, trunk = sim.add_agent(), new_trunk(sim)
-
-    def program() -> None:
-        AgentSipTrunkAssignment("calls", agent_uuid=agent, connection_uuid=trunk)
-
     provider = assignment_provider(sim)
     news = {"agent_uuid": agent, "connection_uuid": trunk, "__resource_name": "calls"}
     assert provider.check({}, news).failures == []
     assert provider.check({}, news).failures == []
-    assert make_stack(program, sim).up().changes() == {"create": 1}
+    inputs = {"agent_uuid": agent, "connection_uuid": trunk}
+    with deploy(sim) as run:
+        run.check("calls", inputs, type_=ASSIGNMENT)
+        run.create("calls", inputs, ASSIGNMENT)
+    assert sim.state.assignments == {agent: trunk}
 
 
 def test_the_standalone_simulator_prints_its_token_and_agents_and_takes_more(

@@ -10,7 +10,6 @@ with SIGKILL while the create is in flight."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +26,7 @@ from support import (
     assert_no_credentials,
     kill_cli_when,
     output_text,
+    program_config,
     provider_for,
     requests_since,
     trunk_inputs,
@@ -46,10 +46,6 @@ def made_in_the_console(server: MihuSimulator, **overrides: Any) -> str:
     uuid = provider_for(server).create(trunk_inputs(**{**LINE, **overrides})).id
     server.state.requests.clear()
     return uuid
-
-
-def spec(*trunks: dict[str, Any]) -> dict[str, str]:
-    return {f"{CLI_PROJECT}:spec": json.dumps({"trunks": list(trunks)})}
 
 
 def assert_credentials_encrypted(cli: PulumiCli, resource: dict[str, Any]) -> None:
@@ -96,7 +92,7 @@ def test_adopted_connection_is_managed_like_a_created_one(
     if server is bare_sim:
         # "adopt_uuid may stay or go; it is not compared" (it stays in the other world,
         # where the replacement below must then create, not adopt again).
-        cli.set_config(spec(LINE))
+        cli.set_config(program_config(trunks=[LINE]))
         assert cli.preview_json().changes() == {}
     assert server.writes() == []
 
@@ -204,7 +200,7 @@ def test_a_renamed_resource_keeps_its_connection_only_with_an_alias(
     cli.up()
     uuid = cli.outputs()["uuid"]
 
-    cli.set_config(spec({**LINE, "resource_name": "main-line"}))
+    cli.set_config(program_config(trunks=[{**LINE, "resource_name": "main-line"}]))
     before = len(sim.requests)
     refused = cli.up(expect_failure=True)
     assert ('A renamed resource, `pulumi up --replace`, or a connection made by hand: '
@@ -216,7 +212,8 @@ def test_a_renamed_resource_keeps_its_connection_only_with_an_alias(
     assert [(r["urn"].rsplit("::", 1)[-1], r["id"]) for r in cli.resources(TRUNK)] == [
         ("trunk-0", uuid)]
 
-    cli.set_config(spec({**LINE, "resource_name": "main-line", "aliases": ["trunk-0"]}))
+    cli.set_config(program_config(trunks=[{**LINE, "resource_name": "main-line",
+                                           "aliases": ["trunk-0"]}]))
     before = len(sim.requests)
     assert cli.preview_json().changes() == {}
     up = cli.up()
@@ -234,7 +231,8 @@ def test_an_adopting_resource_renamed_without_alias_keeps_its_connection(
     uuid = made_in_the_console(sim)
     cli = make_cli(sim, {"trunks": [{**LINE, "adopt_uuid": uuid}]})
     cli.up()
-    cli.set_config(spec({**LINE, "adopt_uuid": uuid, "resource_name": "main-line"}))
+    cli.set_config(program_config(trunks=[{**LINE, "adopt_uuid": uuid,
+                                           "resource_name": "main-line"}]))
     up = cli.up()
     assert "is not deleted: another resource of this stack has it" in output_text(up)
     assert sim.writes() == [] and list(sim.connections) == [uuid]
@@ -312,7 +310,7 @@ def adopt_and_check(cli: PulumiCli, server: MihuSimulator, orphan: str,
                     others: int = 0) -> None:
     """Runbook step 4: adopt it; one connection, the stack's, no orphan, no duplicate
     (beside ``others`` connections of nobody's that the account had)."""
-    cli.set_config(spec({**LINE, "adopt_uuid": orphan}))
+    cli.set_config(program_config(trunks=[{**LINE, "adopt_uuid": orphan}]))
     before = len(server.requests)
     up = cli.up()
     assert "+ 1 created" in up.stdout

@@ -3,12 +3,10 @@ replacement, a number used by another agent points to force, destroy warns."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from support import CLI_PROJECT, ROTATED_PASSWORD, MakeCli
+from support import CLI_PROJECT, ROTATED_PASSWORD, MakeCli, program_config
 
 pytestmark = pytest.mark.cli
 
@@ -64,7 +62,6 @@ def test_a_number_used_by_another_agent_points_to_force(
     text = failed.stdout + failed.stderr
     assert "already used by another agent" in text and "force=True" in text
     assert sim.state.assignments[first] == trunk and second not in sim.state.assignments
-    rival.set_config({f"{CLI_PROJECT}:spec": json.dumps(
-        {"agent": second, "force": True, "trunks": rival_trunks})})
+    rival.set_config(program_config(agent=second, force=True, trunks=rival_trunks))
     rival.up()
     assert second in sim.state.assignments

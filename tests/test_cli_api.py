@@ -1,5 +1,6 @@
 """The two API worlds and API errors, through the real Pulumi CLI: refresh with drift,
-an API without the undocumented GET/DELETE routes, SipTrunkConnection.get, and errors
+an API without the undocumented GET/DELETE routes, SipTrunkConnection.get, import (which
+does not work for dynamic resources), and errors
 (401, 403, a persistent 503) as the user sees them in the CLI output."""
 
 from __future__ import annotations
@@ -7,7 +8,14 @@ from __future__ import annotations
 import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import CLI_PROJECT, ROTATED_PASSWORD, WRONG_TOKEN, MakeCli
+from support import (
+    CLI_PROJECT,
+    ROTATED_PASSWORD,
+    WRONG_TOKEN,
+    MakeCli,
+    provider_for,
+    trunk_inputs,
+)
 
 pytestmark = pytest.mark.cli
 
@@ -81,6 +89,19 @@ def test_get_fails_clearly_without_a_read_route(make_cli: MakeCli,
     text = failed.stdout + failed.stderr
     assert f"Cannot read SIP trunk connection {uuid}" in text
     assert "documents no read endpoint" in text
+
+
+def test_import_does_not_work_and_changes_nothing(make_cli: MakeCli,
+                                                 sim: MihuSimulator) -> None:
+    """README: `ResourceOptions(import_=...)` does not work for dynamic resources (the
+    engine's import read carries no provider); adopt_uuid does that job."""
+    uuid = provider_for(sim).create(trunk_inputs(name="trunk-0")).id
+    sim.state.requests.clear()
+    cli = make_cli(sim, {"trunks": [{"options": {"import_": uuid}}]})
+    failed = cli.up(expect_failure=True)
+    assert "KeyError: '__provider'" in failed.stdout + failed.stderr, "the import read's"
+    assert sim.writes() == [] and list(sim.connections) == [uuid]
+    assert cli.resources(TRUNK) == []
 
 
 def test_a_wrong_token_fails_up_with_what_to_check(make_cli: MakeCli,

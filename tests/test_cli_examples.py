@@ -214,6 +214,10 @@ def test_path_without_type_stores_a_number_and_the_example_says_how_to_fix_it(
     output = failed.stdout + failed.stderr
     assert "trunks[0].phone_number is 15551230000, a int, not text" in output
     assert "--type string" in output
+    # An entry without a number is named too.
+    cli.run("config", "rm", "--path", "trunks[0].phone_number", "--stack", cli.stack)
+    missing = cli.preview(expect_failure=True)
+    assert "config trunks[0] lacks phone_number" in missing.stdout + missing.stderr
     assert sim.requests == []
 
 

@@ -1,8 +1,8 @@
 """The lifecycle through the real Pulumi CLI (file backend, passphrase secrets) against
 the simulator: preview, up, no-change runs, replacements, unknowns, bad input, 50 trunks,
-refresh and destroy. Judged by the simulator's account and the stack's state, not only by
-what the CLI prints. Needs the CLI (scripts/install-pulumi-cli.sh): skipped without it,
-failed without it in CI."""
+refresh and destroy, and the up after a failed one. Judged by the simulator's account and
+the stack's state, not only by what the CLI prints. Needs the CLI (./test.sh builds it
+with scripts/install-pulumi-cli.sh when CLI tests are selected and it is missing)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from pulumi_mihu.testing import MihuSimulator
+from pulumi_mihu.testing import Fault, MihuSimulator
 from support import (
     CLI_PROJECT,
     DEFAULT_TOKEN,
@@ -20,6 +20,7 @@ from support import (
     SIP_USERNAME,
     MakeCli,
     assert_no_credentials,
+    program_config,
 )
 
 pytestmark = pytest.mark.cli
@@ -158,7 +159,7 @@ def test_bad_input_fails_the_preview_naming_the_field(make_cli: MakeCli,
                    sipPassword="bad\npw")
     result = cli.preview(expect_failure=True)
     text = result.stdout + result.stderr
-    # The engine's wording: "property gateway value {...}" (the harness quotes the name).
+    # The engine's wording: "property gateway value {...}".
     assert ("error: pulumi-python:dynamic/mihu:SipTrunkConnection resource 'trunk-0': "
             "property gateway value {https://sip.telnyx.com} has a problem: gateway must be "
             "a bare hostname or IP") in text
@@ -192,3 +193,78 @@ def test_outputs_never_show_credentials(make_cli: MakeCli, sim: MihuSimulator) -
     text += json.dumps(cli.export_state())
     assert_no_credentials(text, "stack listing and export")
     assert DEFAULT_TOKEN not in json.dumps(cli.export_state())
+
+
+# -- failed deployments, then the next up (what the provider sees of the engine's state) ---
+
+
+def test_a_failed_create_among_several_in_flight_then_up(make_cli: MakeCli,
+                                                         sim: MihuSimulator) -> None:
+    """8 creates at 0.2 s latency, one answered 422: the creates in flight when it failed
+    finish and are recorded (how many started is a race inside the engine), and the next
+    up creates exactly the missing ones: none is refused as a twin, none made twice."""
+    cli = make_cli(sim, {"count": 8})
+    sim.state.latency = 0.2
+    sim.inject(Fault(status=422, method="POST"))
+    cli.up(expect_failure=True)
+    recorded = sorted(r["id"] for r in cli.resources(TRUNK))
+    assert recorded == sorted(sim.connections) and len(recorded) >= 3
+    sim.state.latency = 0.0
+    cli.up()
+    assert sorted(r["id"] for r in cli.resources(TRUNK)) == sorted(sim.connections)
+    assert len(sim.connections) == 8
+    assert len(sim.requests_to("POST")) == 9, "8 connections and the one refused: no leak"
+
+
+def test_a_replacement_whose_dependent_fails_is_finished_by_the_next_up(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    """trunk-0 is replaced (create first), then its dependent fails its check: the replaced
+    trunk-0 stays in the state, marked for deletion, beside its replacement. The next up
+    deletes it (a Delete of an id that no Diff saw) and replaces trunk-0 no more."""
+    cli = make_cli(sim, {"count": 1, "chained": True})
+    cli.up()
+    old = cli.outputs()["uuid"]
+    cli.set_config({f"{CLI_PROJECT}:sipPassword": ROTATED_PASSWORD,
+                    **program_config(count=1, chained=True, break_chained=True)},
+                   {f"{CLI_PROJECT}:sipPassword"})
+    failed = cli.up(expect_failure=True)
+    assert "chained" in failed.stdout + failed.stderr
+    entries = sorted((r["urn"].rsplit("::", 1)[-1], bool(r.get("delete")))
+                     for r in cli.resources(TRUNK))
+    assert entries == [("chained", False), ("trunk-0", False), ("trunk-0", True)]
+    assert sorted(r["id"] for r in cli.resources(TRUNK)) == sorted(sim.connections)
+
+    cli.set_config(program_config(count=1, chained=True))
+    posts, deletes = len(sim.requests_to("POST")), len(sim.requests_to("DELETE"))
+    cli.up()
+    new = cli.outputs()["uuid"]
+    assert new != old and old not in sim.connections
+    assert sorted(r["id"] for r in cli.resources(TRUNK)) == sorted(sim.connections)
+    assert not any(r.get("delete") for r in cli.resources(TRUNK))
+    assert len(sim.connections) == 2 and credentials(sim) == [
+        (SIP_USERNAME, ROTATED_PASSWORD)] * 2
+    assert len(sim.requests_to("POST")) - posts == 1, "only the dependent is created"
+    assert len(sim.requests_to("DELETE")) - deletes == 2, "the old trunk-0 and dependent"
+
+
+def test_a_delete_before_replace_whose_create_failed_is_finished_by_the_next_up(
+        make_cli: MakeCli, sim: MihuSimulator) -> None:
+    """The old connection is deleted, its replacement's create fails: the state keeps the
+    entry, marked as already deleted (``pendingReplacement``); the next up creates the
+    replacement without deleting again, and nothing is taken for a twin."""
+    cli = make_cli(sim, {"trunks": [{"options": {"delete_before_replace": True}}]})
+    cli.up()
+    old = cli.outputs()["uuid"]
+    cli.set_config({f"{CLI_PROJECT}:sipPassword": ROTATED_PASSWORD},
+                   {f"{CLI_PROJECT}:sipPassword"})
+    sim.inject(Fault(status=422, method="POST"))
+    cli.up(expect_failure=True)
+    assert sim.connections == {}
+    [entry] = cli.resources(TRUNK)
+    assert entry["id"] == old and entry.get("pendingReplacement")
+    cli.up()
+    [entry] = cli.resources(TRUNK)
+    assert entry["id"] != old and not entry.get("pendingReplacement")
+    assert list(sim.connections) == [entry["id"]]
+    assert credentials(sim) == [(SIP_USERNAME, ROTATED_PASSWORD)]
+    assert len(sim.requests_to("DELETE")) == 1, "the old one is not deleted twice"

@@ -3,21 +3,14 @@ protect and ignore_changes, judged by the simulator's account."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD, MakeCli
+from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD, MakeCli, program_config
 
 pytestmark = pytest.mark.cli
 
 TRUNK = "SipTrunkConnection"
-
-
-def spec(**trunk: Any) -> dict[str, str]:
-    return {f"{CLI_PROJECT}:spec": json.dumps({"trunks": [trunk]})}
 
 
 def test_delete_before_replace_deletes_the_old_connection_first(
@@ -26,7 +19,7 @@ def test_delete_before_replace_deletes_the_old_connection_first(
     cli = make_cli(sim, {"trunks": [{"name": "main", "options": options}]})
     cli.up()
     old = cli.outputs()["uuid"]
-    cli.set_config(spec(name="renamed", options=options))
+    cli.set_config(program_config(trunks=[{"name": "renamed", "options": options}]))
     [step] = cli.preview_json().resource_steps(TRUNK)
     assert step.op == "replace" and step.replace_reasons == ["name"]
     up = cli.up()
@@ -42,10 +35,9 @@ def test_retain_on_delete_keeps_the_connection_in_the_account(
     cli = make_cli(sim, {"trunks": [{"options": {"retain_on_delete": True}}]})
     cli.up()
     uuid = cli.outputs()["uuid"]
-    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": []})})
+    cli.set_config(program_config(trunks=[]))
     plan = cli.preview_json()
-    # The engine plans a "delete" step (retained: the provider's delete is not called);
-    # the harness calls it "discard".
+    # The engine plans a "delete" step (retained: the provider's delete is not called).
     assert [s.op for s in plan.resource_steps(TRUNK)] == ["delete"]
     up = cli.up()
     assert "deleted (0.00s)[retain]" in up.stdout or "[retain]" in up.stdout
@@ -59,7 +51,7 @@ def test_protect_refuses_replace_and_destroy_until_lifted(
     cli = make_cli(sim, {"trunks": [{"name": "main", "options": {"protect": True}}]})
     cli.up()
     uuid = cli.outputs()["uuid"]
-    cli.set_config(spec(name="renamed", options={"protect": True}))
+    cli.set_config(program_config(trunks=[{"name": "renamed", "options": {"protect": True}}]))
     refused = cli.up(expect_failure=True)
     assert "protect" in refused.stdout + refused.stderr
     destroy = cli.destroy(expect_failure=True)
@@ -68,7 +60,7 @@ def test_protect_refuses_replace_and_destroy_until_lifted(
     assert sim.connections[uuid]["name"] == "main"
     assert len(sim.writes()) == 1
 
-    cli.set_config(spec(name="main"))
+    cli.set_config(program_config(trunks=[{"name": "main"}]))
     cli.up()
     assert list(sim.connections) == [uuid], "lifting protect replaces nothing"
     cli.destroy()

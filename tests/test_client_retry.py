@@ -19,7 +19,7 @@ from pulumi_mihu.client import MAX_BACKOFF, MihuClient
 from pulumi_mihu.errors import MihuServerError
 from pulumi_mihu.settings import MihuSettings
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import settings_for
+from support import FakeClock, settings_for
 
 COLLECTION = "/channels/sip-trunk/connections"
 
@@ -103,21 +103,6 @@ def test_retries_of_a_call_never_sleep_more_than_ten_seconds(
                                      retry_deadline=1000.0), sleep=sleeps.append)
     client.get(COLLECTION)
     assert sleeps == [6.0, 10.0, 10.0]
-
-
-class FakeClock:
-    """A monotonic clock that advances only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def gets_until_failure(sim: MihuSimulator, **settings: Any) -> FakeClock:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fault_mixes import FAULT_SETTINGS, concurrent_creates, fault_mixes
 from pulumi_mihu.testing import MihuSimulator
 from support import stack_config
+from support.faults import FAULT_SETTINGS, concurrent_creates, fault_mixes
 
 
 @pytest.mark.parametrize("mix", sorted(fault_mixes()))

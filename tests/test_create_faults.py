@@ -1,6 +1,7 @@
-"""Every fault of the create fault model (``pulumi_mihu/_create_guard.py``), on a fresh
+"""Every fault of the create fault model (``pulumi_mihu/_create_protocol.py``, ``docs/fault-model.md``), on a fresh
 create and on a replacement (password change, with and without delete_before_replace), in
-both API worlds, through the engine-protocol harness and the real provider host.
+both API worlds, through the real provider host sent the engine's calls of each flow
+(``deploy``: tests/support/driver.py; each ``pulumi up`` is a provider process of its own).
 
 Each test judges the account, not the messages: how many connections there are, which
 password each holds, and whether the state points at one that exists.
@@ -8,15 +9,13 @@ password each holds, and whether the state points at one that exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
-import pulumi
 import pytest
 
-from pulumi_mihu import SipTrunkConnection
 from pulumi_mihu.testing import Fault, MihuSimulator
-from pulumi_mihu.testing.harness import DeploymentError, StackHarness
-from support import SIP_USERNAME
+from support import Deploy, Resource, attempt, trunk_inputs
 
 OLD_PASSWORD = "Old-Passw0rd-7d1e4c"
 NEW_PASSWORD = "New-Passw0rd-93ab0f"
@@ -45,53 +44,31 @@ AMBIGUOUS = {"cut before processing", "commit then cut", "commit then 502",
              "503 without commit", "slow commit after the client gave up"}
 
 
-class Program:
-    def __init__(self) -> None:
-        self.password = OLD_PASSWORD
-        self.delete_before_replace = False
-
-    def __call__(self) -> None:
-        trunk = SipTrunkConnection(
-            "main", pulumi.ResourceOptions(delete_before_replace=self.delete_before_replace),
-            phone_number="+15551230000", gateway="sip.telnyx.com", username=SIP_USERNAME,
-            password=self.password)
-        pulumi.export("uuid", trunk.uuid)
-
-
 @pytest.fixture(params=["with read routes", "documented only"])
 def server(request: pytest.FixtureRequest) -> Iterator[MihuSimulator]:
     with MihuSimulator(read_routes=request.param == "with read routes") as sim:
         yield sim
 
 
-def tracked_uuid(stack: StackHarness) -> str | None:
-    [trunk] = stack.resources_of_type("SipTrunkConnection") or [None]
-    return trunk.id if trunk is not None else None
 
 
 def passwords(sim: MihuSimulator) -> list[str]:
     return sorted(c["password"] for c in sim.connections.values())
 
 
-def run_up(stack: StackHarness, sim: MihuSimulator) -> str | None:
-    """``up``, returning the error text, or None when it succeeded; then wait for the
-    server to finish what it received, so that the account is judged as it ends up."""
-    try:
-        stack.up()
-    except DeploymentError as exc:
-        return "\n".join(exc.result.errors)
-    finally:
-        sim.wait_idle()
-    return None
+def create(deploy: Deploy, sim: MihuSimulator, password: str = OLD_PASSWORD) -> Resource:
+    with deploy(sim, TIMING) as run:
+        return run.create("main", trunk_inputs(password=password))
 
 
 @pytest.mark.parametrize("fault_name", sorted(faults()))
 def test_fresh_create_under_fault(fault_name: str, server: MihuSimulator,
-                                  make_stack: Callable[..., StackHarness]) -> None:
-    stack = make_stack(Program(), server, config=TIMING)
-    server.inject(faults()[fault_name])
-    error = run_up(stack, server)
-    uuid = tracked_uuid(stack)
+                                  deploy: Deploy) -> None:
+    with deploy(server, TIMING) as run:
+        server.inject(faults()[fault_name])
+        trunk, error = attempt(run.create, "main", trunk_inputs(password=OLD_PASSWORD))
+    server.wait_idle()
+    uuid = trunk.id if trunk else None
     if server.state.read_routes or fault_name not in AMBIGUOUS:
         assert error is None
         assert list(server.connections) == [uuid], "exactly one connection, tracked"
@@ -106,26 +83,23 @@ def test_fresh_create_under_fault(fault_name: str, server: MihuSimulator,
     assert len(server.connections) <= 1
 
 
-def rotate_under_fault(fault_name: str, server: MihuSimulator,
-                       make_stack: Callable[..., StackHarness],
-                       before: bool) -> tuple[str | None, str | None, str | None]:
+def rotate_under_fault(fault_name: str, server: MihuSimulator, deploy: Deploy,
+                       before: bool) -> tuple[str, str, str | None]:
     """Deploy, then change the password under ``fault_name`` (``before``: with
     delete_before_replace). Returns the old and new tracked uuids and the error text."""
-    program = Program()
-    program.delete_before_replace = before
-    stack = make_stack(program, server, config=TIMING)
-    stack.up()
-    old_uuid = tracked_uuid(stack)
-    program.password = NEW_PASSWORD
+    old = create(deploy, server)
     server.inject(faults()[fault_name])
-    error = run_up(stack, server)
-    return old_uuid, tracked_uuid(stack), error
+    with deploy(server, TIMING) as run:
+        new, error = attempt(run.up, old, trunk_inputs(password=NEW_PASSWORD),
+                             delete_before_replace=before)
+    server.wait_idle()
+    return old.id, (new or old).id, error
 
 
 @pytest.mark.parametrize("fault_name", sorted(faults()))
 def test_replacement_under_fault(fault_name: str, server: MihuSimulator,
-                                 make_stack: Callable[..., StackHarness]) -> None:
-    old_uuid, uuid, error = rotate_under_fault(fault_name, server, make_stack, before=False)
+                                 deploy: Deploy) -> None:
+    old_uuid, uuid, error = rotate_under_fault(fault_name, server, deploy, before=False)
     if server.state.read_routes:
         assert error is None
         assert uuid != old_uuid and list(server.connections) == [uuid]
@@ -146,8 +120,8 @@ def test_replacement_under_fault(fault_name: str, server: MihuSimulator,
 
 @pytest.mark.parametrize("fault_name", sorted(faults()))
 def test_delete_before_replace_under_fault(fault_name: str, server: MihuSimulator,
-                                           make_stack: Callable[..., StackHarness]) -> None:
-    old_uuid, uuid, error = rotate_under_fault(fault_name, server, make_stack, before=True)
+                                           deploy: Deploy) -> None:
+    old_uuid, uuid, error = rotate_under_fault(fault_name, server, deploy, before=True)
     if not server.state.read_routes:
         # The old connection cannot be deleted first, so the replacement is refused before
         # anything is created: no second connection with the same number.
@@ -162,47 +136,42 @@ def test_delete_before_replace_under_fault(fault_name: str, server: MihuSimulato
 
 
 def test_delete_before_replace_recovers_after_the_documented_steps(
-        bare_sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
+        bare_sim: MihuSimulator, deploy: Deploy) -> None:
     """The refusal's advice works: delete in the console, drop the resource from the
     state, `pulumi up` creates the replacement."""
-    program = Program()
-    program.delete_before_replace = True
-    stack = make_stack(program, bare_sim, config=TIMING)
-    stack.up()
-    [old_uuid] = bare_sim.connections
-    program.password = NEW_PASSWORD
-    assert run_up(stack, bare_sim) is not None
-    del bare_sim.connections[old_uuid]  # deleted in the console
-    stack.state = [r for r in stack.state if r.id != old_uuid]  # `pulumi state delete`
-    assert run_up(stack, bare_sim) is None
+    old = create(deploy, bare_sim)
+    with deploy(bare_sim, TIMING) as run:
+        _, error = attempt(run.up, old, trunk_inputs(password=NEW_PASSWORD),
+                           delete_before_replace=True)
+    bare_sim.wait_idle()
+    assert error is not None and list(bare_sim.connections) == [old.id]
+    del bare_sim.connections[old.id]  # deleted in the console; `pulumi state delete`
+    with deploy(bare_sim, TIMING) as run:
+        new, error = attempt(run.create, "main", trunk_inputs(password=NEW_PASSWORD))
+    assert error is None and new is not None
     assert passwords(bare_sim) == [NEW_PASSWORD]
-    assert list(bare_sim.connections) == [tracked_uuid(stack)]
+    assert list(bare_sim.connections) == [new.id]
 
 
 def test_plain_destroy_without_a_delete_route_still_warns_and_goes_on(
-        bare_sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
-    program = Program()
-    program.delete_before_replace = True
-    stack = make_stack(program, bare_sim, config=TIMING)
-    stack.up()
-    result = stack.destroy()
-    assert stack.state == [] and len(bare_sim.connections) == 1
-    assert any("NOT deleted" in w for w in result.warnings)
+        bare_sim: MihuSimulator, deploy: Deploy) -> None:
+    trunk = create(deploy, bare_sim)
+    with deploy(bare_sim, TIMING) as run:
+        run.delete(trunk)  # no error: the engine drops it from the state
+        warnings = run.warnings()
+    assert list(bare_sim.connections) == [trunk.id]
+    assert any("NOT deleted" in w and trunk.id in w for w in warnings)
 
 
 def test_several_trunks_with_the_same_key_never_share_a_connection(
-        sim: MihuSimulator, make_stack: Callable[..., StackHarness]) -> None:
+        sim: MihuSimulator, deploy: Deploy) -> None:
     """Two resources with the same name, number and gateways, one of whose POSTs gets no
-    answer: each ends with its own connection (creates of one key run one at a time)."""
-
-    def program() -> None:
-        for index in range(2):
-            SipTrunkConnection(f"twin-{index}", name="same", phone_number="+15551230000",
-                               gateway="sip.telnyx.com", username=SIP_USERNAME,
-                               password=f"{OLD_PASSWORD}-{index}")
-
-    stack = make_stack(program, sim, config=TIMING)
-    sim.inject(Fault(action="drop_after", method="POST"))
-    stack.up()
-    ids = sorted(r.id for r in stack.resources_of_type("SipTrunkConnection"))
+    answer: each ends with its own connection (creates of one key run one at a time). The
+    engine creates independent resources at once: so do two threads here."""
+    with deploy(sim, TIMING) as run:
+        sim.inject(Fault(action="drop_after", method="POST"))
+        with ThreadPoolExecutor(2) as pool:
+            trunks = list(pool.map(lambda i: run.create(f"twin-{i}", trunk_inputs(
+                name="same", password=f"{OLD_PASSWORD}-{i}")), range(2)))
+    ids = sorted(t.id for t in trunks)
     assert len(set(ids)) == 2 and sorted(sim.connections) == ids

@@ -1,5 +1,5 @@
 """What the wheel ships: the runtime package and the testing tools users reuse in their own
-stack tests (simulator, provider-host driver, harness, CLI runner), nothing else: the
+stack tests (simulator, provider-host driver, CLI runner), nothing else: the
 benchmarks, the demo and the mutation tooling stay in the repository. The sdist holds
 everything a build and the tests need; the README renders on PyPI; the changelog has the
 version being released."""
@@ -25,7 +25,7 @@ SHIPPED_MODULES = {
     "_registry", "_provider", "_resource", "_ledger", "_create_protocol",
     *(module.removeprefix("pulumi_mihu.") for entry in RESOURCES
       for module in (entry.module, entry.implementation_module)),
-    "testing/__init__", "testing/simulator", "testing/host", "testing/harness", "testing/cli",
+    "testing/__init__", "testing/simulator", "testing/host", "testing/cli",
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pulumi_mihu import MihuConfigError, MihuSettings
+from pulumi_mihu.testing import MihuSimulator
+from support import Deploy, attempt, trunk_inputs
 
 TOKEN = "tok-abcdef123456"
 
@@ -138,24 +140,16 @@ def test_a_blank_token_with_no_environment_fallback_is_missing() -> None:
         resolve({"mihu:apiToken": "   ", "mihu:subdomain": "demo"})
 
 
-def test_a_missing_token_fails_the_preview_in_one_line_without_a_traceback(
-        sim, make_stack) -> None:
-    """configure() keeps the error; check reports it as the resource's one problem."""
-    import pulumi
-
-    from pulumi_mihu import SipTrunkConnection
-    from pulumi_mihu.testing.harness import DeploymentError
-
-    def program() -> None:
-        SipTrunkConnection("main", pulumi.ResourceOptions(), phone_number="+15551230000",
-                           gateway="sip.telnyx.com", username="user-1", password="pass-1")
-
-    stack = make_stack(program, sim, config={"mihu:apiToken": ""})
-    with pytest.raises(DeploymentError) as info:
-        stack.preview()
-    [error] = info.value.result.errors
-    assert "Mihu API token is missing" in error and "mihu:apiToken" in error
-    assert "Traceback" not in error and len(error.splitlines()) == 1
+def test_a_missing_token_fails_the_preview_in_one_line_naming_both_settings(
+        sim: MihuSimulator, deploy: Deploy) -> None:
+    """configure() keeps the error; check reports it as the resource's one problem, through
+    the real provider host (with no environment, so no MIHU_API_TOKEN to fall back on)."""
+    with deploy(sim, {"mihu:apiToken": ""}, env={}) as run:
+        _, error = attempt(run.check, "main", trunk_inputs())
+    assert error is not None and len(error.splitlines()) == 1
+    assert "Mihu API token is missing" in error
+    assert "mihu:apiToken" in error and "MIHU_API_TOKEN" in error
+    assert "Traceback" not in error
     assert sim.requests == []
 
 

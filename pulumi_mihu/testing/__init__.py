@@ -1,6 +1,7 @@
-"""Test tools that users may reuse for their own stacks: a local Mihu API simulator, and
-an engine-protocol harness that runs a Pulumi program against the real dynamic provider
-host without the Pulumi CLI.
+"""Test tools that users may reuse for their own stacks: a local Mihu API simulator
+(``simulator``), a driver of the SDK's real dynamic-provider host over gRPC
+(``host.ProviderHost``), and a runner of the real Pulumi CLI with a local backend
+(``cli.PulumiCli``), the one engine this project claims to match.
 
 Names are loaded on first use, so that ``python -m pulumi_mihu.testing.simulator`` does
 not import the simulator twice.

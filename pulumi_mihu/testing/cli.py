@@ -125,7 +125,7 @@ class Plan:
         return [s for s in steps if type_name is None or s.type.endswith(":" + type_name)]
 
     def changes(self) -> dict[str, int]:
-        """The change summary without ``same``, like the harness's ``changes()``."""
+        """The change summary without ``same`` (what would change)."""
         summary = self.raw.get("changeSummary") or {}
         return {op: n for op, n in summary.items() if op != "same" and n}
 

@@ -10,7 +10,8 @@ serves every scenario (``pulumi config set`` between runs changes what it declar
   names, each made a ``pulumi.Alias(name=...)``); resource names ``trunk-0``,
   ``trunk-1``... unless ``resource_name`` is given;
 - ``count``: that many trunks with numbers +1555123NNNN (instead of ``trunks``);
-- ``chained``: a second trunk whose name waits for the first's uuid;
+- ``chained``: a second trunk whose name waits for the first's uuid (``break_chained``:
+  too long a name, so that its Check fails);
 - ``get``: a uuid to read with ``SipTrunkConnection.get``;
 - ``agent``: an agent uuid whose calls go through ``trunk-0``.
 
@@ -53,7 +54,8 @@ for index, item in enumerate(described):
     ))
 
 if spec.get("chained") and trunks:
-    SipTrunkConnection("chained", name=trunks[0].uuid.apply(lambda u: f"backup-of-{u}"),
+    suffix = "x" * 300 if spec.get("break_chained") else ""
+    SipTrunkConnection("chained", name=trunks[0].uuid.apply(lambda u: f"backup-of-{u}{suffix}"),
                        phone_number="+15559990000", gateway="sip.telnyx.com",
                        username=username, password=password)
 

@@ -1,5 +1,6 @@
-"""Named fault mixes and a concurrent-create driver: shared by the concurrency tests and
-the fault matrix (``python -m benchmarks.faults``)."""
+"""Named fault mixes and concurrent creates through one provider host: shared by the
+concurrency tests (tests/test_concurrency.py) and the fault matrix (``python -m
+benchmarks.faults``, which imports them as ``tests.support.faults``)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ FAULT_SETTINGS = {"mihu:requestTimeout": "1", "mihu:createSettleTime": "3",
 
 def fault_mixes() -> dict[str, list[Fault]]:
     """Fresh Fault objects (they count down as they are hit) for each named mix: every
-    row of the create fault model (``pulumi_mihu/_create_guard.py``)."""
+    row of the create fault model (``pulumi_mihu/_create_protocol.py``, ``docs/fault-model.md``)."""
     return {
         "none": [],
         "rate-limited": [Fault(status=429, method="POST", retry_after="0", times=8)],

@@ -1,23 +1,36 @@
-"""Helpers for tests: settings, providers and inputs pointed at a simulator."""
+"""What the tests share: settings, providers and inputs pointed at a simulator, the
+credentials they use, the real CLI's helpers, and (in submodules, re-exported here) the one
+fake clock (``clock``), the fault mixes (``faults``) and the call-script driver of the
+provider host (``driver``). Tests import it as ``support``; ``benchmarks/`` as
+``tests.support`` (tests never import ``benchmarks``)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
+from pulumi_mihu.testing.cli import MIN_CLI_VERSION, PulumiCli, cli_version, pulumi_path
+from pulumi_mihu.testing.host import ProviderCallError
+
+from .clock import FakeClock as FakeClock
+from .driver import Deployment as Deployment
+from .driver import Resource as Resource
+
+T = TypeVar("T")
 
 #: Credentials used across tests: distinctive, so a leak is found by a plain substring scan.
 SIP_USERNAME = "sipuser-7f3a9c"
@@ -50,6 +63,20 @@ def trunk_inputs(**overrides: Any) -> dict[str, Any]:
     return inputs
 
 
+#: The ``deploy`` fixture of conftest.py: a provider host for one engine run (driver.py).
+Deploy = Callable[..., Deployment]
+
+
+def attempt(flow: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str | None]:
+    """One flow of the call-script driver (``attempt(run.create, "main", inputs)``): the
+    resource it leaves in the checkpoint, or None when it failed (the checkpoint keeps what
+    it had), and the error the user would see, or None."""
+    try:
+        return flow(*args, **kwargs), None
+    except ProviderCallError as exc:
+        return None, exc.details
+
+
 def stack_config(server: MihuSimulator, **extra: str) -> dict[str, str]:
     config = {"mihu:apiToken": DEFAULT_TOKEN, "mihu:baseUrl": server.base_url,
               "mihu:retryBaseDelay": "0.01"}
@@ -69,14 +96,73 @@ CREDENTIALS = (DEFAULT_TOKEN, SIP_USERNAME, SIP_PASSWORD, ROTATED_USERNAME, ROTA
                WRONG_TOKEN)
 
 
+#: Builds and installs the CLI (from Go modules: 10-20 minutes the first time).
+INSTALL_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-pulumi-cli.sh"
+INSTALL_DOCS = "https://www.pulumi.com/docs/install/"
+
+
+class CliUnavailable(RuntimeError):
+    """No usable Pulumi CLI, and it could not be built here."""
+
+
+def usable_pulumi() -> str | None:
+    """The ``pulumi`` the CLI tests would run (PATH, else ~/.pulumi/bin), unless it is
+    missing or older than the oldest engine that configures dynamic providers."""
+    binary = pulumi_path()
+    if binary is None:
+        return None
+    version = cli_version(binary)
+    return binary if version is None or version >= MIN_CLI_VERSION else None
+
+
+def cli_tests_selected(items: Iterable[Any]) -> bool:
+    """Whether any of the selected test ``items`` needs the real CLI (the ``cli`` marker)."""
+    return any(item.get_closest_marker("cli") is not None for item in items)
+
+
+def run_install_script() -> int:
+    """Run scripts/install-pulumi-cli.sh with its output shown; its exit status."""
+    if not INSTALL_SCRIPT.exists():  # the tests outside the repository (an sdist's)
+        print(f"{INSTALL_SCRIPT} is not there", flush=True)
+        return 127
+    return subprocess.run([str(INSTALL_SCRIPT)], check=False).returncode
+
+
+def ensure_cli(say: Callable[[str], object] = print,
+               install: Callable[[], int] = run_install_script) -> str:
+    """A usable ``pulumi``: the one found, else one built now by
+    scripts/install-pulumi-cli.sh, its output (and progress) shown as it runs. Raises
+    CliUnavailable, saying how to install Pulumi, when it cannot be built (no Go, say)."""
+    found = usable_pulumi()
+    if found is not None:
+        return found
+    say("The Pulumi CLI is not installed (neither on PATH nor in ~/.pulumi/bin): building "
+        "it with scripts/install-pulumi-cli.sh, as CI does (10-20 minutes on two cores the "
+        "first time; later builds reuse Go's caches).")
+    status = install()
+    found = usable_pulumi()
+    if status != 0 or found is None:
+        raise CliUnavailable(
+            "The Pulumi CLI could not be built here (see above: it needs Go, on PATH or in "
+            f"/usr/local/go/bin). Install Pulumi instead: {INSTALL_DOCS} (it puts `pulumi` "
+            "in ~/.pulumi/bin), then run this again.")
+    say(f"Using the Pulumi CLI just built: {found}")
+    return found
+
+
 def require_cli() -> None:
-    """Skip a test without the Pulumi CLI; in CI (CI=true) fail it instead."""
-    if pulumi_path() is None:
-        message = ("the Pulumi CLI is not on PATH or in ~/.pulumi/bin; "
-                   "scripts/install-pulumi-cli.sh builds and installs it")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (in CI a missing CLI is a failure)", pytrace=False)
-        pytest.skip(message)
+    """Fail a test without a usable Pulumi CLI. A session that selects CLI tests builds it
+    before running any (tests/conftest.py), so this happens only when that was bypassed."""
+    if usable_pulumi() is None:
+        pytest.fail("the Pulumi CLI is not on PATH or in ~/.pulumi/bin (or too old): "
+                    "scripts/install-pulumi-cli.sh builds and installs it", pytrace=False)
+
+
+def program_config(spec: Mapping[str, Any] | None = None, **keys: Any) -> dict[str, str]:
+    """The one program of the CLI tests, tests/cli_programs/trunks.py, declares what its
+    ``spec`` config says (its docstring lists the keys): the config that makes it declare
+    ``spec`` and ``keys`` (``cli.set_config(program_config(trunks=[{"name": "x"}]))``)."""
+    return {f"{CLI_PROJECT}:spec": json.dumps({**(spec or {}), **keys})}
 
 
 def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
@@ -98,6 +184,25 @@ def cli_config(server: MihuSimulator, spec: dict[str, Any] | None = None,
 def assert_no_credentials(text: str, where: str) -> None:
     for secret in CREDENTIALS:
         assert secret not in text, f"a credential ({secret[:6]}...) appears in {where}"
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    where: str
+    secret: str  # the secret's name, never its value
+
+
+def scan(artifacts: Mapping[str, str], secrets: Mapping[str, str]) -> list[SecretHit]:
+    """Every (artifact, secret name) where the secret's value occurs, also base64-encoded:
+    the secrets audit (tests/test_secrets_audit.py) and the fault matrix
+    (``python -m benchmarks.faults``) look for credentials in what a user could see."""
+    hits = []
+    for where, text in artifacts.items():
+        for name, value in secrets.items():
+            encoded = base64.b64encode(value.encode()).decode().rstrip("=")
+            if value in text or encoded in text:
+                hits.append(SecretHit(where, name))
+    return hits
 
 
 #: The ``make_cli`` fixture of conftest.py: a CLI stack for a simulator and a program spec.
@@ -168,7 +273,7 @@ def kill_cli_when(cli: PulumiCli, args: list[str], condition: Callable[[], bool]
 
 #: The ``__provider`` strings each release writes into stacks, by release and class path
 #: (tests/test_provider_strings.py, tests/test_state_compat.py). Entries are only added.
-PROVIDER_STRINGS_FILE = Path(__file__).resolve().parent / "data" / "provider_strings.json"
+PROVIDER_STRINGS_FILE = Path(__file__).resolve().parent.parent / "data" / "provider_strings.json"
 #: The class paths stacks hold the providers by: a promise kept for every release.
 PROMISED_PROVIDER_PATHS = {
     "pulumi-python:dynamic/mihu:SipTrunkConnection":

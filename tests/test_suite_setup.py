@@ -1,0 +1,86 @@
+"""The test command sets up what the CLI tests need: when any selected test needs the real
+CLI and no usable ``pulumi`` is found, the session builds it first
+(``pytest_collection_finish`` in tests/conftest.py, ``support.ensure_cli``), so that no CLI
+test is skipped; where it cannot be built, the run stops saying how to install Pulumi. The
+fast tier never builds. The build is replaced by a stand-in here."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import conftest
+import pytest
+
+import support
+from support import CliUnavailable, cli_tests_selected, ensure_cli
+
+
+class Item:
+    """A collected test with the given markers."""
+
+    def __init__(self, *markers: str) -> None:
+        self.markers = markers
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return object() if name in self.markers else None
+
+
+def session(*items: Item) -> Any:
+    plugins = SimpleNamespace(getplugin=lambda name: None)
+    return SimpleNamespace(items=list(items), config=SimpleNamespace(pluginmanager=plugins))
+
+
+def test_only_a_selection_with_cli_tests_needs_the_cli() -> None:
+    assert not cli_tests_selected([])
+    assert not cli_tests_selected([Item("fast"), Item("host")])
+    assert cli_tests_selected([Item("fast"), Item("cli")])
+
+
+def test_the_session_builds_only_for_cli_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(conftest, "ensure_cli", lambda: calls.append("ensure") or "pulumi")
+    conftest.pytest_collection_finish(session(Item("fast"), Item("host")))
+    assert calls == [], "the fast and host tiers never look for the CLI"
+    conftest.pytest_collection_finish(session(Item("fast"), Item("cli")))
+    assert calls == ["ensure"]
+
+
+def test_a_usable_cli_is_not_built_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(support, "usable_pulumi", lambda: "/usr/bin/pulumi")
+    builds: list[int] = []
+    said: list[str] = []
+    assert ensure_cli(said.append, lambda: builds.append(1) or 0) == "/usr/bin/pulumi"
+    assert builds == [] and said == []
+
+
+def test_a_missing_cli_is_built_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = iter([None, "/home/u/.pulumi/bin/pulumi"])
+    monkeypatch.setattr(support, "usable_pulumi", lambda: next(found))
+    builds: list[int] = []
+    said: list[str] = []
+    assert ensure_cli(said.append, lambda: builds.append(1) or 0) == (
+        "/home/u/.pulumi/bin/pulumi")
+    assert builds == [1]
+    assert "building it with scripts/install-pulumi-cli.sh" in said[0]
+
+
+@pytest.mark.parametrize("status", [1, 0], ids=["the build fails", "nothing usable after"])
+def test_without_a_build_it_says_how_to_install_pulumi(
+        monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    monkeypatch.setattr(support, "usable_pulumi", lambda: None)
+    with pytest.raises(CliUnavailable, match=re.escape("https://www.pulumi.com/docs/install/")):
+        ensure_cli(lambda _: None, lambda: status)
+
+
+def test_the_session_stops_before_any_test_when_the_cli_cannot_be_built(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_go() -> str:
+        raise CliUnavailable("it needs Go")
+
+    monkeypatch.setattr(conftest, "ensure_cli", no_go)
+    with pytest.raises(pytest.exit.Exception) as info:
+        conftest.pytest_collection_finish(session(Item("cli")))
+    assert info.value.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "it needs Go" in str(info.value) and "-m 'not cli'" in str(info.value)
