@@ -56,26 +56,28 @@ N1  *reserved for the native provider's
 makes them; the test calls the provider's methods in the engine's order). Each test
 below fails when its row's inference is taken out (checked by breaking each in turn):
 
-[1] tests/test_cli_lifecycle.py::
+[1] tests/cli/test_cli_lifecycle.py::
     test_each_input_change_previews_and_performs_a_replacement[read routes]
-[2] tests/test_cli_adoption.py::test_adopted_connection_is_managed_like_a_created_one[read routes]
-[3] tests/test_cli_replacement_guard.py::
+[2] tests/cli/test_cli_adoption.py::
+    test_adopted_connection_is_managed_like_a_created_one[read routes]
+[3] tests/cli/test_cli_replacement_guard.py::
     test_documented_only_dbr_password_change_is_refused_then_the_runbook_works
-[4] tests/test_cli_replacement_guard.py::
+[4] tests/cli/test_cli_replacement_guard.py::
     test_documented_only_create_before_delete_leaves_the_old_one_with_a_warning
-[5] tests/test_create_guard.py::
+[5] tests/unit/test_create_guard.py::
     test_the_delete_of_a_removed_maker_leaves_the_adopters_connection_in_the_account
-[6] tests/test_cli_adoption.py::test_an_adopting_resource_renamed_without_alias_keeps_its_connection
-[7] tests/test_cli_replacement_guard.py::test_documented_only_dbr_forced_replace_is_refused
-    (``REPLACED_FIRST``); tests/test_cli_ledger.py::
+[6] tests/cli/test_cli_adoption.py::
+    test_an_adopting_resource_renamed_without_alias_keeps_its_connection
+[7] tests/cli/test_cli_replacement_guard.py::test_documented_only_dbr_forced_replace_is_refused
+    (``REPLACED_FIRST``); tests/cli/test_cli_ledger.py::
     test_documented_only_default_forced_replace_creates_then_leaves_the_old_one (``AFTER``)
-[8] tests/test_cli_replacement_guard.py::
+[8] tests/cli/test_cli_replacement_guard.py::
     test_read_routes_dbr_forced_replace_of_an_adopted_connection_keeps_a_line
-[9] tests/test_cli_ledger.py::
+[9] tests/cli/test_cli_ledger.py::
     test_documented_only_removing_one_of_two_identical_trunks_warns_and_goes_on
-[10] tests/test_cli_replacement_guard.py::test_documented_only_destroy_warns_and_succeeds
+[10] tests/cli/test_cli_replacement_guard.py::test_documented_only_destroy_warns_and_succeeds
 
-``tests/test_ledger.py`` states each row again as notes and answers, fast. Read in the
+``tests/unit/test_ledger.py`` states each row again as notes and answers, fast. Read in the
 same source, not pinned by a test: a resource tainted by ``pulumi state taint`` is
 replaced as a ``--replace`` target is (``isTargetedReplace``), so row 7 applies to it.
 

@@ -31,7 +31,7 @@ def _load(path: str) -> Any:
 class Registered:
     """One resource: its class, its provider class (pickled by reference into stacks: the
     path must never change), the Mihu API routes its provider calls (which the simulator
-    must serve: tests/test_registry.py), the test files that exercise its module (its
+    must serve: tests/unit/test_registry.py), the test files that exercise its module (its
     mutation runs use them) and its example under ``examples/``."""
 
     resource: str

@@ -53,7 +53,7 @@ def provider_reference(path: str) -> str:
     So a program registers resources without importing the provider class, and with it
     the validation and HTTP stacks only the provider host needs; and the string cannot
     drift: it names the promised path whatever the class's code does (stacks keep it
-    forever: tests/test_provider_strings.py holds it to every release's, and to what the
+    forever: tests/unit/test_provider_strings.py holds it to every release's, and to what the
     SDK writes for the class).
     """
     module, _, name = path.rpartition(".")

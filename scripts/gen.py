@@ -19,7 +19,7 @@ export and the Args dataclass), ``constructor`` (in the resource class: its sche
 and provider, the output annotations and both constructor shapes), a resource's name (its
 README tables) or ``reference`` (docs/resources.md: every resource). Which resource a
 module's regions are for comes from the registry (pulumi_mihu/_registry.py).
-tests/test_generated.py runs the check in the fast tier.
+tests/unit/test_generated.py runs the check in the fast tier.
 """
 
 from __future__ import annotations

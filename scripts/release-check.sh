@@ -7,7 +7,7 @@
 #   3. install the wheel (not editable, not the checkout) into a fresh virtual environment
 #      and run the fast tier against it, with the tests of the unpacked sdist copied
 #      outside any source tree: the tests see the installed copy only
-#      (tests/test_release.py checks that it is under site-packages), and the sdist is
+#      (tests/unit/test_release.py checks that it is under site-packages), and the sdist is
 #      shown to hold what the tests need.
 # The distributions are left in dist/ (DIST_DIR) for `twine upload`. Extra arguments go
 # to pytest.

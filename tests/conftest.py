@@ -26,31 +26,27 @@ from support import (
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 
-# The tiers. `cli`: the real Pulumi CLI (marked in each test_cli_* file). `host`: provider
-# host subprocesses (ProviderHost, the driver's Deployment and its `deploy` fixture), a
-# build, or the repository around tests/ (benchmarks, examples, git). `fast`: the rest,
-# in-process against the simulator; it needs only the installed package and tests/, so it
-# also runs against an installed wheel (scripts/release-check.sh). `./test.sh -m fast`.
+# The tiers are folders, and each test gets its folder's marker. tests/cli: the real Pulumi
+# CLI. tests/host: provider-host subprocesses (ProviderHost, the call-script driver's
+# Deployment and its `deploy` fixture), a build, or the repository around tests/
+# (benchmarks, examples, git). tests/unit: the rest, in-process against the simulator; it
+# needs only the installed package and tests/, so it also runs against an installed wheel
+# (scripts/release-check.sh): `./test.sh -m fast` (or `./test.sh tests/unit`).
+TIERS = {"unit": "fast", "host": "host", "cli": "cli"}
+#: What only the host and CLI tiers may use: a unit test asking for one is misfiled.
 HOST_FIXTURES = {"make_cli", "deploy"}
-HOST_NAMES = {"ProviderHost", "Deployment"}
-HOST_MODULES = {
-    "test_packaging",           # builds a wheel from the git checkout
-    "test_benchmarks_smoke",    # runs python -m benchmarks
-    "test_concurrency",         # support.faults: provider hosts
-}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = getattr(item, "module", None)
-        if item.get_closest_marker("cli") is not None:
-            continue
-        if (HOST_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or HOST_NAMES & set(vars(module) if module else ())
-                or (module is not None and module.__name__ in HOST_MODULES)):
-            item.add_marker(pytest.mark.host)
-        else:
-            item.add_marker(pytest.mark.fast)
+        folder = item.path.parent.name
+        if folder not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test belongs in tests/unit, tests/host "
+                                    "or tests/cli")
+        if folder == "unit" and HOST_FIXTURES & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(f"{item.nodeid} starts provider hosts or the CLI: it "
+                                    "belongs in tests/host or tests/cli")
+        item.add_marker(getattr(pytest.mark, TIERS[folder]))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

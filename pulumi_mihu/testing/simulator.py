@@ -502,7 +502,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 #: Every route the simulator serves, checked in order. A resource's provider calls some of
 #: them; its registry entry (pulumi_mihu/_registry.py) lists which, and
-#: tests/test_registry.py checks that each is served.
+#: tests/unit/test_registry.py checks that each is served.
 ROUTES: tuple[Route, ...] = (
     Route("POST", CONNECTIONS, _Handler._create),
     Route("GET", CONNECTIONS, _Handler._list, documented=False),

@@ -21,8 +21,13 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import SecretStr
 
-from pulumi_mihu import MihuSettings, SipTrunkConnectionProvider
+from pulumi_mihu import (
+    AgentSipTrunkAssignmentProvider,
+    MihuSettings,
+    SipTrunkConnectionProvider,
+)
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
+from pulumi_mihu.testing import simulator as simulator_module
 from pulumi_mihu.testing.cli import MIN_CLI_VERSION, PulumiCli, cli_version, pulumi_path
 from pulumi_mihu.testing.host import ProviderCallError
 
@@ -65,6 +70,36 @@ def trunk_inputs(**overrides: Any) -> dict[str, Any]:
 
 #: The ``deploy`` fixture of conftest.py: a provider host for one engine run (driver.py).
 Deploy = Callable[..., Deployment]
+
+
+def assignment_provider(server: MihuSimulator) -> AgentSipTrunkAssignmentProvider:
+    """An agent-assignment provider configured for ``server``, as the host configures it."""
+    provider = AgentSipTrunkAssignmentProvider()
+    provider.configure_with(settings_for(server))
+    return provider
+
+
+def new_trunk(server: MihuSimulator, phone: str = "+15551230000") -> str:
+    """The uuid of a connection created in ``server`` by the trunk provider."""
+    return provider_for(server).create(trunk_inputs(phone_number=phone)).id
+
+
+def stale_last_page(monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    """The server's last_page is one short (a cached count, a floor() instead of ceil())
+    and it gives no total; every page's own has_more / next_page_url is right."""
+    original = simulator_module._Handler._list_page
+
+    def lying(self: Any) -> dict[str, Any]:
+        body = original(self)
+        data = body["data"]
+        meta = data["pagination"] if shape == "items" else data
+        meta["last_page"] = max(1, meta["last_page"] - 1)
+        meta.pop("total", None)
+        if shape == "laravel":
+            meta.pop("last_page_url", None)
+        return body
+
+    monkeypatch.setattr(simulator_module._Handler, "_list_page", lying)
 
 
 def attempt(flow: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str | None]:
@@ -194,7 +229,7 @@ class SecretHit:
 
 def scan(artifacts: Mapping[str, str], secrets: Mapping[str, str]) -> list[SecretHit]:
     """Every (artifact, secret name) where the secret's value occurs, also base64-encoded:
-    the secrets audit (tests/test_secrets_audit.py) and the fault matrix
+    the secrets audit (tests/host/test_secrets_audit.py) and the fault matrix
     (``python -m benchmarks.faults``) look for credentials in what a user could see."""
     hits = []
     for where, text in artifacts.items():
@@ -272,7 +307,7 @@ def kill_cli_when(cli: PulumiCli, args: list[str], condition: Callable[[], bool]
 # -- state compatibility ----------------------------------------------------------------
 
 #: The ``__provider`` strings each release writes into stacks, by release and class path
-#: (tests/test_provider_strings.py, tests/test_state_compat.py). Entries are only added.
+#: (tests/unit/test_provider_strings.py, tests/host/test_state_compat.py). Entries are only added.
 PROVIDER_STRINGS_FILE = Path(__file__).resolve().parent.parent / "data" / "provider_strings.json"
 #: The class paths stacks hold the providers by: a promise kept for every release.
 PROMISED_PROVIDER_PATHS = {

@@ -1,5 +1,5 @@
 """Named fault mixes and concurrent creates through one provider host: shared by the
-concurrency tests (tests/test_concurrency.py) and the fault matrix (``python -m
+concurrency tests (tests/host/test_concurrency.py) and the fault matrix (``python -m
 benchmarks.faults``, which imports them as ``tests.support.faults``)."""
 
 from __future__ import annotations

@@ -23,8 +23,6 @@ from support import (
     program_config,
 )
 
-pytestmark = pytest.mark.cli
-
 TRUNK = "SipTrunkConnection"
 #: How the engine's JSON shows a value not known until a resource exists.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -126,7 +126,7 @@ def test_source_position_points_at_the_users_program() -> None:
     trunk = SipTrunkConnection("main", phone_number="+1555", gateway="sip.telnyx.com",
                                username="u", password="p")
     resolve(trunk.uuid)
-    assert positions and positions[0].endswith("/tests/test_resource_program.py")
+    assert positions and positions[0].endswith("/tests/unit/test_resource_program.py")
 
 
 def test_more_than_a_thousand_trunks_register(mocks: RecordingMocks) -> None:

@@ -12,14 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from pulumi_mihu.testing.cli import pulumi_path
 from support import require_cli
 
-pytestmark = pytest.mark.cli
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_engine_benchmark_quick_run_prints_measured_finite_figures(tmp_path: Path) -> None:

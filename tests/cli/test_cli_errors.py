@@ -7,13 +7,9 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from pulumi_mihu._provider import FRAME_FILE
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import MakeCli, output_text
-
-pytestmark = pytest.mark.cli
 
 TRUNK = "SipTrunkConnection"
 REFUSED_422 = json.dumps({"success": False, "message": "Validation failed",

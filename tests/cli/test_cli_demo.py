@@ -8,13 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from support import require_cli
 
-pytestmark = pytest.mark.cli
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_runs_the_root_stack_with_the_real_cli() -> None:

@@ -3,13 +3,8 @@ replacement, a number used by another agent points to force, destroy warns."""
 
 from __future__ import annotations
 
-import pytest
-
 from pulumi_mihu.testing import MihuSimulator
 from support import CLI_PROJECT, ROTATED_PASSWORD, MakeCli, program_config
-
-pytestmark = pytest.mark.cli
-
 
 
 def test_the_agent_follows_a_trunk_replacement(make_cli: MakeCli, sim: MihuSimulator) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from pulumi_mihu._registry import RESOURCES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MODULES = {
     "__init__", "_version", "errors", "settings", "client", "http_shapes", "schema", "_model",
     "_registry", "_provider", "_resource", "_ledger", "_create_protocol",

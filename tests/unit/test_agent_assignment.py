@@ -1,7 +1,7 @@
 """AgentSipTrunkAssignment: provider behaviour over HTTP, and the one-assignment-per-agent
 check through the real provider host (``deploy``: tests/support/driver.py). The
 trunk-plus-assignment lifecycle, the collision that points to ``force`` and the example
-run through the real CLI (tests/test_cli_agent.py, tests/test_cli_examples.py)."""
+run through the real CLI (tests/cli/test_cli_agent.py, tests/cli/test_cli_examples.py)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,7 @@ import pytest
 
 from pulumi_mihu import AgentSipTrunkAssignmentProvider, MihuError
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import Deploy, attempt, provider_for, settings_for, trunk_inputs
-from support.driver import ASSIGNMENT
-
-
-def assignment_provider(server: MihuSimulator) -> AgentSipTrunkAssignmentProvider:
-    provider = AgentSipTrunkAssignmentProvider()
-    provider.configure_with(settings_for(server))
-    return provider
-
-
-def new_trunk(server: MihuSimulator, phone: str = "+15551230000") -> str:
-    return provider_for(server).create(trunk_inputs(phone_number=phone)).id
+from support import assignment_provider, new_trunk
 
 
 def test_create_assigns_and_reports_the_phone_number(sim: MihuSimulator) -> None:
@@ -111,36 +100,6 @@ def test_delete_after_reassignment_in_the_same_deployment_is_silent(
 
 
 # -- through the provider host ------------------------------------------------------------
-
-
-def test_two_assignments_of_one_agent_fail_the_preview_naming_both(
-        sim: MihuSimulator, deploy: Deploy) -> None:
-    agent = sim.add_agent()
-    first, second = new_trunk(sim), new_trunk(sim, phone="+15559870000")
-    writes_before = len(sim.writes())
-    with deploy(sim) as run:           # a preview: the Check of each, in the program's order
-        run.check("support-calls", {"agent_uuid": agent, "connection_uuid": first},
-                  type_=ASSIGNMENT)
-        _, error = attempt(run.check, "sales-calls",
-                           {"agent_uuid": agent, "connection_uuid": second}, type_=ASSIGNMENT)
-    assert error is not None and agent in error and "'support-calls'" in error
-    assert len(sim.writes()) == writes_before and sim.state.assignments == {}
-
-
-def test_one_assignment_per_agent_is_checked_again_without_complaint(
-        sim: MihuSimulator, deploy: Deploy) -> None:
-    """The same resource checked twice in one provider process (a Check, then the Check
-    and Create of its creation) is not a second assignment."""
-    agent, trunk = sim.add_agent(), new_trunk(sim)
-    provider = assignment_provider(sim)
-    news = {"agent_uuid": agent, "connection_uuid": trunk, "__resource_name": "calls"}
-    assert provider.check({}, news).failures == []
-    assert provider.check({}, news).failures == []
-    inputs = {"agent_uuid": agent, "connection_uuid": trunk}
-    with deploy(sim) as run:
-        run.check("calls", inputs, type_=ASSIGNMENT)
-        run.create("calls", inputs, ASSIGNMENT)
-    assert sim.state.assignments == {agent: trunk}
 
 
 def test_the_standalone_simulator_prints_its_token_and_agents_and_takes_more(

@@ -1,4 +1,4 @@
-"""Every fault of the create fault model (``pulumi_mihu/_create_protocol.py``, ``docs/fault-model.md``), on a fresh
+"""Every fault of the create fault model (``docs/fault-model.md``), on a fresh
 create and on a replacement (password change, with and without delete_before_replace), in
 both API worlds, through the real provider host sent the engine's calls of each flow
 (``deploy``: tests/support/driver.py; each ``pulumi up`` is a provider process of its own).

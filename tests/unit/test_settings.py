@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from pulumi_mihu import MihuConfigError, MihuSettings
-from pulumi_mihu.testing import MihuSimulator
-from support import Deploy, attempt, trunk_inputs
 
 TOKEN = "tok-abcdef123456"
 
@@ -138,19 +136,6 @@ def test_a_trailing_newline_from_a_token_file_is_not_part_of_the_token() -> None
 def test_a_blank_token_with_no_environment_fallback_is_missing() -> None:
     with pytest.raises(MihuConfigError, match="token is missing"):
         resolve({"mihu:apiToken": "   ", "mihu:subdomain": "demo"})
-
-
-def test_a_missing_token_fails_the_preview_in_one_line_naming_both_settings(
-        sim: MihuSimulator, deploy: Deploy) -> None:
-    """configure() keeps the error; check reports it as the resource's one problem, through
-    the real provider host (with no environment, so no MIHU_API_TOKEN to fall back on)."""
-    with deploy(sim, {"mihu:apiToken": ""}, env={}) as run:
-        _, error = attempt(run.check, "main", trunk_inputs())
-    assert error is not None and len(error.splitlines()) == 1
-    assert "Mihu API token is missing" in error
-    assert "mihu:apiToken" in error and "MIHU_API_TOKEN" in error
-    assert "Traceback" not in error
-    assert sim.requests == []
 
 
 @pytest.mark.parametrize(("value", "expected"), [

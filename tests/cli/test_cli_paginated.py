@@ -30,8 +30,6 @@ from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS, _Handler
 from support import MakeCli, kill_cli_when, output_text
 
-pytestmark = pytest.mark.cli
-
 #: Connections of other teams, made after the stack's: they fill pages 1 to 3.
 OTHERS = 40
 __all__ = ["held_post"]  # a fixture, imported for the tests below

@@ -17,7 +17,7 @@ from pulumi_mihu._registry import RESOURCES, Registered, by_name
 from pulumi_mihu._resource import MihuDynamicResource, provider_reference
 from pulumi_mihu.testing import DEFAULT_TOKEN, MihuSimulator
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 ENTRIES = pytest.mark.parametrize("entry", RESOURCES, ids=lambda entry: entry.name)
 
 
@@ -77,7 +77,7 @@ def test_the_simulator_serves_every_route_the_provider_calls(entry: Registered) 
 @ENTRIES
 def test_the_tests_an_entry_names_exist(entry: Registered) -> None:
     assert entry.tests, "a resource has a test file of its own"
-    missing = [name for name in entry.tests if not (TESTS / f"{name}.py").is_file()]
+    missing = [name for name in entry.tests if not any(TESTS.glob(f"*/{name}.py"))]
     assert not missing
 
 

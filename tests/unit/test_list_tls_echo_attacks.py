@@ -32,7 +32,7 @@ from pulumi_mihu.http_shapes import list_all
 from pulumi_mihu.sip_trunk_connection import COLLECTION
 from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing import simulator as simulator_module
-from support import provider_for, settings_for, trunk_inputs
+from support import provider_for, settings_for, stale_last_page, trunk_inputs
 
 
 def twins_of(sim: MihuSimulator, inputs: dict[str, Any]) -> list[str]:
@@ -198,24 +198,6 @@ def test_tls_error_after_the_post_was_sent_is_an_unknown_outcome_not_a_config_er
 # ---------------------------------------------------------------------------------------
 
 
-def _stale_last_page(monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
-    """The server's last_page is one short (a cached count, a floor() instead of ceil())
-    and it gives no total; every page's own has_more / next_page_url is right."""
-    original = simulator_module._Handler._list_page
-
-    def lying(self: Any) -> dict[str, Any]:
-        body = original(self)
-        data = body["data"]
-        meta = data["pagination"] if shape == "items" else data
-        meta["last_page"] = max(1, meta["last_page"] - 1)
-        meta.pop("total", None)
-        if shape == "laravel":
-            meta.pop("last_page_url", None)
-        return body
-
-    monkeypatch.setattr(simulator_module._Handler, "_list_page", lying)
-
-
 @pytest.mark.parametrize("shape", ["items", "laravel"])
 def test_a_last_page_that_says_more_follows_is_not_the_end_of_the_list(
         monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
@@ -224,7 +206,7 @@ def test_a_last_page_that_says_more_follows_is_not_the_end_of_the_list(
     server says last_page 2, but page 2 says has_more / next_page_url page 3. The list is
     read as 30 connections, the baseline misses the leftover, and the create makes a
     second connection for the same phone number."""
-    _stale_last_page(monkeypatch, shape)
+    stale_last_page(monkeypatch, shape)
     with MihuSimulator(list_shape=shape) as sim:
         sim.state.newest_first = False
         sim.add_connections(40)
@@ -273,32 +255,6 @@ def test_a_credential_echoed_as_php_or_html_escapes_it_is_withheld(
 
 
 # -- Finding 2 through the real CLI: `pulumi state delete` + `pulumi up` ----------------
-
-from support import MakeCli  # noqa: E402
-
-
-@pytest.mark.cli
-def test_cli_state_delete_then_up_over_a_stale_last_page_makes_no_second_connection(
-        make_cli: MakeCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The runbook's promise ("a state entry lost never leads to a second connection")
-    over an account listed oldest first, whose last_page is one short while the last page
-    read says has_more: the stack's connection (the newest, on page 3) is never read, and
-    `pulumi up` creates its twin."""
-    from test_cli_adoption import TRUNK
-    _stale_last_page(monkeypatch, "items")
-    with MihuSimulator(page_size=15) as sim:
-        sim.state.newest_first = False
-        sim.add_connections(40)
-        cli = make_cli(sim, {"count": 1})
-        cli.up()
-        [resource] = cli.resources(TRUNK)
-        mine = sim.connections[resource["id"]]
-        cli.run("state", "delete", resource["urn"], "--yes", "--stack", cli.stack)
-        # Refused as a twin, or as a list not read whole; the account says what it did.
-        cli.run("up", "--yes", "--skip-preview", "--stack", cli.stack, check=False)
-        same = [u for u, c in sim.connections.items()
-                if c["phone_number"] == mine["phone_number"]]
-        assert same == [resource["id"]], f"{len(same)} connections for one resource"
 
 
 # ---------------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ does not work for dynamic resources), and errors
 
 from __future__ import annotations
 
-import pytest
-
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import (
     CLI_PROJECT,
@@ -16,8 +14,6 @@ from support import (
     provider_for,
     trunk_inputs,
 )
-
-pytestmark = pytest.mark.cli
 
 TRUNK = "SipTrunkConnection"
 

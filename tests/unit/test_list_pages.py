@@ -345,7 +345,7 @@ def test_numbered_pages_are_asked_for_16_at_a_time() -> None:
 
 
 def test_the_readme_states_the_bounds_the_code_keeps() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     text = " ".join(readme.split())
     assert (f"at most {MAX_PAGES:,} pages, {MAX_WALKS} readings, {LIST_DEADLINE:g} s"
             in text)

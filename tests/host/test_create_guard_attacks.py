@@ -364,7 +364,7 @@ def test_renaming_a_created_resource_in_code_is_refused_with_the_alias_advice(
     assert 'README, "Refused as a duplicate"' in error
     assert renamed is None and list(sim.connections) == [trunk.id]
     # (That an alias then renames it with no request is shown with the real CLI, in
-    # tests/test_cli_adoption.py.)
+    # tests/cli/test_cli_adoption.py.)
 
 
 # =========================================================================================

@@ -10,12 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from pulumi_mihu.testing import MihuSimulator
 from support import CLI_PROJECT, MakeCli, output_text, requests_since
-
-pytestmark = pytest.mark.cli
 
 TRUNK = "SipTrunkConnection"
 REFUSAL = "Cannot replace"

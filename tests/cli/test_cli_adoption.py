@@ -32,8 +32,6 @@ from support import (
     trunk_inputs,
 )
 
-pytestmark = pytest.mark.cli
-
 TRUNK = "SipTrunkConnection"
 #: The connection of every test: what the program declares, and what the console made.
 LINE = {"name": "Main line", "phone_number": "+15551230000", "gateway": "sip.telnyx.com"}

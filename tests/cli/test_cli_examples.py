@@ -30,9 +30,7 @@ from pulumi_mihu.testing import MihuSimulator
 from pulumi_mihu.testing.cli import PASSPHRASE, PulumiCli, pulumi_path
 from support import SIP_PASSWORD, SIP_USERNAME, assert_no_credentials, require_cli
 
-pytestmark = pytest.mark.cli
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 WORKFLOW = EXAMPLES / "github_actions" / "deploy.yml"
 PLACEHOLDER = re.compile(r"<[^<>]+>")

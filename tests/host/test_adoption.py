@@ -4,7 +4,7 @@ provider host, each ``pulumi up`` the engine's calls sent by the call-script dri
 
 The runbook itself (adoption in both API worlds, then managed as if created; its
 refusals; a rename with and without an alias; recovery after an interrupted ``up``) runs
-through the real CLI in tests/test_cli_adoption.py. What is here is what the mutation runs
+through the real CLI in tests/cli/test_cli_adoption.py. What is here is what the mutation runs
 of ``sip_trunk_connection`` and ``_create_protocol`` need fast (scripts/mutation.py): the
 adoption decisions no in-process test reaches, each judged by the account."""
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: The runs of the first test, reused by the next one (a run takes ~15 s).
 RUNS: list[tuple[list[str], list[dict[str, Any]]]] = []
 

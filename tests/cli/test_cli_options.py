@@ -3,12 +3,8 @@ protect and ignore_changes, judged by the simulator's account."""
 
 from __future__ import annotations
 
-import pytest
-
 from pulumi_mihu.testing import MihuSimulator
 from support import CLI_PROJECT, ROTATED_PASSWORD, SIP_PASSWORD, MakeCli, program_config
-
-pytestmark = pytest.mark.cli
 
 TRUNK = "SipTrunkConnection"
 

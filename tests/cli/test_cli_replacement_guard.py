@@ -30,8 +30,6 @@ from support import (
     requests_since,
 )
 
-pytestmark = pytest.mark.cli
-
 TRUNK = "SipTrunkConnection"
 DBR = {"delete_before_replace": True}
 KEPT_WARNING = "another resource of this stack has it"

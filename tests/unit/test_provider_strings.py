@@ -5,7 +5,7 @@ A stack stores, with each resource, the provider pickled by reference: the strin
 ``pulumi_mihu.agent_sip_trunk_assignment.AgentSipTrunkAssignmentProvider`` and nothing else,
 and the provider host of whatever version is installed unpickles it. The file records the
 strings each release writes (0.1.0's were computed from its own code, commit 4089c91, with
-pulumi 3.272.0 and Python 3.11); tests/test_state_compat.py drives Read, Diff and Delete
+pulumi 3.272.0 and Python 3.11); tests/host/test_state_compat.py drives Read, Diff and Delete
 through the real provider host with every one of them.
 
 A release adds its own entry and never edits an older one. Here: the strings this version
@@ -104,5 +104,5 @@ def test_a_program_of_this_version_writes_strings_recorded_for_it() -> None:
             f"{typ} writes a __provider string not recorded for {__version__}: {provider!r}. "
             "Stacks written from now on hold it. If it still names "
             f"{path} by reference, add it to {__version__}'s list in "
-            f"{PROVIDER_STRINGS_FILE.name} (tests/test_state_compat.py then drives the "
+            f"{PROVIDER_STRINGS_FILE.name} (tests/host/test_state_compat.py then drives the "
             "provider host with it); if not, the class path promise is broken.")
