@@ -124,9 +124,14 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
     rows = []
     for label, runs in (("new stack", new), ("deployed, unchanged", same)):
         ours, ref = statistics.median(runs["mihu"]), statistics.median(runs["noop"])
-        rows.append(Row(f"`pulumi preview`, 1 trunk, {label}, median of {preview_repeats}",
-                        f"{ours:.2f} s", f"{ref:.2f} s no-op dynamic resource", ours / ref,
-                        "<= 1.1x", ours / ref <= 1.1, (ours, ref)))
+        # Each pair ran back to back: the spread of their ratios shows how much the load
+        # of the moment moves one run (issue 19 asks for it next to the median).
+        pairs = sorted(o / r for o, r in zip(runs["mihu"], runs["noop"], strict=True))
+        rows.append(Row(f"`pulumi preview`, 1 trunk, {label}, median of {preview_repeats} "
+                        f"alternating pairs",
+                        f"{ours:.2f} s (pair ratios {pairs[0]:.2f} to {pairs[-1]:.2f})",
+                        f"{ref:.2f} s no-op dynamic resource", ours / ref,
+                        "<= 1.05x", ours / ref <= 1.05, (ours, ref)))
     ours, ref = statistics.median(ups["mihu"]), statistics.median(ups["noop"])
     ratio = ref / ours
     sent = statistics.median(requests_per_up)
@@ -136,7 +141,7 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
     rows += [
         Row(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of {repeats}",
             f"{ours:.2f} s", f"{ref:.2f} s no-op resource sleeping 20 ms per Create", ratio,
-            ">= 0.90 (no-op time / ours)", ratio >= 0.9, (ours, ref)),
+            ">= 0.95 (no-op time / ours)", ratio >= 0.95, (ours, ref)),
         Row(f"Requests to the API per `pulumi up` of {count}", f"{sent:.0f}",
             f"{count} creates", sent / count, "report (guard: +1 GET)", None, (sent,),
             varies=False),
@@ -160,9 +165,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="3 resources, 1 repeat, no warm-up: checks the code runs")
     parser.add_argument("--json", action="store_true", help="also print rows as JSON")
     parser.add_argument("--work-dir", type=Path, help="where stacks live (default: a temp dir)")
+    parser.add_argument("--preview-repeats", type=int, default=11,
+                        help="alternating pairs of previews (default 11: enough to settle "
+                             "the second decimal on a quiet machine)")
     options = parser.parse_args(argv)
     # Previews are short and vary more (load from other processes): more of them.
-    repeats, preview_repeats, count = (1, 1, 3) if options.quick else (3, 5, 200)
+    repeats, preview_repeats, count = ((1, 1, 3) if options.quick
+                                       else (3, options.preview_repeats, 200))
     binary = pulumi_path()
     if binary is None:
         parser.error("the Pulumi CLI is not on PATH or in ~/.pulumi/bin "
