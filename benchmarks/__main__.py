@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from pulumi.dynamic.dynamic import serialize_provider
@@ -33,6 +33,8 @@ from pulumi_mihu.client import MihuClient
 from pulumi_mihu.testing import DEFAULT_TOKEN
 from pulumi_mihu.testing.host import ProviderHost
 from pulumi_mihu.testing.simulator import CONNECTIONS, STATS
+
+T = TypeVar("T")
 
 TYPE = "pulumi-python:dynamic/mihu:SipTrunkConnection"
 HOST_THREADS = 4
@@ -110,7 +112,8 @@ def urn(index: int) -> str:
     return f"urn:pulumi:bench::mihu::{TYPE}::trunk-{index}"
 
 
-def engine_creates(host: ProviderHost, count: int, offset: int = 0) -> list[tuple[str, dict]]:
+def engine_creates(host: ProviderHost, count: int,
+                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
     """Check then Create per resource, ENGINE_PARALLELISM at a time, as the engine steps."""
 
     def one(index: int) -> tuple[str, dict[str, Any]]:
@@ -131,7 +134,10 @@ def engine_deletes(host: ProviderHost, created: list[tuple[str, dict[str, Any]]]
         list(pool.map(one, enumerate(created)))
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+def timed(fn: Callable[..., T]) -> tuple[float, T]:
+    """``fn()`` and how long it took. (``fn`` is often a lambda binding a loop variable by a
+    default, ``lambda o=offset: ...``: mypy cannot infer such a lambda against
+    ``Callable[[], T]``, so the parameters are left open.)"""
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
@@ -192,10 +198,10 @@ def host_throughput(n: int, raw_rate: float) -> tuple[Row, Row, Row, Row, Row]:
         with ProviderHost(config_for(sim)) as host, ProviderHost(config_for(sim)) as destroyer:
             engine_deletes(destroyer, engine_creates(host, HOST_THREADS))  # warm both
             assert sim.stats()["connections"] == 0, "the warm-up deletes did not delete"
-            pids = (host.process.pid, sim.pid)
+            host_pid, sim_pid = host.process.pid, sim.pid
 
             def cpu_now() -> tuple[float, float, float]:
-                return (time.process_time(), *(process_cpu(pid) for pid in pids))
+                return time.process_time(), process_cpu(host_pid), process_cpu(sim_pid)
 
             create_times, delete_times = [], []
             cpu_runs: list[tuple[float, float, float]] = []  # per repeat: driver, host, sim

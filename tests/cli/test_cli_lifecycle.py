@@ -10,10 +10,9 @@ import json
 
 import pytest
 
-from pulumi_mihu.testing import Fault, MihuSimulator
+from pulumi_mihu.testing import DEFAULT_TOKEN, Fault, MihuSimulator
 from support import (
     CLI_PROJECT,
-    DEFAULT_TOKEN,
     ROTATED_PASSWORD,
     ROTATED_USERNAME,
     SIP_PASSWORD,

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import Deploy, Resource, attempt, trunk_inputs
+from support import Deploy, FaultTarget, Resource, attempt, trunk_inputs
 
 OLD_PASSWORD = "Old-Passw0rd-7d1e4c"
 NEW_PASSWORD = "New-Passw0rd-93ab0f"
@@ -26,8 +26,8 @@ TIMING = {"mihu:requestTimeout": "1", "mihu:createSettleTime": "4"}
 
 def faults() -> dict[str, Fault]:
     """Fresh faults (they count down as they are hit), one per row of the fault model."""
-    post = {"method": "POST", "exact": True,
-            "path_prefix": "/api/v1/channels/sip-trunk/connections"}
+    post: FaultTarget = {"method": "POST", "exact": True,
+                         "path_prefix": "/api/v1/channels/sip-trunk/connections"}
     return {
         "cut before processing": Fault(action="drop_before", **post),
         "commit then cut": Fault(action="drop_after", **post),

@@ -21,7 +21,15 @@ import pytest
 
 from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS, _error, _Handler
-from support import SIP_USERNAME, Deploy, Resource, attempt, provider_for, trunk_inputs
+from support import (
+    SIP_USERNAME,
+    Deploy,
+    FaultTarget,
+    Resource,
+    attempt,
+    provider_for,
+    trunk_inputs,
+)
 
 P1 = "First-Passw0rd-4b7d21"
 P2 = "Second-Passw0rd-9e3a57"
@@ -30,8 +38,8 @@ CONSOLE_PASSWORD = "Console-made-9c2e11"
 PHONE = "+15551230000"
 #: Client gives up after 3 s; the guard watches the list for 2 s.
 TIMING = {"mihu:requestTimeout": "3", "mihu:createSettleTime": "2"}
-POST = {"method": "POST", "exact": True, "path_prefix": CONNECTIONS}
-LIST = {"method": "GET", "exact": True, "path_prefix": CONNECTIONS}
+POST: FaultTarget = {"method": "POST", "exact": True, "path_prefix": CONNECTIONS}
+LIST: FaultTarget = {"method": "GET", "exact": True, "path_prefix": CONNECTIONS}
 
 
 
@@ -379,11 +387,11 @@ def test_an_api_that_stores_phone_numbers_in_e164_does_not_get_a_resend(
         sim: MihuSimulator, deploy: Deploy, monkeypatch: pytest.MonkeyPatch) -> None:
     original = _Handler._create
 
-    def create(handler: _Handler, body: Any) -> tuple[int, Any]:
+    def create(handler: _Handler, params: dict[str, str], body: Any) -> tuple[int, Any]:
         if isinstance(body, dict) and isinstance(body.get("phone_number"), str):
             digits = "".join(ch for ch in body["phone_number"] if ch.isdigit())
             body = {**body, "phone_number": "+" + digits}
-        return original(handler, body)
+        return original(handler, params, body)
 
     monkeypatch.setattr(_Handler, "_create", create)
     with deploy(sim, TIMING) as run:

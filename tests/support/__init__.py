@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import pytest
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import SecretStr
 
 from pulumi_mihu import (
@@ -42,6 +43,15 @@ SIP_USERNAME = "sipuser-7f3a9c"
 SIP_PASSWORD = "S1p-Passw0rd-e5d2b1"
 
 
+class FaultTarget(TypedDict, total=False):
+    """The request a ``Fault`` matches (its ``method``, ``path_prefix`` and ``exact``), kept
+    once and spread into several faults: ``Fault(status=503, **target)``."""
+
+    method: str | None
+    path_prefix: str
+    exact: bool
+
+
 def settings_for(server: MihuSimulator, **overrides: Any) -> MihuSettings:
     values: dict[str, Any] = {"api_token": SecretStr(DEFAULT_TOKEN),
                               "base_url": server.base_url, "retry_base_delay": 0.01,
@@ -54,6 +64,13 @@ def provider_for(server: MihuSimulator, **overrides: Any) -> SipTrunkConnectionP
     provider = SipTrunkConnectionProvider()
     provider.configure_with(settings_for(server, **overrides))
     return provider
+
+
+def outs_of(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
+    """A provider call's outputs: pulumi types them optional; the providers always return
+    them."""
+    assert result.outs is not None, "the provider returned no outputs"
+    return result.outs
 
 
 def trunk_inputs(**overrides: Any) -> dict[str, Any]:

@@ -5,13 +5,11 @@ run through the real CLI (tests/cli/test_cli_agent.py, tests/cli/test_cli_exampl
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pulumi_mihu import AgentSipTrunkAssignmentProvider, MihuError
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import assignment_provider, new_trunk
+from support import assignment_provider, new_trunk, outs_of
 
 
 def test_create_assigns_and_reports_the_phone_number(sim: MihuSimulator) -> None:
@@ -41,7 +39,7 @@ def test_a_phone_number_used_by_another_agent_is_refused_with_a_pointer_to_force
     with pytest.raises(MihuError, match=r"already used by another agent.*force=True"):
         provider.create({"agent_uuid": second, "connection_uuid": trunk})
     shared = provider.create({"agent_uuid": second, "connection_uuid": trunk, "force": True})
-    assert shared.outs["force"] is True
+    assert outs_of(shared)["force"] is True
     assert sim.state.assignments == {first: trunk, second: trunk}
 
 
@@ -61,28 +59,28 @@ def test_unknown_agent_is_a_clear_error(sim: MihuSimulator) -> None:
 def test_changing_force_updates_in_place_without_a_request(sim: MihuSimulator) -> None:
     agent, trunk = sim.add_agent(), new_trunk(sim)
     provider = assignment_provider(sim)
-    outs = provider.create({"agent_uuid": agent, "connection_uuid": trunk}).outs
+    outs = outs_of(provider.create({"agent_uuid": agent, "connection_uuid": trunk}))
     news = {"agent_uuid": agent, "connection_uuid": trunk, "force": True}
     diff = provider.diff("id", outs, news)
     assert diff.changes is True and diff.replaces == []
     before = len(sim.requests)
-    assert provider.update("id", outs, news).outs["force"] is True
+    assert outs_of(provider.update("id", outs, news))["force"] is True
     assert len(sim.requests) == before
 
 
 def test_changing_the_connection_or_agent_replaces(sim: MihuSimulator) -> None:
     agent, trunk = sim.add_agent(), new_trunk(sim)
     provider = assignment_provider(sim)
-    outs = provider.create({"agent_uuid": agent, "connection_uuid": trunk}).outs
+    outs = outs_of(provider.create({"agent_uuid": agent, "connection_uuid": trunk}))
     other = {"agent_uuid": agent, "connection_uuid": new_trunk(sim, "+15559990000")}
     assert provider.diff("id", outs, other).replaces == ["connection_uuid"]
 
 
 def test_delete_warns_that_the_agent_keeps_its_routing(
-        sim: MihuSimulator, capsys: pytest.CaptureFixture) -> None:
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     agent, trunk = sim.add_agent(), new_trunk(sim)
     provider = assignment_provider(sim)
-    outs = provider.create({"agent_uuid": agent, "connection_uuid": trunk}).outs
+    outs = outs_of(provider.create({"agent_uuid": agent, "connection_uuid": trunk}))
     assignment_provider(sim).delete(f"{agent}/{trunk}", outs)   # another deployment
     warning = capsys.readouterr().err
     assert f"Agent {agent} keeps routing" in warning and trunk in warning
@@ -90,10 +88,10 @@ def test_delete_warns_that_the_agent_keeps_its_routing(
 
 
 def test_delete_after_reassignment_in_the_same_deployment_is_silent(
-        sim: MihuSimulator, capsys: pytest.CaptureFixture) -> None:
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     agent, old, new = sim.add_agent(), new_trunk(sim), new_trunk(sim, "+15559990000")
     provider = assignment_provider(sim)
-    old_outs = provider.create({"agent_uuid": agent, "connection_uuid": old}).outs
+    old_outs = outs_of(provider.create({"agent_uuid": agent, "connection_uuid": old}))
     provider.create({"agent_uuid": agent, "connection_uuid": new})
     provider.delete(f"{agent}/{old}", old_outs)
     assert capsys.readouterr().err == ""
@@ -103,7 +101,7 @@ def test_delete_after_reassignment_in_the_same_deployment_is_silent(
 
 
 def test_the_standalone_simulator_prints_its_token_and_agents_and_takes_more(
-        capsys: pytest.CaptureFixture) -> None:
+        capsys: pytest.CaptureFixture[str]) -> None:
     """A new user running the simulator by hand needs the token and an agent's uuid to
     follow the README's agent example."""
     import threading
@@ -115,21 +113,19 @@ def test_the_standalone_simulator_prints_its_token_and_agents_and_takes_more(
     servers: list[MihuSimulator] = []
     original = MihuSimulator.serve_forever
 
-    def serve(self: MihuSimulator, *args: Any) -> None:
+    def serve(self: MihuSimulator, poll_interval: float = 0.5) -> None:
         servers.append(self)
         started.set()
-        original(self, *args)
+        original(self, poll_interval)
 
-    MihuSimulator.serve_forever = serve  # type: ignore[method-assign]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MihuSimulator, "serve_forever", serve)
         thread = threading.Thread(target=simulator.main, args=(["--port", "0", "--agent", agent],))
         thread.start()
         assert started.wait(10)
         assert agent in servers[0].state.agents
         servers[0].shutdown()
         thread.join(10)
-    finally:
-        MihuSimulator.serve_forever = original  # type: ignore[method-assign]
     printed = capsys.readouterr().out
     assert servers[0].state.token in printed and agent in printed
     assert "pulumi config set mihu:baseUrl" in printed

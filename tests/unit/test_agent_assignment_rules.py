@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from pulumi_mihu import AgentSipTrunkAssignmentProvider, MihuError
 from pulumi_mihu._agent_sip_trunk_assignment_provider import _is_phone_in_use, assign_path
 from pulumi_mihu.errors import MihuApiError, MihuConflictError, MihuValidationError
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import provider_for, settings_for, trunk_inputs
+from support import outs_of, provider_for, settings_for, trunk_inputs
 
 AGENT = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 TRUNK = "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
@@ -174,7 +175,7 @@ def test_delete_of_the_assignment_made_in_this_deployment_warns(
     agent = sim.add_agent()
     trunk = provider_for(sim).create(trunk_inputs()).id
     provider = provider_for_agents(sim)
-    outs = provider.create({"agent_uuid": agent, "connection_uuid": trunk}).outs
+    outs = outs_of(provider.create({"agent_uuid": agent, "connection_uuid": trunk}))
     capsys.readouterr()
     provider.delete("id", outs)
     assert "keeps routing its calls" in capsys.readouterr().err
@@ -190,13 +191,15 @@ def test_validated_inputs_cannot_be_changed() -> None:
 
     from pulumi_mihu.agent_sip_trunk_assignment import AgentSipTrunkAssignmentInputs
 
-    model = AgentSipTrunkAssignmentInputs(agent_uuid=AGENT, connection_uuid=TRUNK)
+    model = AgentSipTrunkAssignmentInputs.model_validate({"agent_uuid": AGENT,
+                                                          "connection_uuid": TRUNK})
     with pytest.raises(ValidationError, match="frozen"):
-        model.force = True  # type: ignore[misc]
+        model.force = True
 
 
-CRASHING_CALLS = [("diff", ("id", None, {})), ("create", (None,)),
-                  ("update", ("id", None, {})), ("read", ("id", None)), ("delete", ("id", None))]
+CRASHING_CALLS: list[tuple[str, tuple[object, ...]]] = [
+    ("diff", ("id", None, {})), ("create", (None,)), ("update", ("id", None, {})),
+    ("read", ("id", None)), ("delete", ("id", None))]
 
 
 @pytest.mark.parametrize("provider_class, method, args", [
@@ -220,8 +223,6 @@ def test_every_provider_method_turns_a_crash_into_a_safe_error(
 @pytest.mark.parametrize("force, registered", [(None, False), (False, False), (True, True)])
 def test_the_resource_registers_force_as_given_or_false(force: bool | None,
                                                         registered: bool) -> None:
-    from typing import Any
-
     import pulumi
 
     from pulumi_mihu import AgentSipTrunkAssignment
@@ -229,11 +230,12 @@ def test_the_resource_registers_force_as_given_or_false(force: bool | None,
     seen: list[dict[str, Any]] = []
 
     class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs
+                         ) -> tuple[str, dict[str, Any]]:
             seen.append(dict(args.inputs))
             return "id-1", dict(args.inputs)
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
             return {}, None
 
     pulumi.runtime.set_mocks(Mocks(), project="p", stack="s", preview=False)
@@ -256,8 +258,8 @@ def test_both_uuids_are_required_in_the_program(missing: str) -> None:
     """Refused where the program calls the constructor, before anything registers."""
     from pulumi_mihu import AgentSipTrunkAssignment
 
-    inputs = {"agent_uuid": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
-              "connection_uuid": "7d2e4f60-1a2b-4c3d-9e8f-0a1b2c3d4e5f"}
+    inputs: dict[str, Any] = {"agent_uuid": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                              "connection_uuid": "7d2e4f60-1a2b-4c3d-9e8f-0a1b2c3d4e5f"}
     del inputs[missing]
     with pytest.raises(TypeError, match=f"^Missing required property '{missing}' of "
                                         "AgentSipTrunkAssignment 'calls'$"):

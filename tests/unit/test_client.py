@@ -6,6 +6,8 @@ import email.utils
 import json
 import socket
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,7 @@ from pulumi_mihu.errors import (
     MihuValidationError,
 )
 from pulumi_mihu.testing import DEFAULT_TOKEN, Fault, MihuSimulator
+from pulumi_mihu.testing.simulator import _Handler
 from support import SIP_PASSWORD, SIP_USERNAME, settings_for, trunk_inputs
 
 COLLECTION = "/channels/sip-trunk/connections"
@@ -31,25 +34,26 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def client_for(server: MihuSimulator, sleeps: Sleeps | None = None, **overrides) -> MihuClient:
+def client_for(server: MihuSimulator, sleeps: Sleeps | None = None,
+               **overrides: Any) -> MihuClient:
     sleep = sleeps if sleeps is not None else Sleeps()
     return MihuClient(settings_for(server, **overrides), sleep=sleep)
 
 
 def test_create_sends_bearer_json_and_user_agent(sim: MihuSimulator) -> None:
-    captured = {}
+    captured: dict[str, str] = {}
 
-    original = sim.RequestHandlerClass._route
+    original = _Handler._route
 
-    def spy(handler, method, path, body, bad_json):
+    def spy(handler: _Handler, method: str, path: str, body: Any,
+            bad_json: bool) -> tuple[int, Any]:
         captured.update(handler.headers)
         return original(handler, method, path, body, bad_json)
 
-    sim.RequestHandlerClass._route = spy
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Handler, "_route", spy)
         body = client_for(sim).post(COLLECTION, trunk_inputs())
-    finally:
-        sim.RequestHandlerClass._route = original
+    assert body is not None
     assert body["data"]["uuid"] in sim.connections
     assert captured["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
     assert captured["Content-Type"] == "application/json"
@@ -231,7 +235,8 @@ def test_a_success_body_that_is_not_json_is_a_clear_error(sim: MihuSimulator) ->
     ("text", (None, None, None, None)),
     (None, (None, None, None, None)),
 ])
-def test_error_bodies_of_every_shape_are_parsed_or_ignored(body, expected) -> None:
+def test_error_bodies_of_every_shape_are_parsed_or_ignored(
+        body: Any, expected: tuple[str | None, str | None, str | None, str | None]) -> None:
     assert parse_error_body(body) == expected
 
 
@@ -242,7 +247,7 @@ def test_the_client_refuses_to_be_pickled(sim: MihuSimulator) -> None:
 
 
 def test_a_netrc_entry_for_the_api_host_does_not_replace_the_token(
-        sim: MihuSimulator, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+        sim: MihuSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login someone password other-secret\n")
     netrc.chmod(0o600)

@@ -212,8 +212,11 @@ def test_only_a_429_gets_the_rate_limit_hint(sim: MihuSimulator, status: int) ->
 def refused() -> object:
     import urllib3
 
+    # No pool or connection (None), as urllib3 itself rebuilds these exceptions when they
+    # are unpickled (their __reduce__); its annotations do not admit None.
     return urllib3.exceptions.MaxRetryError(
-        None, "/x", reason=urllib3.exceptions.NewConnectionError(None, "refused"))
+        None, "/x",  # type: ignore[arg-type]
+        reason=urllib3.exceptions.NewConnectionError(None, "refused"))  # type: ignore[arg-type]
 
 
 def transport_cases() -> list[tuple[object, bool, str]]:
@@ -226,8 +229,9 @@ def transport_cases() -> list[tuple[object, bool, str]]:
         (exc.ConnectionError(refused()), False, "connection refused or host unreachable"),
         (exc.ConnectionError(refused(), "request"), False,
          "connection refused or host unreachable"),
-        (exc.ConnectionError(urllib3.exceptions.NewConnectionError(None, "x"), "request"), False,
-         "connection dropped"),
+        (exc.ConnectionError(
+            urllib3.exceptions.NewConnectionError(None, "x"),  # type: ignore[arg-type]
+            "request"), False, "connection dropped"),
         (exc.ConnectionError(urllib3.exceptions.ConnectTimeoutError("slow"), "request"), False,
          "connection dropped"),
         (exc.ConnectionError(urllib3.exceptions.ProtocolError("reset"), "request"), True,

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from pulumi_mihu import client as client_module
 from pulumi_mihu.client import MAX_BACKOFF, MihuClient
 from pulumi_mihu.errors import MihuServerError
 from pulumi_mihu.settings import MihuSettings
@@ -31,7 +30,8 @@ def offline_client(base_delay: float = 0.5) -> MihuClient:
 
 
 def draw(end: str) -> Callable[[float, float], float]:
-    """A stand-in for random.uniform that returns the low or the high end of its range."""
+    """A stand-in for random.uniform (the client's jitter draw) that returns the low or the
+    high end of its range."""
 
     def uniform(low: float, high: float) -> float:
         assert low <= high
@@ -50,13 +50,13 @@ def test_the_cap_is_the_documented_ten_seconds() -> None:
 ])
 def test_backoff_doubles_per_attempt_and_is_capped(monkeypatch: pytest.MonkeyPatch, end: str,
                                                    expected: list[float]) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw(end))
+    monkeypatch.setattr(random, "uniform", draw(end))
     client = offline_client(0.5)
     assert [client.backoff(attempt) for attempt in range(1, 9)] == expected
 
 
 def test_backoff_starts_from_the_configured_base_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     assert [offline_client(0.1).backoff(a) for a in (1, 2, 3)] == pytest.approx([0.1, 0.2, 0.4])
     assert offline_client(30.0).backoff(1) == 10.0, "the cap applies from the first retry"
 
@@ -74,7 +74,7 @@ def test_real_jitter_stays_between_half_and_all_of_each_step() -> None:
 
 
 def test_pause_sleeps_the_backoff_of_that_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     sleeps: list[float] = []
     client = MihuClient(offline_client(0.5).settings, sleep=sleeps.append)
     client.pause(1)
@@ -84,7 +84,7 @@ def test_pause_sleeps_the_backoff_of_that_attempt(monkeypatch: pytest.MonkeyPatc
 
 def test_retries_of_a_call_sleep_exponentially_longer(sim: MihuSimulator,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     sim.inject(Fault(status=503, method="GET", times=4))
     sleeps: list[float] = []
     client = MihuClient(settings_for(sim, retry_base_delay=0.5, max_attempts=5),
@@ -96,7 +96,7 @@ def test_retries_of_a_call_sleep_exponentially_longer(sim: MihuSimulator,
 
 def test_retries_of_a_call_never_sleep_more_than_ten_seconds(
         sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     sim.inject(Fault(status=502, method="GET", times=3))
     sleeps: list[float] = []
     client = MihuClient(settings_for(sim, retry_base_delay=6.0, max_attempts=4,
@@ -120,7 +120,7 @@ def test_a_retry_that_would_end_past_the_deadline_is_not_made(
         sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Base 1 s, deadline 2.5 s: sleeps of 1 then 2 would end at 3 s, past it, so the
     call fails after the second try, before sleeping again."""
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     clock = gets_until_failure(sim, retry_base_delay=1.0, max_attempts=10, retry_deadline=2.5)
     assert clock.sleeps == [1.0]
     assert len(sim.requests) == 2
@@ -128,7 +128,7 @@ def test_a_retry_that_would_end_past_the_deadline_is_not_made(
 
 def test_a_retry_that_ends_exactly_at_the_deadline_is_made(
         sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     clock = gets_until_failure(sim, retry_base_delay=1.0, max_attempts=10, retry_deadline=3.0)
     assert clock.sleeps == [1.0, 2.0]
     assert len(sim.requests) == 3
@@ -136,7 +136,7 @@ def test_a_retry_that_ends_exactly_at_the_deadline_is_made(
 
 def test_retry_after_replaces_the_backoff(sim: MihuSimulator,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module.random, "uniform", draw("high"))
+    monkeypatch.setattr(random, "uniform", draw("high"))
     sim.inject(Fault(status=503, method="GET", retry_after="7"),
                Fault(status=503, method="GET"))
     sleeps: list[float] = []

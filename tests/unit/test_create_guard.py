@@ -483,14 +483,20 @@ def test_the_list_is_watched_with_growing_pauses(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """While a create settles, the list is read again after backoff(1), backoff(2), ...:
     not a fixed beat that would hammer an API already failing."""
-    from pulumi_mihu import client as client_module
+    import random
 
-    monkeypatch.setattr(client_module.random, "uniform", lambda low, high: high)
+    # The client draws its jitter from the random module: the high end, a full step.
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
     client = client_for(sim, time, clients, create_settle_time=10.0, retry_base_delay=1.0,
                         max_attempts=1)
     sleeps: list[float] = []
     time_sleep = time.sleep
-    client._sleep = lambda s: (sleeps.append(s), time_sleep(s))[1]  # type: ignore[method-assign]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time_sleep(seconds)
+
+    client._sleep = sleep
     sim.inject(on_post(status=503))
     with pytest.raises(MihuError, match="failed 1 times"):
         create(client, fresh())

@@ -64,7 +64,7 @@ def test_an_empty_account_costs_one_request() -> None:
         assert len(list_gets(sim)) == 1
 
 
-def changing(sim: MihuSimulator, change: Callable[[], None], walks_changed: int = 1,
+def changing(sim: MihuSimulator, change: Callable[[], object], walks_changed: int = 1,
              at_page: int = 2) -> None:
     """Run ``change`` when page ``at_page`` is served, in the first ``walks_changed``
     walks."""
@@ -426,14 +426,14 @@ def test_parse_page_reads_the_markers_of_each_place() -> None:
 
 def test_refresh_drops_a_connection_gone_from_a_paginated_account(
         capsys: pytest.CaptureFixture[str]) -> None:
-    from support import provider_for, trunk_inputs
+    from support import outs_of, provider_for, trunk_inputs
 
     with MihuSimulator() as sim:
         provider = provider_for(sim)
         created = provider.create(trunk_inputs())
         sim.add_connections(40)                    # ours is now on page 3
         del sim.connections[created.id]
-        assert provider.read(created.id, dict(created.outs)).id == ""
+        assert provider.read(created.id, dict(outs_of(created))).id == ""
         assert capsys.readouterr().err == ""
 
 
@@ -441,13 +441,13 @@ def test_a_delete_that_already_happened_is_silent_over_a_paginated_account(
         capsys: pytest.CaptureFixture[str]) -> None:
     """An interrupted destroy's rerun: the DELETE answers 404, and every page of the list
     proves the connection gone: no "NOT deleted" warning."""
-    from support import provider_for, trunk_inputs
+    from support import outs_of, provider_for, trunk_inputs
 
     with MihuSimulator() as sim:
         provider = provider_for(sim)
         created = provider.create(trunk_inputs())
         others = set(sim.add_connections(40))
         del sim.connections[created.id]
-        provider_for(sim).delete(created.id, dict(created.outs))  # destroy: another process
+        provider_for(sim).delete(created.id, dict(outs_of(created)))  # destroy: another process
         assert capsys.readouterr().err == ""
         assert set(sim.connections) == others

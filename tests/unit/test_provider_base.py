@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pytest
+from pulumi.dynamic import ReadResult
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuError, MihuSettings, SipTrunkConnectionProvider
@@ -51,7 +52,7 @@ class Failing(MihuResourceProvider):
         self.error = error
 
     @safe_errors
-    def read(self, id_: str, props: dict[str, Any]) -> None:
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         raise self.error
 
 
@@ -65,8 +66,8 @@ def raise_foreign_with_credentials() -> None:
 def test_a_foreign_exception_loses_its_chain_and_its_secrets() -> None:
     try:
         raise_foreign_with_credentials()
-    except Foreign as error:
-        provider = configured(Failing(error))
+    except Foreign as foreign:
+        provider = configured(Failing(foreign))
     with pytest.raises(MihuError) as info:
         provider.read("id-1", trunk_inputs())
     error = info.value

@@ -46,7 +46,7 @@ def test_the_provider_pickles_under_the_registered_path(entry: Registered) -> No
 
 def test_every_resource_class_of_the_package_is_registered() -> None:
     def subclasses(cls: type) -> set[type]:
-        found = set(cls.__subclasses__())
+        found: set[type] = set(cls.__subclasses__())
         return found.union(*(subclasses(sub) for sub in found))
 
     ours = {f"{cls.__module__}.{cls.__name__}" for cls in subclasses(MihuDynamicResource)

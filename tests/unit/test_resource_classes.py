@@ -25,8 +25,8 @@ def test_output_annotations_stay_out_of_the_runtime_class(resource: str) -> None
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
 @pytest.mark.parametrize("resource", NAMES)
 def test_both_constructor_shapes_are_declared_overloads(resource: str) -> None:
-    import typing
+    from typing_extensions import get_overloads  # typing's on 3.11+, typed for 3.10 too
 
     import pulumi_mihu
 
-    assert len(typing.get_overloads(getattr(pulumi_mihu, resource).__init__)) == 2
+    assert len(get_overloads(getattr(pulumi_mihu, resource).__init__)) == 2

@@ -73,7 +73,8 @@ def test_additional_secret_outputs_are_requested() -> None:
             if request.type.endswith("SipTrunkConnection"):
                 captured["secret_outputs"] = list(request.additionalSecretOutputs)
                 captured["provider"] = request.object["__provider"]
-            return super().RegisterResource(request)
+            # (pulumi leaves MockMonitor unannotated)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="p", stack="s", monitor=Monitor(mocks))
@@ -90,8 +91,8 @@ def test_additional_secret_outputs_are_requested() -> None:
 @pytest.mark.parametrize("missing", ["phone_number", "gateway", "username", "password"])
 def test_missing_required_input_fails_in_the_program(mocks: RecordingMocks,
                                                      missing: str) -> None:
-    inputs = {"phone_number": "+1555", "gateway": "sip.telnyx.com", "username": "u",
-              "password": "p"}
+    inputs: dict[str, Any] = {"phone_number": "+1555", "gateway": "sip.telnyx.com",
+                              "username": "u", "password": "p"}
     del inputs[missing]
     with pytest.raises(TypeError, match=f"Missing required property '{missing}'"):
         SipTrunkConnection("main", **inputs)
@@ -100,8 +101,9 @@ def test_missing_required_input_fails_in_the_program(mocks: RecordingMocks,
 
 def test_unknown_keyword_is_refused(mocks: RecordingMocks) -> None:
     with pytest.raises(TypeError, match="unexpected inputs: passwd"):
-        SipTrunkConnection("main", phone_number="+1555", gateway="g.example.com", username="u",
-                           password="p", passwd="p")
+        SipTrunkConnection(  # type: ignore[call-overload]  # passwd: wrong on purpose
+            "main", phone_number="+1555", gateway="g.example.com", username="u",
+            password="p", passwd="p")
 
 
 def test_get_reads_by_id_with_no_inputs(mocks: RecordingMocks) -> None:
@@ -119,7 +121,8 @@ def test_source_position_points_at_the_users_program() -> None:
         def RegisterResource(self, request: Any) -> Any:
             if request.type.endswith("SipTrunkConnection"):
                 positions.append(request.sourcePosition.uri)
-            return super().RegisterResource(request)
+            # (pulumi leaves MockMonitor unannotated)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="p", stack="s", monitor=Monitor(mocks))
@@ -167,12 +170,13 @@ def test_every_input_is_documented_in_both_constructor_shapes(resource: str, arg
     every input in a ``:param`` line."""
     import dataclasses
     import inspect
-    import typing
+
+    from typing_extensions import get_overloads  # typing's on 3.11+, typed for 3.10 too
 
     import pulumi_mihu
 
     inputs = [f.name for f in dataclasses.fields(getattr(pulumi_mihu, args))]
-    overloads = typing.get_overloads(getattr(pulumi_mihu, resource).__init__)
+    overloads = get_overloads(getattr(pulumi_mihu, resource).__init__)
     assert len(overloads) == 2
     for documented in (*overloads, getattr(pulumi_mihu, args)):
         doc = inspect.getdoc(documented) or ""
@@ -201,7 +205,8 @@ def test_the_provider_used_with_the_sdks_own_dynamic_resource_is_not_a_secret() 
         def RegisterResource(self, request: Any) -> Any:
             if request.type.endswith("Plain"):
                 captured["provider"] = request.object["__provider"]
-            return super().RegisterResource(request)
+            # (pulumi leaves MockMonitor unannotated)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     class Plain(pulumi.dynamic.Resource, module="mine", name="Plain"):
         pass

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import pytest
 
 from pulumi_mihu import SipTrunkConnectionInputs
+from pulumi_mihu._model import InputsModel
 from pulumi_mihu._provider import MihuResourceProvider
 from pulumi_mihu.schema import RESOURCE_NAME, Input, Output, Schema
 from pulumi_mihu.sip_trunk_connection import SCHEMA as TRUNK
@@ -130,16 +131,16 @@ def test_a_validated_model_pickles_by_reference_to_its_module() -> None:
 def test_the_model_takes_its_configuration_from_the_declaration() -> None:
     assert dict(SipTrunkConnectionInputs.model_config) == {
         "strict": True, "extra": "forbid", "frozen": True}
-    lax = Schema("Lax", "", {"n": Input("n", type=bool, default=False)}, strict=False,
-                 extra="ignore", frozen=False)
+    lax: Schema[InputsModel] = Schema("Lax", "", {"n": Input("n", type=bool, default=False)},
+                                      strict=False, extra="ignore", frozen=False)
     model = lax.model.model_validate({"n": "true", "unknown": 1})
     assert model.n is True  # type: ignore[attr-defined]
     model.n = False  # type: ignore[attr-defined]
 
 
 def test_an_output_comes_from_its_api_field() -> None:
-    schema = Schema("Renamed", "", {}, {"uuid": Output("u"), "number": Output(
-        "n", field="phone_number")})
+    schema: Schema[InputsModel] = Schema("Renamed", "", {}, {
+        "uuid": Output("u"), "number": Output("n", field="phone_number")})
     assert schema.computed({"uuid": "u1", "phone_number": "+1"}) == {"uuid": "u1",
                                                                      "number": "+1"}
     assert schema.computed({}) == {"uuid": None, "number": None}
@@ -159,7 +160,8 @@ def test_the_constructor_surfaces_match_the_declared_inputs() -> None:
     exactly the declared inputs."""
     import dataclasses
     import inspect
-    import typing
+
+    from typing_extensions import get_overloads  # typing's on 3.11+, typed for 3.10 too
 
     import pulumi_mihu
     from pulumi_mihu._registry import RESOURCES
@@ -167,7 +169,7 @@ def test_the_constructor_surfaces_match_the_declared_inputs() -> None:
     for resource in (entry.name for entry in RESOURCES):
         declared = set(getattr(pulumi_mihu, f"{resource}Inputs").model_fields)
         args = {f.name for f in dataclasses.fields(getattr(pulumi_mihu, f"{resource}Args"))}
-        keyword = typing.get_overloads(getattr(pulumi_mihu, resource).__init__)[1]
+        keyword = get_overloads(getattr(pulumi_mihu, resource).__init__)[1]
         params = set(inspect.signature(keyword).parameters) - {"self", "resource_name", "opts"}
         assert args == declared == params, resource
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from pulumi_mihu import MihuConfigError, MihuSettings
+from pulumi_mihu.testing import MihuSimulator
 
 TOKEN = "tok-abcdef123456"
 
 
-def resolve(config: dict[str, str] | None = None, env: dict[str, str] | None = None):
+def resolve(config: dict[str, str] | None = None,
+            env: dict[str, str] | None = None) -> MihuSettings:
     return MihuSettings.resolve(config or {}, env or {})
 
 
@@ -53,7 +55,7 @@ def test_a_token_only_in_the_environment_is_not_mixed_with_stack_config() -> Non
     assert TOKEN not in str(info.value)
 
 
-def test_errors_name_the_base_url_used_and_where_it_came_from(sim) -> None:
+def test_errors_name_the_base_url_used_and_where_it_came_from(sim: MihuSimulator) -> None:
     from pulumi_mihu.client import MihuClient
     from pulumi_mihu.errors import MihuAuthError
     client = MihuClient(resolve({"mihu:apiToken": "wrong-token", "mihu:baseUrl": sim.base_url}))

@@ -12,8 +12,8 @@ from pulumi.output import Unknown
 from pulumi_mihu import MihuCreateOutcomeUnknown, MihuError
 from pulumi_mihu.sip_trunk_connection import MANAGED_INPUTS
 from pulumi_mihu.testing import Fault, MihuSimulator
-from pulumi_mihu.testing.simulator import CONNECTIONS
-from support import SIP_PASSWORD, SIP_USERNAME, provider_for, trunk_inputs
+from pulumi_mihu.testing.simulator import CONNECTIONS, _Handler
+from support import SIP_PASSWORD, SIP_USERNAME, outs_of, provider_for, trunk_inputs
 
 
 def create(server: MihuSimulator, **overrides: Any) -> tuple[str, dict[str, Any]]:
@@ -94,8 +94,9 @@ def test_read_refreshes_fields_and_keeps_credentials(sim: MihuSimulator) -> None
     sim.connections[uuid]["name"] = "edited in the console"
     result = provider_for(sim).read(uuid, outs)
     assert result.id == uuid
-    assert result.outs["name"] == "edited in the console"
-    assert (result.outs["username"], result.outs["password"]) == (SIP_USERNAME, SIP_PASSWORD)
+    read = outs_of(result)
+    assert read["name"] == "edited in the console"
+    assert (read["username"], read["password"]) == (SIP_USERNAME, SIP_PASSWORD)
 
 
 def test_read_reports_gone_only_when_the_list_proves_it(sim: MihuSimulator) -> None:
@@ -114,8 +115,8 @@ def test_read_keeps_state_when_a_404_cannot_be_proven(sim: MihuSimulator) -> Non
     assert result.id == uuid and result.outs == outs
 
 
-def test_read_without_read_routes_keeps_state_and_warns(bare_sim: MihuSimulator,
-                                                         capsys: pytest.CaptureFixture) -> None:
+def test_read_without_read_routes_keeps_state_and_warns(
+        bare_sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     uuid, outs = create(bare_sim)
     result = provider_for(bare_sim).read(uuid, outs)
     assert result.id == uuid and result.outs == outs
@@ -126,8 +127,9 @@ def test_read_without_read_routes_keeps_state_and_warns(bare_sim: MihuSimulator,
 def test_get_reads_by_uuid_without_credentials(sim: MihuSimulator) -> None:
     uuid, _ = create(sim)
     result = provider_for(sim).read(uuid, {"__provider": "x"})
-    assert result.outs["phone_number"] == "+15551230000"
-    assert "password" not in result.outs and "username" not in result.outs
+    read = outs_of(result)
+    assert read["phone_number"] == "+15551230000"
+    assert "password" not in read and "username" not in read
 
 
 def test_get_fails_clearly_where_the_api_cannot_read(bare_sim: MihuSimulator) -> None:
@@ -151,7 +153,7 @@ def test_delete_removes_the_connection(sim: MihuSimulator) -> None:
 
 
 def test_delete_of_a_connection_already_gone_succeeds_quietly(
-        sim: MihuSimulator, capsys: pytest.CaptureFixture) -> None:
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     uuid, outs = create(sim)
     del sim.connections[uuid]
     provider_for(sim).delete(uuid, outs)
@@ -160,7 +162,7 @@ def test_delete_of_a_connection_already_gone_succeeds_quietly(
 
 @pytest.mark.parametrize("missing_route_status", [404, 405])
 def test_delete_without_the_route_warns_and_names_what_is_left(
-        missing_route_status: int, capsys: pytest.CaptureFixture) -> None:
+        missing_route_status: int, capsys: pytest.CaptureFixture[str]) -> None:
     with MihuSimulator(read_routes=False, missing_route_status=missing_route_status) as server:
         uuid, outs = create(server)
         provider_for(server).delete(uuid, outs)
@@ -189,7 +191,7 @@ def test_delete_recovers_from_transient_errors(sim: MihuSimulator) -> None:
 
 
 def test_a_destroy_does_not_wait_for_a_failing_list_to_confirm_a_404(
-        sim: MihuSimulator, capsys: pytest.CaptureFixture) -> None:
+        sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     """Only the first half of a delete_before_replace waits (up to the settle time) for the
     list to prove a 404; a destroy asks once and, unproven, warns and goes on."""
     uuid, outs = create(sim)
@@ -208,21 +210,20 @@ def test_a_destroy_does_not_wait_for_a_failing_list_to_confirm_a_404(
     Fault(action="status", status=502, method="POST"),
 ])
 def test_ambiguous_create_adopts_the_connection_found_by_natural_key(
-        sim: MihuSimulator, fault: Fault, capsys: pytest.CaptureFixture) -> None:
+        sim: MihuSimulator, fault: Fault, capsys: pytest.CaptureFixture[str]) -> None:
     if fault.action == "status":
         # A gateway that processed the request but answered 502.
-        original = sim.RequestHandlerClass._route
+        original = _Handler._route
 
-        def processed_then_502(handler, method, path, body, bad_json):
+        def processed_then_502(handler: _Handler, method: str, path: str, body: Any,
+                               bad_json: bool) -> tuple[int, Any]:
             status, payload = original(handler, method, path, body, bad_json)
             return (502, {"success": False, "message": "Bad gateway"}) if method == "POST" \
                 else (status, payload)
 
-        sim.RequestHandlerClass._route = processed_then_502
-        try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_Handler, "_route", processed_then_502)
             uuid, outs = create(sim)
-        finally:
-            sim.RequestHandlerClass._route = original
     else:
         sim.inject(fault)
         uuid, outs = create(sim)

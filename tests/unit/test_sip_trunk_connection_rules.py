@@ -11,7 +11,7 @@ from pulumi_mihu import MihuCreateOutcomeUnknown, MihuError, SipTrunkConnectionI
 from pulumi_mihu._sip_trunk_connection_provider import _connection_data
 from pulumi_mihu.sip_trunk_connection import COLLECTION
 from pulumi_mihu.testing import Fault, MihuSimulator
-from support import SIP_PASSWORD, SIP_USERNAME, provider_for, trunk_inputs
+from support import SIP_PASSWORD, SIP_USERNAME, outs_of, provider_for, trunk_inputs
 
 CONNECTIONS = "/api/v1" + COLLECTION
 
@@ -111,7 +111,7 @@ def test_update_refuses_any_managed_change_and_names_it() -> None:
 
 def created(server: MihuSimulator) -> tuple[str, dict[str, Any]]:
     result = provider_for(server).create(trunk_inputs(secondary_gateway="sip2.telnyx.com"))
-    return result.id, result.outs
+    return result.id, outs_of(result)
 
 
 def test_refresh_takes_every_returned_field_and_keeps_the_rest(sim: MihuSimulator) -> None:
@@ -171,8 +171,9 @@ def test_get_returns_the_connection_under_its_id(sim: MihuSimulator) -> None:
     uuid, _ = created(sim)
     result = provider_for(sim).read(uuid, {"__provider": "x"})
     assert result.id == uuid
-    assert result.outs["uuid"] == uuid
-    assert result.outs["secondary_gateway"] == "sip2.telnyx.com"
+    read = outs_of(result)
+    assert read["uuid"] == uuid
+    assert read["secondary_gateway"] == "sip2.telnyx.com"
 
 
 def test_get_of_a_missing_connection_names_it(sim: MihuSimulator) -> None:
@@ -204,7 +205,7 @@ def test_validated_inputs_cannot_be_changed() -> None:
 
     model = SipTrunkConnectionInputs.model_validate(trunk_inputs())
     with pytest.raises(ValidationError, match="frozen"):
-        model.password = "changed"  # type: ignore[misc]
+        model.password = "changed"
 
 
 def test_one_character_is_enough_for_every_text_field() -> None:

@@ -7,6 +7,7 @@ fast tier never builds. The build is replaced by a stand-in here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,6 +33,16 @@ def session(*items: Item) -> Any:
     return SimpleNamespace(items=list(items), config=SimpleNamespace(pluginmanager=plugins))
 
 
+def builder(builds: list[int]) -> Callable[[], int]:
+    """A stand-in for the install script: it records a build (in ``builds``) that succeeds."""
+
+    def build() -> int:
+        builds.append(1)
+        return 0
+
+    return build
+
+
 def test_only_a_selection_with_cli_tests_needs_the_cli() -> None:
     assert not cli_tests_selected([])
     assert not cli_tests_selected([Item("fast"), Item("host")])
@@ -40,7 +51,12 @@ def test_only_a_selection_with_cli_tests_needs_the_cli() -> None:
 
 def test_the_session_builds_only_for_cli_tests(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(conftest, "ensure_cli", lambda: calls.append("ensure") or "pulumi")
+
+    def ensure() -> str:
+        calls.append("ensure")
+        return "pulumi"
+
+    monkeypatch.setattr(conftest, "ensure_cli", ensure)
     conftest.pytest_collection_finish(session(Item("fast"), Item("host")))
     assert calls == [], "the fast and host tiers never look for the CLI"
     conftest.pytest_collection_finish(session(Item("fast"), Item("cli")))
@@ -51,7 +67,7 @@ def test_a_usable_cli_is_not_built_again(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(support, "usable_pulumi", lambda: "/usr/bin/pulumi")
     builds: list[int] = []
     said: list[str] = []
-    assert ensure_cli(said.append, lambda: builds.append(1) or 0) == "/usr/bin/pulumi"
+    assert ensure_cli(said.append, builder(builds)) == "/usr/bin/pulumi"
     assert builds == [] and said == []
 
 
@@ -60,7 +76,7 @@ def test_a_missing_cli_is_built_saying_so(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(support, "usable_pulumi", lambda: next(found))
     builds: list[int] = []
     said: list[str] = []
-    assert ensure_cli(said.append, lambda: builds.append(1) or 0) == (
+    assert ensure_cli(said.append, builder(builds)) == (
         "/home/u/.pulumi/bin/pulumi")
     assert builds == [1]
     assert "building it with scripts/install-pulumi-cli.sh" in said[0]
