@@ -45,19 +45,23 @@ __all__ = [
 # --- end of generated code ---
 
 
-def __getattr__(name: str) -> Any:
-    """``<Resource>Inputs``, the pydantic input models, built from their schema on first
-    use, and ``<Resource>Provider``, the provider classes, loaded on first use, rather than
-    at import: a program that only registers resources needs neither (nor pydantic and
-    requests, which they import)."""
-    from ._registry import RESOURCES
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module __getattr__ they see types every other name
+    # (a typo such as `from pulumi_mihu import SipTrunkConection`) as Any, unreported;
+    # the names it hands out are imported for them above.
+    def __getattr__(name: str) -> Any:
+        """``<Resource>Inputs``, the pydantic input models, built from their schema on first
+        use, and ``<Resource>Provider``, the provider classes, loaded on first use, rather than
+        at import: a program that only registers resources needs neither (nor pydantic and
+        requests, which they import)."""
+        from ._registry import RESOURCES
 
-    for entry in RESOURCES:
-        if name == f"{entry.name}Inputs":
-            return entry.schema.model
-        if name == f"{entry.name}Provider":
-            return entry.provider_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        for entry in RESOURCES:
+            if name == f"{entry.name}Inputs":
+                return entry.schema.model
+            if name == f"{entry.name}Provider":
+                return entry.provider_class()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ += ["MihuSettings", "__version__", *_errors]

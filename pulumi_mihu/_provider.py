@@ -145,6 +145,13 @@ def _where(exc: BaseException) -> str:
     return f"in {os.path.basename(frame.filename)} line {frame.lineno} ({frame.name})"
 
 
+#: The first object of each provider class unpickled in this process (see __setstate__).
+_UNPICKLED: dict[type, MihuResourceProvider] = {}
+_UNPICKLED_LOCK = threading.Lock()
+#: What each unpickled object keeps of its own: the client and its configuration.
+_OWN_STATE = frozenset({"_client", "_config_error"})
+
+
 class MihuResourceProvider(ResourceProvider):
     """Base of the Mihu dynamic providers: configuration, the client, safe errors, input
     validation, and diff and update, all derived from the resource's declared inputs
@@ -186,7 +193,22 @@ class MihuResourceProvider(ResourceProvider):
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled in the provider host: what this process learns of the deployment (the
+        ledger, the create protocol's baseline and locks, what is held or assigned) is
+        shared with every other object of this class unpickled in it. The host caches one
+        object per ``__provider`` string, and a stack can hold several strings for one
+        class (one written by an older release, or with another pickle protocol: 0.2.0 on
+        Python 3.14 wrote protocol 5, this version writes 4): Check, Diff and Create come
+        with the program's string, a Delete with the old outputs', so two objects with
+        knowledge of their own would each see half of the engine's calls. Only the client
+        and its configuration stay each object's (every one is configured alike)."""
         self._reset()
+        with _UNPICKLED_LOCK:
+            first = _UNPICKLED.setdefault(type(self), self)
+        if first is not self:
+            for name, value in vars(first).items():
+                if name not in _OWN_STATE:
+                    setattr(self, name, value)
 
     def configure(self, req: ConfigureRequest) -> None:
         """Resolve the settings. A bad setting is kept, not raised: raised here, it would

@@ -364,10 +364,29 @@ def targets() -> list[Path]:
                                                      for entry in RESOURCES), README, REFERENCE]
 
 
+def expected_kinds(path: Path) -> list[str]:
+    """The regions ``path`` must hold, once each: a region deleted whole, markers and
+    all, renders nothing, so only this tells that it is gone."""
+    if path == README:
+        return [entry.name for entry in RESOURCES]
+    if path == REFERENCE:
+        return ["reference"]
+    if path == ROOT / "pulumi_mihu" / "__init__.py":
+        return ["exports"]
+    return ["args", "constructor"]
+
+
 def drifted() -> list[tuple[Path, str]]:
-    """The files whose generated regions differ from the schemas, with the diff."""
+    """The files whose generated regions differ from the schemas, with the diff (or,
+    for a region missing or doubled, what is wrong)."""
     found = []
     for path in targets():
+        kinds = [m["kind"] for m in map(START.match, path.read_text().splitlines()) if m]
+        wrong = [kind for kind in expected_kinds(path) if kinds.count(kind) != 1]
+        if wrong:
+            found.append((path, f"{path}: the region(s) {', '.join(wrong)} must be there "
+                                "once each (restore the markers, then run scripts/gen.py)\n"))
+            continue
         old, new = path.read_text(), regenerated(path)
         if old != new:
             diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),

@@ -44,6 +44,21 @@ def test_every_resource_has_its_regions(gen: ModuleType) -> None:
         assert f"(scripts/gen.py {entry.name}) -->" in readme, entry.name
 
 
+def test_the_package_exports_and_the_reference_have_their_regions(gen: ModuleType) -> None:
+    """`gen.py --check` renders the regions a file has: one deleted whole (markers and
+    all) is no drift to it, and the package's exports or docs/resources.md's every table
+    would be gone unnoticed."""
+    init = (ROOT / "pulumi_mihu" / "__init__.py").read_text()
+    assert init.count("(scripts/gen.py exports) ---") == 1
+    reference = (ROOT / "docs" / "resources.md").read_text()
+    assert reference.count("(scripts/gen.py reference) -->") == 1
+    readme = (ROOT / "README.md").read_text()
+    from pulumi_mihu._registry import RESOURCES
+
+    for entry in RESOURCES:
+        assert readme.count(f"(scripts/gen.py {entry.name}) -->") == 1, entry.name
+
+
 def test_a_hand_edit_inside_a_region_is_undone_and_one_outside_is_kept(
         gen: ModuleType, tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
@@ -61,3 +76,14 @@ def test_a_region_without_its_end_is_refused(gen: ModuleType, tmp_path: Path) ->
                       "SipTrunkConnection) -->\n| stale |\n")
     with pytest.raises(SystemExit, match=r"README\.md:2: a generated region without its end"):
         gen.regenerated(broken)
+
+
+def test_check_reports_a_region_deleted_whole(gen: ModuleType, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "docs" / "resources.md").read_text()
+    start = text.index("<!-- generated from the schema")
+    end_marker = "<!-- end of generated tables -->"
+    copy = tmp_path / "resources.md"
+    copy.write_text(text[:start] + text[text.index(end_marker) + len(end_marker):])
+    monkeypatch.setattr(gen, "REFERENCE", copy)
+    assert [path for path, _ in gen.drifted()] == [copy]
