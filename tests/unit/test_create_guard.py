@@ -9,7 +9,7 @@ refuse, delete). Written to kill the mutants that the other guard tests let surv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,7 +30,7 @@ from pulumi_mihu.errors import (
 from pulumi_mihu.sip_trunk_connection import MANAGED_INPUTS
 from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.simulator import CONNECTIONS
-from support import provider_for, settings_for, trunk_inputs
+from support import FakeClock, provider_for, settings_for, trunk_inputs
 
 OTHER_PHONE = "+15557770000"
 
@@ -45,31 +45,10 @@ def on_list(**fault: Any) -> Fault:
     return Fault(method="GET", exact=True, path_prefix=CONNECTIONS, **fault)
 
 
-class FakeTime:
-    """A monotonic clock that advances only by what is slept, and runs ``on_sleep`` hooks
-    (a server committing while the guard waits). A sleep of nothing or less is refused:
-    with this clock it would be a busy loop, and with the real one a wasted list read."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept = 0.0
-        self.on_sleep: list[Callable[[], object]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0, f"asked to sleep {seconds} s"
-        self.now += seconds
-        self.slept += seconds
-        while self.on_sleep:
-            self.on_sleep.pop(0)()
-
-
 class RecordingClient(MihuClient):
     """The real client on fake time, noting each pause between two POSTs of one create."""
 
-    def __init__(self, settings: MihuSettings, time: FakeTime) -> None:
+    def __init__(self, settings: MihuSettings, time: FakeClock) -> None:
         super().__init__(settings, sleep=time.sleep, clock=time.clock)
         self.pauses: list[int] = []
 
@@ -79,8 +58,8 @@ class RecordingClient(MihuClient):
 
 
 @pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
+def time() -> FakeClock:
+    return FakeClock(now=0.0)
 
 
 @pytest.fixture
@@ -92,7 +71,7 @@ def clients() -> Iterator[list[MihuClient]]:
         client.close()
 
 
-def client_for(server: MihuSimulator, time: FakeTime, made: list[MihuClient],
+def client_for(server: MihuSimulator, time: FakeClock, made: list[MihuClient],
                **overrides: Any) -> RecordingClient:
     """A client whose settle time is 0.25 s of fake time, watched with a first backoff (0.5
     to 1 s) longer than that: the list is read at the start and once at the deadline."""
@@ -152,7 +131,7 @@ def by_phone(server: MihuSimulator, phone: str = "+15551230000") -> list[str]:
 
 
 def test_a_create_the_server_commits_while_the_guard_waits_is_adopted_not_resent(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """A 503 whose server commits a moment later (fault model: "read timeout; the server
     commits seconds later"): the first look at the list finds nothing, and the guard must
     keep looking for the whole settle time rather than resend, which would duplicate."""
@@ -165,7 +144,7 @@ def test_a_create_the_server_commits_while_the_guard_waits_is_adopted_not_resent
 
 
 def test_settle_reads_the_list_until_the_deadline_and_no_longer(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """Nothing committed: the list is read at once and at the deadline (the settle time,
     to the tick), then the create gives up; it neither stops early nor spins at the
     deadline (with a clock that has not moved past it, that would never end)."""
@@ -180,7 +159,7 @@ def test_settle_reads_the_list_until_the_deadline_and_no_longer(
 
 
 def test_a_create_is_sent_at_most_max_attempts_times_with_a_pause_between_and_none_after(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """Ambiguous failures that created nothing are resent up to mihu:maxAttempts POSTs in
     all, backing off between two of them (spreading the host's threads apart), and the
     failure is reported without a last, useless wait."""
@@ -197,7 +176,7 @@ class DownApiClient(RecordingClient):
     """An API, in memory, whose every POST answers 503 without committing and whose list
     stays empty: hundreds of attempts in no time."""
 
-    def __init__(self, settings: MihuSettings, time: FakeTime) -> None:
+    def __init__(self, settings: MihuSettings, time: FakeClock) -> None:
         super().__init__(settings, time)
         self.posts = 0
 
@@ -212,7 +191,7 @@ class DownApiClient(RecordingClient):
 
 
 def test_many_attempts_end_without_a_wait_after_the_last(
-        time: FakeTime, clients: list[MihuClient]) -> None:
+        time: FakeClock, clients: list[MihuClient]) -> None:
     """The same with a large mihu:maxAttempts (300, beyond the small ints CPython shares,
     so that an identity test cannot pass for the comparison): no pause after the last."""
     settings = MihuSettings(api_token=SecretStr("t"), base_url="http://127.0.0.1:9",
@@ -226,7 +205,7 @@ def test_many_attempts_end_without_a_wait_after_the_last(
 
 
 def test_a_connection_made_meanwhile_with_another_number_is_never_adopted(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """Settle adopts only a connection with this create's natural key: another new one
     (someone else's, made after the baseline) is not ours, whatever else it is."""
     client, guard = client_for(sim, time, clients), fresh()
@@ -240,7 +219,7 @@ def test_a_connection_made_meanwhile_with_another_number_is_never_adopted(
 
 
 def test_a_connection_this_process_created_is_not_adopted_by_an_identical_create(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """Two resources of one program with the same name, number and gateways: the second
     one's ambiguous create must not take the first one's connection (created, so not in the
     baseline), or both resources would track one line."""
@@ -253,7 +232,7 @@ def test_a_connection_this_process_created_is_not_adopted_by_an_identical_create
 
 
 def test_a_list_that_cannot_be_read_while_settling_is_an_unknown_outcome(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """The POST committed but its answer was lost, and the list then fails (dropped): the
     outcome cannot be told, so the create fails as "outcome unknown", saying what to check,
     and is not sent again (the committed connection stays the only one)."""
@@ -267,7 +246,7 @@ def test_a_list_that_cannot_be_read_while_settling_is_an_unknown_outcome(
 
 
 def test_without_a_baseline_a_match_is_not_adopted_and_the_error_names_the_older_one(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """The list was missing when the baseline was due (404), and works after an ambiguous
     create: the connection it shows may be ours or may have existed, so nothing is
     adopted or resent, and the error names every listed match (here, the one made in
@@ -457,7 +436,7 @@ def test_only_a_connection_with_the_same_natural_key_is_a_twin(
 
 @pytest.mark.parametrize("other", [{"phone_number": "+15550000000"}, {"name": "a-line"}])
 def test_a_connection_made_meanwhile_that_sorts_before_ours_is_not_adopted(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient],
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient],
         other: dict[str, str]) -> None:
     client, guard = client_for(sim, time, clients), fresh()
     guard.baseline.take(client)
@@ -479,7 +458,7 @@ def test_what_the_account_had_before_or_the_stack_has_is_never_the_create_being_
 
 
 def test_the_list_is_watched_with_growing_pauses(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient],
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient],
         monkeypatch: pytest.MonkeyPatch) -> None:
     """While a create settles, the list is read again after backoff(1), backoff(2), ...:
     not a fixed beat that would hammer an API already failing."""
@@ -522,7 +501,7 @@ CURSOR_LIST = '{"success": true, "data": [], "next_cursor": "c2"}'
 
 
 def test_a_list_that_cannot_be_read_whole_refuses_the_create_with_nothing_sent(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     client, guard = client_for(sim, time, clients), fresh()
     sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
     with pytest.raises(MihuCreateRefusedError) as info:
@@ -540,7 +519,7 @@ def test_a_list_that_cannot_be_read_whole_refuses_the_create_with_nothing_sent(
 
 
 def test_with_the_opt_out_every_unchecked_create_goes_ahead_and_says_so(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     client = client_for(sim, time, clients, allow_unchecked_creates=True)
     guard = fresh()
     sim.inject(on_list(status=200, body=CURSOR_LIST, times=10))
@@ -557,7 +536,7 @@ def test_with_the_opt_out_every_unchecked_create_goes_ahead_and_says_so(
 
 
 def test_the_opt_out_does_not_cover_a_list_that_fails_for_now(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     client = client_for(sim, time, clients, allow_unchecked_creates=True, max_attempts=1)
     sim.inject(on_list(status=503))
     with pytest.raises(MihuCreateRefusedError, match=r"could not be read .*run `pulumi up` again"):
@@ -566,7 +545,7 @@ def test_the_opt_out_does_not_cover_a_list_that_fails_for_now(
 
 
 def test_without_a_list_route_the_first_create_of_a_process_says_so_once(
-        bare_sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        bare_sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     client, guard = client_for(bare_sim, time, clients), fresh()
     warnings: list[str] = []
     guard.create(client, request_for(), warnings.append)
@@ -581,7 +560,7 @@ def test_without_a_list_route_the_first_create_of_a_process_says_so_once(
 
 
 def test_a_twin_on_a_later_page_is_refused_naming_it_in_a_few_lines(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     twin = commit(sim)
     sim.add_connections(40)
     client, guard = client_for(sim, time, clients), fresh()
@@ -600,7 +579,7 @@ def test_a_twin_on_a_later_page_is_refused_naming_it_in_a_few_lines(
 
 
 def test_a_list_that_cannot_be_read_whole_is_read_once_per_process(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     """Walking it again for each create would cost as much again (up to 2,000 pages), to
     the same end."""
     client = client_for(sim, time, clients, allow_unchecked_creates=True)
@@ -612,14 +591,14 @@ def test_a_list_that_cannot_be_read_whole_is_read_once_per_process(
 
 
 def test_without_a_list_route_even_a_single_create_says_so(
-        bare_sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        bare_sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     warnings: list[str] = []
     fresh().create(client_for(bare_sim, time, clients), request_for(), warnings.append)
     assert len(warnings) == 1 and "has no list of SIP trunk connections" in warnings[0]
 
 
 def test_with_two_twins_the_advice_names_the_first_in_both_places(
-        sim: MihuSimulator, time: FakeTime, clients: list[MihuClient]) -> None:
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
     first, second = sorted([commit(sim), commit(sim)])
     with pytest.raises(MihuCreateRefusedError) as info:
         create(client_for(sim, time, clients), fresh())
