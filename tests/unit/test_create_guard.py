@@ -605,3 +605,14 @@ def test_with_two_twins_the_advice_names_the_first_in_both_places(
     lines = str(info.value).splitlines()
     assert f"({first}, {second})" in lines[0]
     assert f"grep {first}`" in lines[1] and f'adopt_uuid="{first}"' in lines[1]
+
+
+def test_the_create_spec_is_immutable() -> None:
+    """One spec per resource type serves every create of the host's worker threads: none
+    may change it for the others."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CREATES.collection = "/elsewhere"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CREATES.words.thing = "trunk"  # type: ignore[misc]

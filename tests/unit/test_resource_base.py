@@ -31,6 +31,15 @@ def test_the_provider_reference_is_the_sdks_pickle_of_the_class_by_path() -> Non
     assert type(other) is str and other != written
 
 
+def test_the_provider_reference_is_computed_once_per_path() -> None:
+    """Once per process, not per resource: a stack of thousands registers the same one."""
+    from pulumi_mihu._resource import provider_reference
+
+    first = provider_reference("pulumi_mihu.sip_trunk_connection.SipTrunkConnectionProvider")
+    again = provider_reference("pulumi_mihu.sip_trunk_connection.SipTrunkConnectionProvider")
+    assert first is again
+
+
 def test_a_resource_cannot_bring_its_own_provider_key() -> None:
     from pulumi_mihu import SipTrunkConnection
 
@@ -55,15 +64,15 @@ def toy_resource(recorded: list[tuple[Any, ...]]) -> type[Any]:
         once: Any = None
 
     class Toy(MihuDynamicResource, module="mihu", name="Toy"):
+        # "once" (read only at create) before the others: one not given is skipped, and
+        # the inputs after it still become properties.
         _mihu_schema = Schema("Toy", "", {
-            "key": Input("k", required=True), "label": Input("l", default=RESOURCE_NAME),
-            "token": Input("t", secret=True), "flag": Input("f", type=bool, default=False),
-            "once": Input("o", compared=False)}, {"made": Output("m"), "pin": Output(
+            "key": Input("k", required=True), "once": Input("o", compared=False),
+            "label": Input("l", default=RESOURCE_NAME), "token": Input("t", secret=True),
+            "flag": Input("f", type=bool, default=False)}, {"made": Output("m"), "pin": Output(
                 "p", secret=True)})
         _mihu_args = ToyArgs
-        # The package names a provider by its path; the toy records a class it never
-        # registers, so that the test can tell it back.
-        _mihu_provider = SipTrunkConnectionProvider  # type: ignore[assignment]
+        _mihu_provider = "tests.toy.ToyProvider"
 
         def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
             self._register(resource_name, args, kwargs)
@@ -86,7 +95,7 @@ def test_the_properties_come_from_the_schema() -> None:
     recorded: list[tuple[Any, ...]] = []
     toy_resource(recorded)("toy-1", key="k1", token="s3cret")
     [(provider, name, props, opts)] = recorded
-    assert provider is SipTrunkConnectionProvider and name == "toy-1"
+    assert provider == "tests.toy.ToyProvider" and name == "toy-1"
     assert secret_value(props.pop("token")) == ("s3cret", True)
     # the name default, a declared default, computed outputs seeded None; "once" absent
     assert props == {"key": "k1", "label": "toy-1", "flag": False, "made": None, "pin": None}
