@@ -75,7 +75,7 @@ MODULE_TESTS: dict[str, list[str]] = {module: [test_file(name) for name in names
     "errors": ["redaction", "client_errors", "client", "client_tls",
                "sip_trunk_connection_provider", "provider_base"],
     "settings": ["settings", "settings_rules"],
-    "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules"],
+    "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules", "schema"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
     "schema": ["schema", "sip_trunk_connection_model", "agent_assignment_rules",
                "resource_program", "resource_base"],

@@ -532,3 +532,28 @@ def test_the_last_pause_is_cut_to_what_is_left_of_the_patience() -> None:
     assert is_definitively_gone(client, "/things", "u-1",  # type: ignore[arg-type]
                                 patience=0.5)
     assert client.sleeps == [0.5]
+
+
+def test_providers_unpickled_in_one_host_share_the_deployment_but_not_the_client(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host keeps one object per ``__provider`` string, and a stack may hold two for
+    one class (an older release's, another pickle protocol): both objects must see every
+    engine call of the deployment (tests/host/test_provider_string_variants.py shows what
+    goes wrong otherwise), while each keeps the client its own configure made."""
+    import pickle
+
+    from pulumi_mihu import _provider
+
+    monkeypatch.setattr(_provider, "_UNPICKLED", {})  # a fresh host process
+    Unpickled = SipTrunkConnectionProvider
+    first = pickle.loads(pickle.dumps(Unpickled()))
+    second = pickle.loads(pickle.dumps(Unpickled()))
+    assert second is not first
+    assert second._ledger is first._ledger
+    assert second._creates is first._creates
+    assert second._client is None and "_client" in _provider._OWN_STATE
+    first._client = object()
+    assert second._client is None
+    third = pickle.loads(pickle.dumps(Unpickled()))
+    assert third._client is None, "the client is never shared"
+    assert third._ledger is first._ledger

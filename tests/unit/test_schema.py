@@ -154,6 +154,16 @@ def test_the_resource_name_default_is_required_of_the_model_not_of_the_program()
     assert TRUNK.default("name") is None and TRUNK.default("secondary_gateway") is None
 
 
+def test_only_an_optional_input_without_a_default_may_be_none() -> None:
+    """A required input, or one with a default, is never None in the validated inputs: the
+    model must not accept None for it (the generated types say the same)."""
+    from pulumi_mihu.agent_sip_trunk_assignment import SCHEMA as AGENT
+
+    nullable = {name for schema in (TRUNK, AGENT) for name, spec in schema.inputs.items()
+                if spec.nullable}
+    assert nullable == {"secondary_gateway", "adopt_uuid"}
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is Python 3.11+")
 def test_the_constructor_surfaces_match_the_declared_inputs() -> None:
     """Args dataclasses and keyword overloads are written out for IDEs: they must name
