@@ -74,11 +74,13 @@ def test_a_declared_minimum_length_is_named_in_its_message() -> None:
 
     class SecretProvider(MihuResourceProvider):
         schema: ClassVar[Schema[Any]] = Schema("Hook", "", {"secret": Input(
-            "s", required=True, min_length=16), "label": Input("l", min_length=1)})
+            "s", required=True, min_length=16), "label": Input("l", min_length=1),
+            "code": Input("c", min_length=2)})
 
-    failures = SecretProvider().check({}, {"secret": "short", "label": ""}).failures
+    failures = SecretProvider().check({}, {"secret": "short", "label": "", "code": "x"}).failures
     assert [(f.property, f.reason) for f in failures] == [
-        ("secret", "secret must be at least 16 characters"), ("label", "label must not be empty")]
+        ("secret", "secret must be at least 16 characters"), ("label", "label must not be empty"),
+        ("code", "code must be at least 2 characters")]
 
 
 def test_a_name_declared_as_input_and_output_is_refused() -> None:
