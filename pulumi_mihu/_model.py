@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Optional, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, create_model
+from pydantic_core import PydanticUndefined
 
 from .schema import Input, Schema
 
@@ -48,7 +49,7 @@ def field_type(spec: Input) -> Any:
 def build_model(schema: Schema[Any]) -> Any:
     """``{name}Inputs``, defined in the schema's module (it pickles by reference there)."""
     fields: dict[str, Any] = {
-        name: (field_type(spec), ... if spec.model_required else spec.default)
+        name: (field_type(spec), PydanticUndefined if spec.model_required else spec.default)
         for name, spec in schema.inputs.items()}
     model = create_model(
         f"{schema.name}Inputs", __base__=InputsModel, __module__=schema.module,
