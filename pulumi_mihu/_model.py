@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Optional, cast
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, create_model
 from pydantic_core import PydanticUndefined
 
-from .schema import Input, Schema
+from .schema import MODEL_CONFIG, Input, Schema
 
 __all__ = ["InputsModel", "build_model"]
 
@@ -53,6 +53,6 @@ def build_model(schema: Schema[Any]) -> Any:
         for name, spec in schema.inputs.items()}
     model = create_model(
         f"{schema.name}Inputs", __base__=InputsModel, __module__=schema.module,
-        __doc__=schema.doc, __cls_kwargs__=schema.config, **fields)
+        __doc__=schema.doc, __cls_kwargs__=dict(MODEL_CONFIG), **fields)
     model.mihu_schema = schema
     return cast(Any, model)

@@ -21,7 +21,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -33,12 +33,14 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
-from pydantic import BaseModel, ValidationError
 
 from .client import MihuClient
 from .errors import MihuConfigError, MihuError, echoes
 from .schema import RESOURCE_NAME_KEY, Schema
 from .settings import MihuSettings
+
+if TYPE_CHECKING:
+    from ._model import InputsModel
 
 __all__ = [
     "FRAME_FILE",
@@ -53,7 +55,7 @@ __all__ = [
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="InputsModel")
 
 
 def is_unknown(value: Any) -> bool:
@@ -307,31 +309,22 @@ class MihuResourceProvider(ResourceProvider):
         return model.model_validate(inputs)
 
     def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
-        """Validate ``news`` with the inputs model, field by field.
+        """Validate ``news`` against the schema's rules, field by field (without pydantic:
+        see :meth:`Schema.validate`).
 
         Values unknown during preview are passed through unchecked: Pulumi calls Check
         again with the real value before the resource is created. Errors never show the
-        value of a secret input, and never come from pydantic's own message (which quotes
-        the input).
+        value of a secret input: the messages are ours (:func:`describe_error`).
         """
         inputs = {k: v for k, v in news.items() if not k.startswith("__")}
         unknown = {k for k, v in inputs.items() if is_unknown(v)}
-        failures: list[CheckFailure] = []
-        try:
-            model = self.schema.model.model_validate(inputs)
-        except ValidationError as exc:
-            seen: set[str] = set()
-            for error in exc.errors(include_input=False, include_url=False):
-                field = str(error["loc"][0]) if error["loc"] else "(inputs)"
-                if field in unknown or field in seen:
-                    continue
-                seen.add(field)
-                failures.append(CheckFailure(field, describe_error(field, error)))
-            if failures:
-                return inputs, failures
-            # Only unknown fields failed: keep the known ones as given.
+        checked, errors = self.schema.validate(inputs)
+        failures = [CheckFailure(field, describe_error(field, error)) for error in errors
+                    if (field := error["loc"][0]) not in unknown]
+        if failures:
+            return inputs, failures
+        if errors:  # only unknown fields failed: keep the known ones as given
             return inputs, []
-        checked = model.model_dump(exclude_none=True)
         checked.update({k: inputs[k] for k in unknown})
         return checked, []
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult
 
@@ -29,7 +29,10 @@ from .errors import (
     MihuNotFoundError,
 )
 from .http_shapes import is_definitively_gone, list_all
-from .sip_trunk_connection import COLLECTION, MANAGED_INPUTS, SCHEMA, SipTrunkConnectionInputs
+from .sip_trunk_connection import COLLECTION, MANAGED_INPUTS, SCHEMA
+
+if TYPE_CHECKING:  # built from SCHEMA by a create: a preview's host never imports pydantic
+    from .sip_trunk_connection import SipTrunkConnectionInputs
 
 __all__ = ["SipTrunkConnectionProvider"]
 

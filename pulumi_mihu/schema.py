@@ -5,17 +5,22 @@ returned by it, compared by diff, one line of documentation) and :class:`Output`
 the API computes: doc, secret, the API field it comes from). As the Terraform Plugin
 Framework keeps required, computed, sensitive and requires-replace in one schema.
 
-Everything else is derived from the declaration: the pydantic model the provider
-validates with (:attr:`Schema.model`), the POST body, diff and update (in
+Everything else is derived from the declaration: the validation of Check
+(:meth:`Schema.validate`), the pydantic model of the validated inputs
+(:attr:`Schema.model`), the POST body, diff and update (in
 :mod:`pulumi_mihu._provider`), what a refresh reads back, the resource's properties,
 secrets and name default (in :mod:`pulumi_mihu._resource`), and, by ``scripts/gen.py``,
 the typed surface of each resource module (Args dataclass, keyword overloads, output
 annotations) and the tables of the README and ``docs/resources.md``.
 
 Why plain Python and not a pydantic model: the user's program only registers resources
-and needs the names, flags and docs, not the validation stack, which only the provider
-host uses. So this module never imports pydantic; the model is built from the
-declaration on first use (:mod:`pulumi_mihu._model`), once per schema.
+and needs the names, flags and docs, not the validation stack. Nor does ``pulumi
+preview``: Check validates with :meth:`Schema.validate`, which applies the declared rules
+as the model would (strict types, lengths, checks, no unknown input) and reports the
+same errors, so a preview's provider host never imports pydantic either (about 70 ms of
+each preview, docs/performance.md). The model is built on first use, by a create
+(:mod:`pulumi_mihu._model`); ``tests/unit/test_validate.py`` holds the two to the same
+answers.
 """
 
 from __future__ import annotations
@@ -37,6 +42,15 @@ __all__ = ["RESOURCE_NAME", "RESOURCE_NAME_KEY", "Input", "Output", "Schema"]
 RESOURCE_NAME_KEY = "__resource_name"
 
 M = TypeVar("M", bound="InputsModel")
+
+#: The configuration of every inputs model, which :meth:`Schema.validate` implements.
+MODEL_CONFIG: Mapping[str, Any] = {"strict": True, "extra": "forbid", "frozen": True}
+
+#: The error a value of the wrong type gets, by declared type (pydantic's names).
+_TYPE_ERRORS = {str: "string_type", bool: "bool_type"}
+
+#: One failed rule, shaped as pydantic reports it: ``{"type", "loc", "ctx"}``.
+Error = dict[str, Any]
 PyType = type
 
 
@@ -112,21 +126,20 @@ class Schema(Generic[M]):
 
     ``name`` is the resource's type name (``SipTrunkConnection``): the model is
     ``{name}Inputs``, defined (lazily, see :attr:`model`) in the module that declares the
-    schema. ``strict``, ``extra`` and ``frozen`` are the model's configuration: by
-    default, no value is converted to another type (a number is no phone number), an
-    unknown input is an error and validated inputs cannot change.
+    schema. One rule set for every resource, :meth:`validate`'s and the model's
+    (:data:`MODEL_CONFIG`): no value is converted to another type (a number is no phone
+    number), an unknown input is an error and validated inputs cannot change.
     """
 
     def __init__(self, name: str, doc: str, inputs: Mapping[str, Input],
-                 outputs: Mapping[str, Output] | None = None, *, strict: bool = True,
-                 extra: str = "forbid", frozen: bool = True, module: str | None = None) -> None:
+                 outputs: Mapping[str, Output] | None = None, *,
+                 module: str | None = None) -> None:
         self.name, self.doc = name, doc
         self.inputs: dict[str, Input] = dict(inputs)
         self.outputs: dict[str, Output] = dict(outputs or {})
         clash = self.inputs.keys() & self.outputs.keys()
         if clash:
             raise TypeError(f"{name}: {', '.join(sorted(clash))} declared as input and output")
-        self.config: dict[str, Any] = {"strict": strict, "extra": extra, "frozen": frozen}
         # Where the model is defined, as namedtuple finds it: the declaring module.
         self.module = module or sys._getframe(1).f_globals.get("__name__", __name__)
         self._model: type[M] | None = None
@@ -145,6 +158,24 @@ class Schema(Generic[M]):
                     from ._model import build_model
                     self._model = build_model(self)
         return self._model
+
+    def validate(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Error]]:
+        """The validated inputs (None left out), or the errors: each input's first failed
+        rule in declared order, then each unknown input, as the model reports them."""
+        checked: dict[str, Any] = {}
+        errors: list[Error] = []
+        for name, spec in self.inputs.items():
+            if name in values:
+                checked[name], error = _validated(spec, values[name])
+            elif spec.model_required:
+                error = {"type": "missing", "ctx": {}}
+            else:
+                checked[name], error = spec.default, None
+            if error is not None:
+                errors.append({**error, "loc": (name,)})
+        errors += [{"type": "extra_forbidden", "loc": (name,), "ctx": {}}
+                   for name in values if name not in self.inputs]
+        return {k: v for k, v in checked.items() if v is not None}, errors
 
     def names(self, **flags: bool) -> tuple[str, ...]:
         """The inputs whose flags have the given values: ``names(secret=True)``."""
@@ -186,3 +217,25 @@ class Schema(Generic[M]):
         return [name for name in self.names(compared=True)
                 if is_unknown(news.get(name))
                 or self.normalized(name, olds.get(name)) != self.normalized(name, news.get(name))]
+
+
+def _validated(spec: Input, value: Any) -> tuple[Any, Error | None]:
+    """One value through its input's rules, in the model's order: ``before``, None where
+    allowed, the strict type, the lengths, then the checks (each may return a new value)."""
+    if spec.before is not None:
+        value = spec.before(value)
+    if value is None and spec.nullable:
+        return None, None
+    if not isinstance(value, spec.type):
+        return value, {"type": _TYPE_ERRORS.get(spec.type, "type_error"), "ctx": {}}
+    size = len(value) if isinstance(value, str) else 0  # lengths are declared of str only
+    if spec.min_length is not None and size < spec.min_length:
+        return value, {"type": "string_too_short", "ctx": {"min_length": spec.min_length}}
+    if spec.max_length is not None and size > spec.max_length:
+        return value, {"type": "string_too_long", "ctx": {"max_length": spec.max_length}}
+    for check in spec.checks:
+        try:
+            value = check(value)
+        except ValueError as exc:
+            return value, {"type": "value_error", "ctx": {"error": exc}}
+    return value, None

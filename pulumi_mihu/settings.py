@@ -19,16 +19,15 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .errors import MihuConfigError
 
-if TYPE_CHECKING:
-    from pydantic import SecretStr
-
 __all__ = [
     "MihuSettings",
+    "Secret",
+    "SecretValue",
     "Setting",
     "is_loopback_host",
     "normalize_base_url",
@@ -88,12 +87,44 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+class SecretValue(Protocol):
+    """What holds the API token: :class:`Secret`, or pydantic's ``SecretStr``."""
+
+    def get_secret_value(self) -> str: ...
+
+
+class Secret:
+    """A value that never shows: masked in repr and str, read only by
+    :meth:`get_secret_value`, as pydantic's ``SecretStr`` (which callers may still pass),
+    without importing pydantic into every provider host, a preview's included."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
 @dataclass(frozen=True)
 class MihuSettings:
-    """Resolved, validated settings. ``api_token`` is a SecretStr so that a repr, a log line
-    or a traceback's locals never show it."""
+    """Resolved, validated settings. ``api_token`` is a :class:`Secret` so that a repr, a
+    log line or a traceback's locals never show it."""
 
-    api_token: SecretStr = field(repr=False)
+    api_token: SecretValue = field(repr=False)
     base_url: str
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
@@ -153,10 +184,8 @@ class MihuSettings:
         def number(setting: Setting, default: float, integer: bool = False) -> float:
             return _positive_number(setting, values[setting.key], default, integer)
 
-        from pydantic import SecretStr  # here: a program reads API_TOKEN without pydantic
-
         return cls(
-            api_token=SecretStr(token),
+            api_token=Secret(token),
             base_url=_resolve_base_url(values[BASE_URL.key], values[SUBDOMAIN.key]),
             request_timeout=number(REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT),
             max_attempts=int(number(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, integer=True)),

@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from pydantic import SecretStr
 
 from pulumi_mihu import MihuConfigError, MihuSettings
-from pulumi_mihu.settings import API_TOKEN, is_loopback_host, normalize_base_url
+from pulumi_mihu.settings import API_TOKEN, Secret, is_loopback_host, normalize_base_url
 
 TOKEN = "tok-abcdef123456"
 
@@ -23,7 +22,7 @@ def test_the_documented_defaults() -> None:
     settings = resolve()
     assert (settings.request_timeout, settings.max_attempts, settings.retry_deadline,
             settings.retry_base_delay, settings.create_settle_time) == (30.0, 5, 120.0, 0.5, 30.0)
-    direct = MihuSettings(api_token=SecretStr(TOKEN), base_url="https://demo.mihu.ai")
+    direct = MihuSettings(api_token=Secret(TOKEN), base_url="https://demo.mihu.ai")
     assert direct == settings
 
 
