@@ -13,3 +13,7 @@ the entry point (``pulumi-resource-mihu``, ``python -m pulumi_mihu.native``) doe
 
 See docs/native.md for what works and what does not yet.
 """
+
+from .package_schema import PACKAGE
+
+__all__ = ["PACKAGE"]
