@@ -26,7 +26,10 @@ SHIPPED_MODULES = {
     *(module.removeprefix("pulumi_mihu.") for entry in RESOURCES
       for module in (entry.module, entry.implementation_module)),
     "testing/__init__", "testing/simulator", "testing/host", "testing/cli",
+    "native/__init__", "native/__main__", "native/package_schema", "native/server",
 }
+#: Modules that do something when imported: the native plugin's ``python -m`` entry.
+RUN_ON_IMPORT = {"native/__main__"}
 
 
 def tracked_files() -> set[str]:
@@ -61,10 +64,13 @@ def test_the_wheel_holds_the_package_and_its_reusable_testing_tools_only(
                        for p in (ROOT / "pulumi_mihu").rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts}, (
         "every file of the package directory ships: nothing there is for development only")
+    [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "pulumi-resource-mihu = pulumi_mihu.native.server:main" in scripts
 
 
 def test_every_module_declares_its_public_names() -> None:
-    for module in SHIPPED_MODULES - {"_version"}:
+    for module in SHIPPED_MODULES - {"_version"} - RUN_ON_IMPORT:
         name = "pulumi_mihu." + module.replace("/", ".").removesuffix(".__init__")
         imported = importlib.import_module(name.removesuffix(".__init__"))
         public = getattr(imported, "__all__", None)

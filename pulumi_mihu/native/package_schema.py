@@ -1,0 +1,220 @@
+"""The Pulumi package schema of the native provider ``mihu``, generated from the resources'
+declarations (:mod:`pulumi_mihu.schema`, :data:`pulumi_mihu._registry.RESOURCES`) and the
+settings (:mod:`pulumi_mihu.settings`), and the property names both ways.
+
+Pulumi's conventions: the type token ``mihu:index:<Name>``; camelCase property names
+(``phone_number`` is ``phoneNumber``); ``secret`` on credentials; ``replaceOnChanges`` on the
+inputs whose change replaces the resource; ``requiredInputs`` the inputs a program must
+give; the provider's configuration ``mihu:<key>`` with the keys the dynamic mode reads
+(``apiToken``, secret, ``subdomain``, ``baseUrl``, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from .._registry import RESOURCES, Registered
+from .._version import __version__
+from ..schema import RESOURCE_NAME, Input, Output, Schema
+from ..settings import (
+    ALL_SETTINGS,
+    ALLOW_UNCHECKED_CREATES,
+    API_TOKEN,
+    BASE_URL,
+    CREATE_SETTLE_TIME,
+    DEFAULT_CREATE_SETTLE_TIME,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_RETRY_DEADLINE,
+    MAX_ATTEMPTS,
+    REQUEST_TIMEOUT,
+    RETRY_BASE_DELAY,
+    RETRY_DEADLINE,
+    SUBDOMAIN,
+    Setting,
+)
+
+__all__ = [
+    "MODULE",
+    "PACKAGE",
+    "Names",
+    "camel",
+    "names_of",
+    "package_schema",
+    "schema_json",
+    "type_token",
+]
+
+PACKAGE = "mihu"
+MODULE = "index"
+
+#: Schema types of the Python types a declaration may use.
+_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def camel(snake: str) -> str:
+    """``phone_number`` -> ``phoneNumber``: Pulumi's property names."""
+    first, *rest = snake.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def type_token(entry: Registered) -> str:
+    """``mihu:index:SipTrunkConnection``."""
+    return f"{PACKAGE}:{MODULE}:{entry.name}"
+
+
+@dataclass(frozen=True)
+class Names:
+    """One resource's property names, both ways: every input and output."""
+
+    to_camel: Mapping[str, str]
+    to_snake: Mapping[str, str]
+
+    def camel_keys(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Provider values (snake_case) as the engine's properties; ``__`` keys dropped."""
+        return {self.to_camel.get(k, k): v for k, v in values.items() if not k.startswith("__")}
+
+
+@cache
+def names_of(schema: Schema[Any]) -> Names:
+    """The names of a schema's inputs and outputs: derived, never written by hand. Two
+    names with one camelCase spelling would be ambiguous: refused."""
+    to_camel = {name: camel(name) for name in (*schema.inputs, *schema.outputs)}
+    to_snake = {c: s for s, c in to_camel.items()}
+    if len(to_snake) != len(to_camel):
+        raise TypeError(f"{schema.name}: two properties have the same camelCase name")
+    return Names(to_camel, to_snake)
+
+
+def _described(spec: Input) -> str:
+    """An input's doc and its length rule (as the README's tables say it)."""
+    if spec.max_length is None:
+        return spec.doc
+    if spec.min_length:
+        return f"{spec.doc} {spec.min_length}-{spec.max_length} characters."
+    return f"{spec.doc} At most {spec.max_length} characters."
+
+
+def _input_property(spec: Input) -> dict[str, Any]:
+    prop: dict[str, Any] = {"type": _TYPES[spec.type], "description": _described(spec)}
+    if spec.secret:
+        prop["secret"] = True
+    if spec.replaces and spec.compared:
+        prop["replaceOnChanges"] = True
+    if spec.default is not None and spec.default is not RESOURCE_NAME:
+        prop["default"] = spec.default
+    return prop
+
+
+def _output_property(spec: Output) -> dict[str, Any]:
+    prop: dict[str, Any] = {"type": _TYPES[spec.type], "description": spec.doc}
+    if spec.secret:
+        prop["secret"] = True
+    return prop
+
+
+def resource_spec(entry: Registered) -> dict[str, Any]:
+    """One resource's entry of ``resources``: its inputs (every declared one) and its
+    outputs (the compared inputs, as stored, and the computed outputs)."""
+    schema = entry.schema
+    names = names_of(schema)
+    inputs = {names.to_camel[n]: _input_property(s) for n, s in schema.inputs.items()}
+    outputs = {names.to_camel[n]: _input_property(s)
+               for n, s in schema.inputs.items() if s.compared}
+    outputs.update({names.to_camel[n]: _output_property(s) for n, s in schema.outputs.items()})
+    # An output is always there when the validated inputs always have it.
+    always = [names.to_camel[n] for n, s in schema.inputs.items()
+              if s.compared and (s.model_required or s.default is not None)]
+    return {
+        "description": _resource_description(entry),
+        "properties": outputs,
+        "required": always,
+        "inputProperties": inputs,
+        "requiredInputs": [names.to_camel[n] for n in schema.names(required=True)],
+    }
+
+
+def _resource_description(entry: Registered) -> str:
+    """The first paragraph of the resource class's docstring (its module is imported
+    anyway, for its schema; the provider's module is not)."""
+    doc = entry.resource_class().__doc__ or entry.name
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+@dataclass(frozen=True)
+class _ConfigSpec:
+    type: str
+    doc: str
+    default: Any = None
+    secret: bool = False
+
+
+#: The provider configuration: each setting of :mod:`pulumi_mihu.settings` (the README's
+#: "Configure" table). A test holds that every setting has its entry.
+CONFIG: dict[Setting, _ConfigSpec] = {
+    API_TOKEN: _ConfigSpec("string", "The Mihu API token (Bearer); set it as a secret.",
+                           secret=True),
+    SUBDOMAIN: _ConfigSpec("string", "Your account's subdomain: the API is at "
+                           "https://{subdomain}.mihu.ai. This or baseUrl is required."),
+    BASE_URL: _ConfigSpec("string", "The whole base URL, e.g. https://acme.mindhunters.ai; "
+                          "wins over the subdomain. Plain http only to loopback."),
+    REQUEST_TIMEOUT: _ConfigSpec("number", "Seconds per HTTP request.",
+                                 DEFAULT_REQUEST_TIMEOUT),
+    MAX_ATTEMPTS: _ConfigSpec("integer", "Tries per API call, retries included.",
+                              DEFAULT_MAX_ATTEMPTS),
+    RETRY_DEADLINE: _ConfigSpec("number", "Seconds all tries of one call may take.",
+                                DEFAULT_RETRY_DEADLINE),
+    RETRY_BASE_DELAY: _ConfigSpec("number", "The first backoff delay in seconds; doubles "
+                                  "per retry, with jitter, capped at 10 s.",
+                                  DEFAULT_RETRY_BASE_DELAY),
+    CREATE_SETTLE_TIME: _ConfigSpec("number", "Seconds to watch the list for a connection "
+                                    "after a create got no clear answer.",
+                                    DEFAULT_CREATE_SETTLE_TIME),
+    ALLOW_UNCHECKED_CREATES: _ConfigSpec("boolean", "true lets creates go ahead where the "
+                                         "list of connections answers but cannot be read "
+                                         "whole, without the duplicate check.", False),
+}
+
+
+def _config_property(setting: Setting) -> dict[str, Any]:
+    spec = CONFIG[setting]
+    doc = spec.doc if spec.default is None else f"{spec.doc} Default: {spec.default}."
+    prop: dict[str, Any] = {"type": spec.type, "description": doc}
+    if spec.secret:
+        prop["secret"] = True
+    # No "default": a generated SDK would send it, and a provider given any setting reads
+    # none from the environment (settings come from one source, settings.py).
+    return prop
+
+
+def package_schema() -> dict[str, Any]:
+    """The package schema (``pulumi package get-schema mihu``)."""
+    config = {s.key: _config_property(s) for s in ALL_SETTINGS}
+    return {
+        "name": PACKAGE,
+        "displayName": "Mihu",
+        "version": __version__,
+        "description": "Mihu voice-AI platform: SIP trunk connections and the agents' "
+                       "call routing through them.",
+        "keywords": ["pulumi", "mihu", "voice-ai", "sip", "category/cloud", "kind/native"],
+        "homepage": "https://github.com/mihu-ai/pulumi-mihu",
+        "repository": "https://github.com/mihu-ai/pulumi-mihu",
+        "license": "Apache-2.0",
+        "publisher": "Mihu",
+        "config": {"variables": config},
+        "provider": {"description": "The Mihu provider: one Mihu account.",
+                     "properties": config, "inputProperties": config},
+        "resources": {type_token(entry): resource_spec(entry) for entry in RESOURCES},
+        "language": {"python": {"packageName": "pulumi_mihu_native"}},
+    }
+
+
+@cache
+def schema_json() -> str:
+    """The schema as the GetSchema request answers it."""
+    return json.dumps(package_schema(), indent=2, sort_keys=False)

@@ -1,0 +1,356 @@
+"""The native provider's gRPC server: Pulumi's provider protocol over the provider classes
+the dynamic resources use (each resource's ``MihuResourceProvider`` subclass, found in the
+registry), not a copy of their logic.
+
+Why a servicer of our own rather than ``pulumi.provider.experimental.server``: that server
+appends a stack listing to the message of every exception (``_raise_with_traceback``),
+and the users of a provider see errors as one plain message; it also runs every request
+on one asyncio loop, where the provider classes, written for the dynamic host's four
+worker threads, would block each other on the network. This servicer is the dynamic
+host's shape (a thread pool, the SDK's generated ``ResourceProviderServicer``) with what a
+native provider must add:
+
+- the engine's names are camelCase (``phoneNumber``), the provider classes' snake_case
+  (``phone_number``), both derived from the schema (:mod:`.package_schema`); a property
+  that is no input is a field-level check failure, not passed on;
+- secrets arrive marked (``acceptSecrets``) and are unwrapped for the provider; its
+  answers mark as secret every secret input and output of the schema, and whatever came in
+  secret;
+- the resource's name, which the dynamic resource sends as ``__resource_name`` and as the
+  default of ``name``, comes from the URN;
+- the provider configuration (``mihu:*`` stack config for the default provider, the
+  provider's inputs for an explicit one) is read by the same ``MihuSettings``;
+- errors are the provider's message (``safe_errors`` already withholds secrets), without a
+  traceback; check failures are per field, with the camelCase name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent import futures
+from typing import Any, NoReturn, TypeVar
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.output import Unknown
+from pulumi.runtime import proto
+from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN
+
+from .._provider import MihuResourceProvider
+from .._registry import RESOURCES, Registered
+from .._version import __version__
+from ..errors import MihuError
+from ..schema import RESOURCE_NAME, RESOURCE_NAME_KEY
+from .package_schema import PACKAGE, Names, names_of, schema_json, type_token
+
+__all__ = ["MihuProviderServicer", "main", "serve"]
+
+#: The marker of a secret value in the protocol's structs (``pulumi.runtime.rpc``).
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+#: Worker threads: as many as the dynamic provider host has, so the provider classes see
+#: the concurrency they were written and tested for.
+WORKERS = 4
+
+R = TypeVar("R")
+
+
+class _Abort(Exception):
+    """A request refused with a plain message (gRPC's ``details``)."""
+
+
+# -- values --------------------------------------------------------------------------------
+
+
+def from_struct(struct: struct_pb2.Struct | None) -> tuple[dict[str, Any], set[str]]:
+    """The properties of a request as plain values (unknowns as ``Unknown``, as the dynamic
+    host gives them) and the names of those that came marked secret."""
+    if struct is None:
+        return {}, set()
+    raw = json_format.MessageToDict(struct)
+    values: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in raw.items():
+        if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+            secret.add(key)
+            value = value.get("value")
+        values[key] = Unknown() if value == UNKNOWN else value
+    return values, secret
+
+
+def to_struct(values: Mapping[str, Any], secret: set[str]) -> struct_pb2.Struct:
+    """Plain values as a request's answer: unknowns as the protocol's sentinel, the names in
+    ``secret`` marked secret (a None stays None: there is nothing to hide)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        plain = UNKNOWN if isinstance(value, Unknown) else value
+        out[key] = ({SIG_KEY: SECRET_SIG, "value": plain}
+                    if key in secret and plain is not None else plain)
+    struct = struct_pb2.Struct()
+    struct.update(out)
+    return struct
+
+
+def urn_name(urn: str) -> str:
+    """The resource's name: the last ``::`` part of its URN."""
+    return urn.rsplit("::", 1)[-1]
+
+
+def urn_type(urn: str) -> str:
+    """The resource's type token: the last ``$`` part of the URN's type (parents first)."""
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+# -- one resource type ---------------------------------------------------------------------
+
+
+class _Resource:
+    """One resource type: its registry entry, names, secrets and provider object."""
+
+    def __init__(self, entry: Registered) -> None:
+        self.entry = entry
+        self.schema = entry.schema
+        self.names: Names = names_of(self.schema)
+        self.provider: MihuResourceProvider = entry.provider_class()()
+        self.secret_camel = {self.names.to_camel[n] for n in self.schema.secret_outputs()}
+        self._reason_names = sorted(self.schema.inputs, key=len, reverse=True)
+
+    def snake(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The engine's properties in the provider's names, and those that are no
+        property of the resource (the provider never sees them)."""
+        out: dict[str, Any] = {}
+        unknown: list[str] = []
+        for key, value in values.items():
+            if key.startswith("__"):
+                continue
+            name = self.names.to_snake.get(key)
+            if name is None:
+                unknown.append(key)
+            else:
+                out[name] = value
+        return out, unknown
+
+    def answer(self, values: Mapping[str, Any], came_secret: set[str]) -> struct_pb2.Struct:
+        """Provider values as the engine's properties, secrets marked."""
+        return to_struct(self.names.camel_keys(values), self.secret_camel | came_secret)
+
+    def reason(self, text: str) -> str:
+        """A provider message with the inputs' names as the engine's (``phone_number is
+        required`` -> ``phoneNumber is required``)."""
+        for name in self._reason_names:
+            if "_" in name:
+                text = re.sub(rf"\b{re.escape(name)}\b", self.names.to_camel[name], text)
+        return text
+
+
+# -- the servicer --------------------------------------------------------------------------
+
+
+class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
+    """The engine's requests, each mapped to a provider class's method."""
+
+    def __init__(self) -> None:
+        self.resources = {type_token(entry): _Resource(entry) for entry in RESOURCES}
+
+    # helpers
+
+    def _resource(self, urn: str) -> _Resource:
+        token = urn_type(urn)
+        resource = self.resources.get(token)
+        if resource is None:
+            raise _Abort(f"unknown resource type {token!r}: the {PACKAGE} provider has "
+                         f"{', '.join(sorted(self.resources))}")
+        return resource
+
+    @staticmethod
+    def _run(context: grpc.ServicerContext, call: Callable[[], R]) -> R:
+        """Run a request; an error becomes its plain message, with no traceback. The
+        provider classes raise only MihuErrors, already free of secrets and chains
+        (``safe_errors``); anything else is a bug of this layer, whose message is not shown
+        (it might quote a value), only its type and place."""
+        try:
+            return call()
+        except (MihuError, _Abort) as exc:
+            _abort(context, str(exc))
+        except Exception as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = (f" in {os.path.basename(frames[-1].filename)} line {frames[-1].lineno}"
+                     if frames else "")
+            _abort(context, f"The mihu provider failed unexpectedly with "
+                            f"{type(exc).__name__}{where}. This is a bug in pulumi-mihu: "
+                            "please report it with this message.")
+
+    # plugin
+
+    def GetPluginInfo(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return proto.PluginInfo(version=__version__)
+
+    def GetSchema(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return proto.GetSchemaResponse(schema=schema_json())
+
+    def Cancel(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return empty_pb2.Empty()
+
+    # configuration
+
+    def CheckConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+        """The configuration as given: bad settings are reported by the first Check, one
+        line naming the key (as in dynamic mode), not here."""
+        return proto.CheckResponse(inputs=request.news)
+
+    def DiffConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("DiffConfig is not implemented by the mihu provider")
+        raise NotImplementedError("DiffConfig is not implemented by the mihu provider")
+
+    def Configure(self, request: Any, context: grpc.ServicerContext) -> Any:
+        """Configure every provider object with the same settings: ``args`` (the provider's
+        inputs, camelCase) read as the ``mihu:*`` keys ``MihuSettings`` knows; older engines
+        send only ``variables`` (``mihu:config:apiToken``)."""
+        args, _ = from_struct(request.args) if request.HasField("args") else ({}, set())
+        config: dict[str, Any] = {f"{PACKAGE}:{key}": value for key, value in args.items()
+                                  if not isinstance(value, Unknown)}
+        if not config:
+            prefix = f"{PACKAGE}:config:"
+            config = {f"{PACKAGE}:{key.removeprefix(prefix)}": value
+                      for key, value in request.variables.items() if key.startswith(prefix)}
+        req = ConfigureRequest(Config(config, PACKAGE))
+        for resource in self.resources.values():
+            resource.provider.configure(req)
+        return proto.ConfigureResponse(acceptSecrets=True, acceptResources=False,
+                                       supportsPreview=False)
+
+    # resources
+
+    def Check(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def call() -> Any:
+            resource = self._resource(request.urn)
+            olds_raw, _ = from_struct(request.olds)
+            news_raw, came_secret = from_struct(request.news)
+            olds, _ = resource.snake(olds_raw)
+            news, extra = resource.snake(news_raw)
+            name = urn_name(request.urn)
+            for key, spec in resource.schema.inputs.items():
+                if spec.default is RESOURCE_NAME and news.get(key) is None:
+                    news[key] = name
+            news[RESOURCE_NAME_KEY] = name
+            result = resource.provider.check(olds, news)
+            failures = [proto.CheckFailure(
+                property=key, reason=f"{key} is not an input of {resource.entry.name}")
+                for key in extra]
+            failures += [proto.CheckFailure(
+                property=resource.names.to_camel.get(f.property, f.property),
+                reason=resource.reason(f.reason)) for f in result.failures or []]
+            return proto.CheckResponse(
+                inputs=resource.answer(result.inputs or {}, came_secret), failures=failures)
+        return self._run(context, call)
+
+    def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def call() -> Any:
+            resource = self._resource(request.urn)
+            olds, _ = resource.snake(from_struct(request.olds)[0])
+            news, _ = resource.snake(from_struct(request.news)[0])
+            result = resource.provider.diff(request.id, olds, news)
+            changed = resource.schema.changed(olds, news, lambda v: isinstance(v, Unknown))
+            replaces = set(result.replaces or [])
+            kind = proto.PropertyDiff
+            to_camel = resource.names.to_camel
+            return proto.DiffResponse(
+                changes=(proto.DiffResponse.DIFF_SOME if result.changes
+                         else proto.DiffResponse.DIFF_NONE),
+                replaces=[to_camel[k] for k in sorted(replaces)],
+                diffs=[to_camel[k] for k in changed],
+                deleteBeforeReplace=bool(result.delete_before_replace),
+                detailedDiff={to_camel[k]: kind(
+                    kind=kind.UPDATE_REPLACE if k in replaces else kind.UPDATE,
+                    inputDiff=True) for k in changed},
+                hasDetailedDiff=True)
+        return self._run(context, call)
+
+    def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def call() -> Any:
+            resource = self._resource(request.urn)
+            props_raw, came_secret = from_struct(request.properties)
+            props, _ = resource.snake(props_raw)
+            result = resource.provider.create(props)
+            return proto.CreateResponse(id=result.id,
+                                        properties=resource.answer(result.outs or {},
+                                                                   came_secret))
+        return self._run(context, call)
+
+    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def call() -> Any:
+            resource = self._resource(request.urn)
+            props_raw, came_secret = from_struct(request.properties)
+            props, _ = resource.snake(props_raw)
+            result = resource.provider.read(request.id, props)
+            if not result.id:
+                return proto.ReadResponse(id="")
+            return proto.ReadResponse(
+                id=result.id,
+                properties=resource.answer(result.outs or {}, came_secret),
+                inputs=request.inputs if request.HasField("inputs") else None)
+        return self._run(context, call)
+
+    def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def call() -> Any:
+            resource = self._resource(request.urn)
+            olds, _ = resource.snake(from_struct(request.olds)[0])
+            news_raw, came_secret = from_struct(request.news)
+            news, _ = resource.snake(news_raw)
+            result = resource.provider.update(request.id, olds, news)
+            return proto.UpdateResponse(properties=resource.answer(result.outs or {},
+                                                                   came_secret))
+        return self._run(context, call)
+
+    def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def call() -> Any:
+            resource = self._resource(request.urn)
+            props, _ = resource.snake(from_struct(request.properties)[0])
+            resource.provider.delete(request.id, props)
+            return empty_pb2.Empty()
+        return self._run(context, call)
+
+
+def _abort(context: grpc.ServicerContext, message: str) -> NoReturn:
+    context.abort(grpc.StatusCode.UNKNOWN, message)
+    raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+
+
+def serve() -> tuple[grpc.Server, int]:
+    """Start the server on a free loopback port: (server, port)."""
+    try:
+        from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS as options
+    except ImportError:  # pragma: no cover - an SDK without it: gRPC's defaults
+        options = []
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=WORKERS), options=options)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(MihuProviderServicer(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``pulumi-resource-mihu [engine address] [--logtostderr] [-v=N] ...``: the engine
+    starts the plugin and reads the port from its first line of output."""
+    parser = argparse.ArgumentParser(prog="pulumi-resource-mihu",
+                                     description="The Mihu Pulumi provider plugin")
+    parser.add_argument("engine", nargs="?", help="the Pulumi engine's address (unused)")
+    parser.parse_known_args(argv)
+    server, port = serve()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:
+        server.stop(0)
+    return 0

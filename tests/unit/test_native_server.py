@@ -1,0 +1,155 @@
+"""The native provider's servicer (pulumi_mihu/native/server.py), in-process: the engine's
+names and secrets both ways, the resource's name from the URN, check failures per field,
+errors as their message only, and a create, read and delete against the simulator."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import grpc
+import pytest
+from google.protobuf import json_format
+from pulumi.output import Unknown
+from pulumi.runtime import proto
+from pulumi.runtime.rpc import UNKNOWN
+
+from pulumi_mihu.native.server import (
+    SECRET_SIG,
+    SIG_KEY,
+    MihuProviderServicer,
+    from_struct,
+    to_struct,
+    urn_name,
+    urn_type,
+)
+from pulumi_mihu.testing import MihuSimulator
+from support import SIP_PASSWORD, SIP_USERNAME, stack_config
+
+TRUNK = "mihu:index:SipTrunkConnection"
+TRUNK_URN = f"urn:pulumi:dev::proj::{TRUNK}::main-line"
+
+
+class Aborted(Exception):
+    pass
+
+
+class FakeContext:
+    def abort(self, code: grpc.StatusCode, details: str) -> NoReturn:
+        raise Aborted(details)
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        pass
+
+    def set_details(self, details: str) -> None:
+        pass
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def test_values_both_ways_secrets_and_unknowns() -> None:
+    struct = to_struct({"a": "x", "b": Unknown(), "c": None, "d": "s"}, {"d", "c"})
+    values, came_secret = from_struct(struct)
+    assert values["a"] == "x" and isinstance(values["b"], Unknown)
+    assert values["c"] is None and values["d"] == "s" and came_secret == {"d"}
+    assert urn_name(TRUNK_URN) == "main-line" and urn_type(TRUNK_URN) == TRUNK
+    assert urn_type(f"urn:pulumi:dev::p::my:comp$${TRUNK}::x") == TRUNK
+
+
+def configured(sim: MihuSimulator) -> MihuProviderServicer:
+    """A servicer configured as the engine configures the default provider."""
+    config = {k.removeprefix("mihu:"): v for k, v in stack_config(sim).items()}
+    config["apiToken"] = secret(config["apiToken"])  # type: ignore[assignment]
+    servicer = MihuProviderServicer()
+    servicer.Configure(proto.ConfigureRequest(args=to_struct(config, set())), FakeContext())
+    return servicer
+
+
+@pytest.fixture
+def servicer(sim: MihuSimulator) -> MihuProviderServicer:
+    return configured(sim)
+
+
+def check(servicer: MihuProviderServicer, news: dict[str, Any],
+          urn: str = TRUNK_URN) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    response = servicer.Check(proto.CheckRequest(urn=urn, news=to_struct(news, set())),
+                              FakeContext())
+    failures = [(f.property, f.reason) for f in response.failures]
+    return json_format.MessageToDict(response.inputs), failures
+
+
+TRUNK_NEWS = {"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com",
+              "username": secret(SIP_USERNAME), "password": secret(SIP_PASSWORD)}
+
+
+def test_check_names_the_resource_and_marks_secrets(servicer: MihuProviderServicer) -> None:
+    inputs, failures = check(servicer, TRUNK_NEWS)
+    assert failures == []
+    assert inputs["name"] == "main-line" and inputs["phoneNumber"] == "+15551230000"
+    assert inputs["password"] == secret(SIP_PASSWORD)
+    assert inputs["username"] == secret(SIP_USERNAME)
+    assert not any(k.startswith("__") for k in inputs)
+
+
+def test_check_failures_are_per_camel_case_field(servicer: MihuProviderServicer) -> None:
+    _, failures = check(servicer, {**TRUNK_NEWS, "phoneNumber": "+1" + "5" * 40,
+                                   "secondaryGateway": "sip://x", "extra_thing": "x"})
+    assert ("extra_thing", "extra_thing is not an input of SipTrunkConnection") in failures
+    assert ("phoneNumber", "phoneNumber must be at most 32 characters") in failures
+    assert [p for p, _ in failures if p == "secondaryGateway"] == ["secondaryGateway"]
+    assert all(SIP_PASSWORD not in reason for _, reason in failures)
+
+
+def test_check_passes_unknowns_through(servicer: MihuProviderServicer) -> None:
+    inputs, failures = check(servicer, {**TRUNK_NEWS, "gateway": UNKNOWN})
+    assert failures == [] and inputs["gateway"] == UNKNOWN
+
+
+def test_create_read_delete_against_the_simulator(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    inputs = to_struct({**{k: v for k, v in TRUNK_NEWS.items() if k not in ("username",
+                                                                          "password")},
+                        "name": "main-line", "username": SIP_USERNAME,
+                        "password": SIP_PASSWORD}, {"username", "password"})
+    created = servicer.Create(proto.CreateRequest(urn=TRUNK_URN, properties=inputs),
+                              FakeContext())
+    outs = json_format.MessageToDict(created.properties)
+    assert list(sim.connections) == [created.id] and outs["uuid"] == created.id
+    assert outs["password"] == secret(SIP_PASSWORD) and outs["status"] == "active"
+    read = servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=created.id,
+                                           properties=created.properties), FakeContext())
+    assert read.id == created.id
+    assert json_format.MessageToDict(read.properties)["username"] == secret(SIP_USERNAME)
+    # A destroy is another engine run, so another plugin process: a fresh servicer. (In the
+    # one that created it, a Delete with no Diff is the ledger's row 6, a renamed adopter's
+    # old name: kept.)
+    fresh = configured(sim)
+    fresh.Delete(proto.DeleteRequest(urn=TRUNK_URN, id=created.id,
+                                     properties=created.properties), FakeContext())
+    assert sim.connections == {}
+
+
+def test_an_error_is_its_message_only(servicer: MihuProviderServicer) -> None:
+    with pytest.raises(Aborted) as caught:
+        servicer.Create(proto.CreateRequest(urn=TRUNK_URN, properties=to_struct(
+            {"phoneNumber": "+1555"}, set())), FakeContext())
+    message = str(caught.value)
+    assert message.startswith("invalid inputs: ")
+    assert "Traceback" not in message and "File " not in message
+    with pytest.raises(Aborted, match="unknown resource type 'mihu:index:Nope'"):
+        servicer.Delete(proto.DeleteRequest(urn="urn:pulumi:d::p::mihu:index:Nope::x",
+                                            id="x"), FakeContext())
+
+
+def test_a_bug_of_the_layer_shows_its_type_and_place_not_its_message(
+        servicer: MihuProviderServicer, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any) -> Any:
+        raise KeyError(SIP_PASSWORD)
+
+    monkeypatch.setattr(servicer.resources[TRUNK].provider, "check", broken)
+    with pytest.raises(Aborted) as caught:
+        check(servicer, TRUNK_NEWS)
+    message = str(caught.value)
+    assert message.startswith("The mihu provider failed unexpectedly with KeyError in ")
+    assert SIP_PASSWORD not in message and "Traceback" not in message
