@@ -15,12 +15,14 @@ separate process with 4 worker threads sharing one instance. Hence:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from pulumi.dynamic import (
@@ -51,6 +53,7 @@ __all__ = [
     "is_unknown",
     "safe_errors",
     "warn",
+    "warnings_to",
 ]
 
 
@@ -65,11 +68,34 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
+#: Where warn() sends a warning instead of stderr, for the request being served in this
+#: thread: set by the native plugin (the engine's ``Log`` call, with the resource's URN),
+#: never by the dynamic provider host.
+_WARNING_SINK: ContextVar[Callable[[str], None] | None] = ContextVar(
+    "pulumi_mihu_warning_sink", default=None)
+
+
 def warn(message: str) -> None:
-    """A warning the user sees in the `pulumi` output: the provider host has no engine
-    connection, and the engine shows what it writes to stderr. (``pulumi.log.warn`` does the
-    same there, but inside a program it goes to that program's engine instead.)"""
+    """A warning the user sees in the `pulumi` output. In the dynamic provider host, which
+    has no engine connection, it is written to stderr, which the engine shows for that host
+    (``pulumi.log.warn`` does the same there, but inside a program it goes to that
+    program's engine instead). In the native plugin, whose stderr the engine does not show,
+    it goes to the sink :func:`warnings_to` set for the request."""
+    sink = _WARNING_SINK.get()
+    if sink is not None:
+        sink(message)
+        return
     print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def warnings_to(sink: Callable[[str], None]) -> Iterator[None]:
+    """Send warn()'s warnings to ``sink`` while the block runs (in this thread's context)."""
+    token = _WARNING_SINK.set(sink)
+    try:
+        yield
+    finally:
+        _WARNING_SINK.reset(token)
 
 
 #: The methods the provider host calls with a request: each is wrapped by safe_errors

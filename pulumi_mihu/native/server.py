@@ -40,17 +40,17 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 from pulumi.runtime import proto
-from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from .._provider import MihuResourceProvider
+from .._provider import MihuResourceProvider, warnings_to
 from .._registry import RESOURCES, Registered
 from .._version import __version__
 from ..errors import MihuError
 from ..schema import RESOURCE_NAME, RESOURCE_NAME_KEY
 from .package_schema import PACKAGE, Names, names_of, schema_json, type_token
 
-__all__ = ["MihuProviderServicer", "main", "serve"]
+__all__ = ["EngineLog", "MihuProviderServicer", "main", "serve"]
 
 #: The marker of a secret value in the protocol's structs (``pulumi.runtime.rpc``).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -110,6 +110,35 @@ def urn_type(urn: str) -> str:
     return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
 
 
+# -- the engine's log ----------------------------------------------------------------------
+
+
+class EngineLog:
+    """The provider's warnings, shown to the user: the engine's ``Log`` call (the address
+    it passes as the plugin's last argument), with the resource's URN, severity warning.
+    The engine does not show a plugin's stderr; stderr is used only when there is no
+    engine to call (the plugin run by hand) or the call fails."""
+
+    #: Seconds a Log call may take; a warning is never worth blocking the operation for.
+    TIMEOUT = 10.0
+
+    def __init__(self, address: str | None) -> None:
+        self._stub: Any = None
+        if address:
+            self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(address))
+
+    def warning(self, urn: str, message: str) -> None:
+        if self._stub is not None:
+            try:
+                self._stub.Log(engine_pb2.LogRequest(severity=engine_pb2.WARNING,
+                                                     message=message, urn=urn),
+                               timeout=self.TIMEOUT)
+                return
+            except grpc.RpcError:
+                pass
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 # -- one resource type ---------------------------------------------------------------------
 
 
@@ -158,8 +187,9 @@ class _Resource:
 class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's requests, each mapped to a provider class's method."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: EngineLog | None = None) -> None:
         self.resources = {type_token(entry): _Resource(entry) for entry in RESOURCES}
+        self.engine = engine or EngineLog(None)
 
     # helpers
 
@@ -171,14 +201,15 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                          f"{', '.join(sorted(self.resources))}")
         return resource
 
-    @staticmethod
-    def _run(context: grpc.ServicerContext, call: Callable[[], R]) -> R:
+    def _run(self, context: grpc.ServicerContext, call: Callable[[], R], urn: str = "") -> R:
         """Run a request; an error becomes its plain message, with no traceback. The
         provider classes raise only MihuErrors, already free of secrets and chains
         (``safe_errors``); anything else is a bug of this layer, whose message is not shown
-        (it might quote a value), only its type and place."""
+        (it might quote a value), only its type and place. The provider's warnings go to
+        the engine's log, attached to the resource ``urn``."""
         try:
-            return call()
+            with warnings_to(lambda message: self.engine.warning(urn, message)):
+                return call()
         except (MihuError, _Abort) as exc:
             _abort(context, str(exc))
         except Exception as exc:
@@ -252,7 +283,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 reason=resource.reason(f.reason)) for f in result.failures or []]
             return proto.CheckResponse(
                 inputs=resource.answer(result.inputs or {}, came_secret), failures=failures)
-        return self._run(context, call)
+        return self._run(context, call, request.urn)
 
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
@@ -274,7 +305,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                     kind=kind.UPDATE_REPLACE if k in replaces else kind.UPDATE,
                     inputDiff=True) for k in changed},
                 hasDetailedDiff=True)
-        return self._run(context, call)
+        return self._run(context, call, request.urn)
 
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
@@ -285,7 +316,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             return proto.CreateResponse(id=result.id,
                                         properties=resource.answer(result.outs or {},
                                                                    came_secret))
-        return self._run(context, call)
+        return self._run(context, call, request.urn)
 
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
@@ -299,7 +330,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 id=result.id,
                 properties=resource.answer(result.outs or {}, came_secret),
                 inputs=request.inputs if request.HasField("inputs") else None)
-        return self._run(context, call)
+        return self._run(context, call, request.urn)
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
@@ -310,7 +341,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             result = resource.provider.update(request.id, olds, news)
             return proto.UpdateResponse(properties=resource.answer(result.outs or {},
                                                                    came_secret))
-        return self._run(context, call)
+        return self._run(context, call, request.urn)
 
     def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
@@ -318,7 +349,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             props, _ = resource.snake(from_struct(request.properties)[0])
             resource.provider.delete(request.id, props)
             return empty_pb2.Empty()
-        return self._run(context, call)
+        return self._run(context, call, request.urn)
 
 
 def _abort(context: grpc.ServicerContext, message: str) -> NoReturn:
@@ -326,14 +357,16 @@ def _abort(context: grpc.ServicerContext, message: str) -> NoReturn:
     raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
 
 
-def serve() -> tuple[grpc.Server, int]:
-    """Start the server on a free loopback port: (server, port)."""
+def serve(engine: EngineLog | None = None) -> tuple[grpc.Server, int]:
+    """Start the server on a free loopback port: (server, port). ``engine``: where the
+    provider's warnings go (stderr when None)."""
     try:
         from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS as options
     except ImportError:  # pragma: no cover - an SDK without it: gRPC's defaults
         options = []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=WORKERS), options=options)
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(MihuProviderServicer(), server)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(MihuProviderServicer(engine),
+                                                      server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     return server, port
@@ -344,9 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     starts the plugin and reads the port from its first line of output."""
     parser = argparse.ArgumentParser(prog="pulumi-resource-mihu",
                                      description="The Mihu Pulumi provider plugin")
-    parser.add_argument("engine", nargs="?", help="the Pulumi engine's address (unused)")
+    parser.add_argument("engine", nargs="?", help="the Pulumi engine's address")
     parser.parse_known_args(argv)
-    server, port = serve()
+    args = sys.argv[1:] if argv is None else argv
+    # The engine passes its address last, after flags (--logtostderr, -v=N, --tracing X).
+    engine = args[-1] if args and not args[-1].startswith("-") else None
+    server, port = serve(EngineLog(engine))
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
     try:

@@ -122,3 +122,22 @@ def test_native_bad_input_fails_the_preview_field_by_field_without_traceback(
     assert "Traceback" not in text and 'File "' not in text
     assert sim.requests == []
     assert sim.connections == {}
+
+
+# -- the provider's warnings (the engine's Log call) ---------------------------------------
+
+
+def test_native_destroy_in_the_documented_world_shows_the_not_deleted_warning(
+        make_native: MakeNative, bare_sim: MihuSimulator) -> None:
+    """The API documents no DELETE: the destroy goes on and leaves the connection, and the
+    user is told so, attached to the resource (the engine's Log, not stderr, which the
+    engine does not show for a plugin)."""
+    cli = make_native(bare_sim)
+    cli.up()
+    [uuid] = bare_sim.connections
+    text = output_text(cli.destroy())
+    assert "NOT deleted" in text and uuid in text, text
+    assert "Traceback" not in text
+    assert cli.resources("SipTrunkConnection") == []
+    assert list(bare_sim.connections) == [uuid], "left in the account, as warned"
+    assert [r.method for r in bare_sim.requests if r.method != "GET"] == ["POST", "DELETE"]

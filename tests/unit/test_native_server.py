@@ -4,18 +4,22 @@ errors as their message only, and a create, read and delete against the simulato
 
 from __future__ import annotations
 
+from concurrent import futures
 from typing import Any, NoReturn
 
 import grpc
 import pytest
-from google.protobuf import json_format
+from google.protobuf import empty_pb2, json_format
 from pulumi.output import Unknown
 from pulumi.runtime import proto
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
+from pulumi_mihu._provider import warn, warnings_to
 from pulumi_mihu.native.server import (
     SECRET_SIG,
     SIG_KEY,
+    EngineLog,
     MihuProviderServicer,
     from_struct,
     to_struct,
@@ -23,7 +27,7 @@ from pulumi_mihu.native.server import (
     urn_type,
 )
 from pulumi_mihu.testing import MihuSimulator
-from support import SIP_PASSWORD, SIP_USERNAME, stack_config
+from support import SIP_PASSWORD, SIP_USERNAME, new_trunk, stack_config
 
 TRUNK = "mihu:index:SipTrunkConnection"
 TRUNK_URN = f"urn:pulumi:dev::proj::{TRUNK}::main-line"
@@ -153,3 +157,54 @@ def test_a_bug_of_the_layer_shows_its_type_and_place_not_its_message(
     message = str(caught.value)
     assert message.startswith("The mihu provider failed unexpectedly with KeyError in ")
     assert SIP_PASSWORD not in message and "Traceback" not in message
+
+
+# -- warnings: the engine's Log, with the resource's URN -----------------------------------
+
+
+class RecordingEngine(engine_pb2_grpc.EngineServicer):
+    def __init__(self) -> None:
+        self.logs: list[Any] = []
+
+    def Log(self, request: Any, context: Any) -> Any:
+        self.logs.append(request)
+        return empty_pb2.Empty()
+
+
+def test_warnings_go_to_the_engine_log_with_the_urn_and_not_to_stderr(
+        bare_sim: MihuSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = RecordingEngine()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        servicer = MihuProviderServicer(EngineLog(f"127.0.0.1:{port}"))
+        config = {k.removeprefix("mihu:"): v for k, v in stack_config(bare_sim).items()}
+        servicer.Configure(proto.ConfigureRequest(args=to_struct(config, set())),
+                           FakeContext())
+        uuid = new_trunk(bare_sim)
+        capsys.readouterr()  # new_trunk's own create, in this process: dynamic, stderr
+        servicer.Delete(proto.DeleteRequest(urn=TRUNK_URN, id=uuid, properties=to_struct(
+            {"uuid": uuid, "name": "main-line", "phoneNumber": "+15551230000"}, set())),
+            FakeContext())
+    finally:
+        server.stop(0)
+    [log] = engine.logs
+    assert (log.urn, log.severity) == (TRUNK_URN, engine_pb2.WARNING)
+    assert "NOT deleted" in log.message and uuid in log.message
+    assert capsys.readouterr().err == ""
+    assert list(bare_sim.connections) == [uuid]
+
+
+def test_warn_writes_to_stderr_outside_a_native_request(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Dynamic mode unchanged: no sink set, so stderr (the dynamic host's engine shows it);
+    a sink is only for the block that set it."""
+    seen: list[str] = []
+    with warnings_to(seen.append):
+        warn("inside")
+    warn("outside")
+    assert seen == ["inside"] and capsys.readouterr().err == "warning: outside\n"
+    EngineLog(None).warning(TRUNK_URN, "no engine")
+    assert capsys.readouterr().err == "warning: no engine\n"
