@@ -47,9 +47,14 @@ row engine call pattern                  inferred                            CLI
                                          ``REMOVAL``
 10  Delete(id) matching none of these    ``REMOVAL``: a destroy, or a        v3.274.1 [10]
                                          resource left out of the program
-N1  *reserved for the native provider's
-    call patterns (the issue after issue
-    19)*
+N1  native: Diff(id, ``olds``) and        ``olds`` are the old outputs, as    v3.274.1 [N1]
+    Delete(id, ``properties``); the      Delete's ``properties`` are, so
+    servicer passes ``olds``, never      rows 1 to 10 hold as in dynamic
+    ``old_inputs``                       mode (state_hash matches)
+N2  native: Diff(id, olds without a      an imported state (the API never    v3.274.1 [N2]
+    credential, news with it), after a   returns credentials): the update
+    Read(id) without state (``pulumi     records the program's, no request;
+    import``, ``import_``)               never a replacement
 === ==================================== =================================== ======== ======
 
 "CLI": the version whose engine made those calls in the pinning test ("none": no CLI test
@@ -76,6 +81,11 @@ below fails when its row's inference is taken out (checked by breaking each in t
 [9] tests/cli/test_cli_ledger.py::
     test_documented_only_removing_one_of_two_identical_trunks_warns_and_goes_on
 [10] tests/cli/test_cli_replacement_guard.py::test_documented_only_destroy_warns_and_succeeds
+[N1] tests/cli/test_cli_native.py::test_native_replacement_deletes_the_old_connection
+[N2] tests/cli/test_cli_native.py::
+     test_native_pulumi_import_then_up_records_the_credentials_without_a_request,
+     test_native_import_option_adopts_with_no_write (the inference is the native
+     servicer's, ``_Resource.unrecorded``, in Diff and Update)
 
 ``tests/unit/test_ledger.py`` states each row again as notes and answers, fast. Read in the
 same source, not pinned by a test: a resource tainted by ``pulumi state taint`` is

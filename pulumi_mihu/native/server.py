@@ -43,7 +43,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from .._provider import MihuResourceProvider, warnings_to
+from .._provider import MihuResourceProvider, warn, warnings_to
 from .._registry import RESOURCES, Registered
 from .._version import __version__
 from ..errors import MihuError
@@ -151,6 +151,13 @@ class _Resource:
         self.names: Names = names_of(self.schema)
         self.provider: MihuResourceProvider = entry.provider_class()()
         self.secret_camel = {self.names.to_camel[n] for n in self.schema.secret_outputs()}
+        #: Inputs the API returns: what an import can read (its state's inputs).
+        self.readable = self.schema.names(returned=True)
+        #: Compared inputs the API never returns (the credentials): an import cannot know
+        #: them, so an imported state has none ("unrecorded") until an update records the
+        #: program's.
+        self.write_only = tuple(n for n in self.schema.names(compared=True)
+                                if n not in self.readable)
         self._reason_names = sorted(self.schema.inputs, key=len, reverse=True)
 
     def snake(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -172,6 +179,12 @@ class _Resource:
         """Provider values as the engine's properties, secrets marked."""
         return to_struct(self.names.camel_keys(values), self.secret_camel | came_secret)
 
+    def unrecorded(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> set[str]:
+        """The write-only inputs an imported state lacks and the program now gives (see
+        docs/native.md, "Import"): recorded by an update, never a replacement."""
+        return {k for k in self.write_only
+                if olds.get(k) is None and news.get(k) is not None}
+
     def reason(self, text: str) -> str:
         """A provider message with the inputs' names as the engine's (``phone_number is
         required`` -> ``phoneNumber is required``)."""
@@ -190,6 +203,9 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self, engine: EngineLog | None = None) -> None:
         self.resources = {type_token(entry): _Resource(entry) for entry in RESOURCES}
         self.engine = engine or EngineLog(None)
+        #: URNs this process read without state (``pulumi import``): their import's
+        #: consistency Check does not require the write-only inputs (never readable).
+        self._imported: set[str] = set()
 
     # helpers
 
@@ -278,9 +294,16 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             failures = [proto.CheckFailure(
                 property=key, reason=f"{key} is not an input of {resource.entry.name}")
                 for key in extra]
+            reported = list(result.failures or [])
+            if request.urn in self._imported and olds_raw == news_raw:
+                # `pulumi import`'s own Check (olds and news both the Read's inputs): the
+                # credentials were never readable, so not required here; the program's
+                # next `up` records them (Diff, Update).
+                reported = [f for f in reported if not (
+                    f.property in resource.write_only and news.get(f.property) is None)]
             failures += [proto.CheckFailure(
                 property=resource.names.to_camel.get(f.property, f.property),
-                reason=resource.reason(f.reason)) for f in result.failures or []]
+                reason=resource.reason(f.reason)) for f in reported]
             return proto.CheckResponse(
                 inputs=resource.answer(result.inputs or {}, came_secret), failures=failures)
         return self._run(context, call, request.urn)
@@ -292,7 +315,9 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             news, _ = resource.snake(from_struct(request.news)[0])
             result = resource.provider.diff(request.id, olds, news)
             changed = resource.schema.changed(olds, news, lambda v: isinstance(v, Unknown))
-            replaces = set(result.replaces or [])
+            # An imported state's credentials are unrecorded, not changed: the update
+            # records the program's (ledger row N2).
+            replaces = set(result.replaces or []) - resource.unrecorded(olds, news)
             kind = proto.PropertyDiff
             to_camel = resource.names.to_camel
             return proto.DiffResponse(
@@ -323,13 +348,35 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._resource(request.urn)
             props_raw, came_secret = from_struct(request.properties)
             props, _ = resource.snake(props_raw)
-            result = resource.provider.read(request.id, props)
+            importing = not props  # no state: `pulumi import`, the import option, a get
+            try:
+                result = resource.provider.read(request.id, props)
+            except MihuError as exc:
+                if importing and str(exc).startswith("Cannot read"):
+                    raise _Abort(
+                        f"{exc}, so it cannot be imported. Manage it with adoptUuid "
+                        "(adopt_uuid in Python's dynamic resource) instead: a "
+                        f"{resource.entry.name} with adoptUuid set to {request.id} and "
+                        "the connection's name, phone number and gateways, "
+                        "then `pulumi up` (no POST; README: \"Import an existing "
+                        "connection\")") from None
+                raise
             if not result.id:
                 return proto.ReadResponse(id="")
-            return proto.ReadResponse(
-                id=result.id,
-                properties=resource.answer(result.outs or {}, came_secret),
-                inputs=request.inputs if request.HasField("inputs") else None)
+            outs = result.outs or {}
+            if importing:
+                # The inputs an import records: what the API returned of them. The
+                # write-only ones (credentials) it never returns: the next `up` records
+                # the program's (Diff, Update), without a request.
+                self._imported.add(request.urn)
+                inputs: Any = resource.answer(
+                    {k: outs[k] for k in resource.readable if outs.get(k) is not None},
+                    came_secret)
+            else:
+                inputs = request.inputs if request.HasField("inputs") else None
+            return proto.ReadResponse(id=result.id,
+                                      properties=resource.answer(outs, came_secret),
+                                      inputs=inputs)
         return self._run(context, call, request.urn)
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -338,6 +385,14 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             olds, _ = resource.snake(from_struct(request.olds)[0])
             news_raw, came_secret = from_struct(request.news)
             news, _ = resource.snake(news_raw)
+            unrecorded = resource.unrecorded(olds, news)
+            if unrecorded:
+                olds = {**olds, **{k: news[k] for k in unrecorded}}
+                names = " and ".join(resource.names.to_camel[k] for k in sorted(unrecorded))
+                warn(f"{resource.entry.name} {request.id} ({urn_name(request.urn)}): its "
+                     f"{names} are now recorded in the state as the program's. It was "
+                     "imported, and the Mihu API never returns them, so they were not "
+                     "checked; nothing was sent to the API.")
             result = resource.provider.update(request.id, olds, news)
             return proto.UpdateResponse(properties=resource.answer(result.outs or {},
                                                                    came_secret))

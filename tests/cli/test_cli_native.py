@@ -23,6 +23,7 @@ from support import (
     SIP_USERNAME,
     assert_no_credentials,
     cli_config,
+    new_trunk,
     output_text,
     require_cli,
 )
@@ -141,3 +142,110 @@ def test_native_destroy_in_the_documented_world_shows_the_not_deleted_warning(
     assert cli.resources("SipTrunkConnection") == []
     assert list(bare_sim.connections) == [uuid], "left in the account, as warned"
     assert [r.method for r in bare_sim.requests if r.method != "GET"] == ["POST", "DELETE"]
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def writes(server: MihuSimulator, since: int = 0) -> list[str]:
+    """The methods of the requests since ``since`` that are no read."""
+    return [r.method for r in server.requests[since:] if r.method != "GET"]
+
+
+def existing(server: MihuSimulator) -> tuple[str, list[dict[str, Any]]]:
+    """A connection made outside the stack (uuid), and the program's trunk that matches it
+    (its name is the resource's name, so the default of ``name``)."""
+    uuid = new_trunk(server)
+    connection = server.connections[uuid]
+    return uuid, [{"resource_name": connection["name"], "phoneNumber": connection["phone_number"],
+                   "gateway": connection["gateway"]}]
+
+
+def test_native_pulumi_import_then_up_records_the_credentials_without_a_request(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    uuid, trunks = existing(sim)
+    cli = make_native(sim, trunks)
+    name = trunks[0]["resource_name"]
+    since = len(sim.requests)
+
+    text = output_text(cli.run("import", TOKEN, name, uuid, "--yes", "--generate-code=false"))
+    assert "Traceback" not in text
+    assert "failed to validate" not in text, text  # no credential is required of an import
+    assert writes(sim, since) == [], "an import sends no POST, no DELETE"
+    [resource] = cli.resources("SipTrunkConnection")
+    assert resource["id"] == uuid
+    assert resource["inputs"] == {"name": name, "phoneNumber": "+15551230000",
+                                  "gateway": "sip.telnyx.com"}  # what the API returns
+    assert "username" not in resource["outputs"] and "password" not in resource["outputs"]
+
+    # The program's credentials: recorded by an update the plan shows, never a replacement.
+    [step] = cli.preview_json().resource_steps("SipTrunkConnection")
+    assert step.op == "update", step
+    text = output_text(cli.up())
+    assert "recorded in the state as the program's" in text, text
+    assert writes(sim, since) == [], "the update is the state's only"
+    assert list(sim.connections) == [uuid]
+    [resource] = cli.resources("SipTrunkConnection")
+    assert resource["id"] == uuid
+    for key in ("username", "password"):
+        assert "ciphertext" in resource["outputs"][key], key
+    assert cli.preview_json().changes() == {}
+
+    # From now on a credential change replaces, as for a created connection.
+    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
+        {**trunks[0], "password": "An0ther-Passw0rd"}]})})
+    [step] = cli.preview_json().resource_steps("SipTrunkConnection")
+    assert step.op == "replace", step
+
+
+def test_native_import_option_adopts_with_no_write(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    uuid, trunks = existing(sim)
+    cli = make_native(sim, [{**trunks[0], "options": {"import": uuid}}])
+    since = len(sim.requests)
+    cli.up()
+    assert writes(sim, since) == []
+    assert list(sim.connections) == [uuid]
+    [resource] = cli.resources("SipTrunkConnection")
+    assert resource["id"] == uuid
+    assert "ciphertext" in resource["outputs"]["password"]
+    assert cli.preview_json().changes() == {}
+
+
+def test_native_import_where_the_api_cannot_read_points_to_adopt_uuid(
+        make_native: MakeNative, bare_sim: MihuSimulator) -> None:
+    uuid, trunks = existing(bare_sim)
+    cli = make_native(bare_sim, trunks)
+    since = len(bare_sim.requests)
+    result = cli.run("import", TOKEN, trunks[0]["resource_name"], uuid, "--yes",
+                     "--generate-code=false", expect_failure=True)
+    text = output_text(result)
+    # One line (the engine repeats it: on the resource, the stack and the diagnostics).
+    lines = [line for line in text.splitlines() if "cannot be imported" in line]
+    assert lines and all("adopt_uuid" in line and uuid in line and line.rstrip().endswith(
+        '"Import an existing connection")') for line in lines), text
+    assert "Traceback" not in text
+    assert writes(bare_sim, since) == []
+    assert cli.resources("SipTrunkConnection") == []
+
+
+# -- the ledger's native rows (pulumi_mihu/_ledger.py, N1 and N2) ----------------------------
+
+
+def test_native_replacement_deletes_the_old_connection(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    """Row N1: a native Diff's ``olds`` are the old outputs, as a Delete's ``properties``
+    are, so the ledger knows the Delete after the Create for the old half of a
+    replacement (row 4), not another resource's (row 5, kept)."""
+    cli = make_native(sim)
+    cli.up()
+    [old] = sim.connections
+    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
+        {"phoneNumber": "+15551239999", "gateway": "sip.telnyx.com"}]})})
+    [step] = cli.preview_json().resource_steps("SipTrunkConnection")
+    assert step.op == "replace"
+    since = len(sim.requests)
+    cli.up()
+    [new] = sim.connections
+    assert new != old and sim.connections[new]["phone_number"] == "+15551239999"
+    assert writes(sim, since) == ["POST", "DELETE"]

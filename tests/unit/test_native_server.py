@@ -208,3 +208,30 @@ def test_warn_writes_to_stderr_outside_a_native_request(
     assert seen == ["inside"] and capsys.readouterr().err == "warning: outside\n"
     EngineLog(None).warning(TRUNK_URN, "no engine")
     assert capsys.readouterr().err == "warning: no engine\n"
+
+
+def test_a_read_without_state_is_an_import_with_the_readable_inputs(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    uuid = new_trunk(sim)
+    read = servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=uuid), FakeContext())
+    inputs = json_format.MessageToDict(read.inputs)
+    assert read.id == uuid and set(inputs) == {"name", "phoneNumber", "gateway"}
+    # `pulumi import`'s Check (olds and news the Read's inputs) requires no credential.
+    response = servicer.Check(proto.CheckRequest(urn=TRUNK_URN, olds=read.inputs,
+                                                 news=read.inputs), FakeContext())
+    assert list(response.failures) == []
+    # A program's Check still does.
+    assert {p for p, _ in check(servicer, {"phoneNumber": "+15551230000",
+                                           "gateway": "sip.telnyx.com"})[1]} == {
+        "username", "password"}
+
+
+def test_an_import_where_the_api_cannot_read_is_one_line_pointing_to_adopt_uuid(
+        bare_sim: MihuSimulator) -> None:
+    servicer = configured(bare_sim)
+    with pytest.raises(Aborted) as caught:
+        servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id="5696d9f3-0478-4945-a9c4-f19142c991f2"),
+                      FakeContext())
+    message = str(caught.value)
+    assert "cannot be imported" in message and "adopt_uuid" in message
+    assert "\n" not in message
