@@ -48,7 +48,7 @@ from .._registry import RESOURCES, Registered
 from .._version import __version__
 from ..errors import MihuError
 from ..schema import RESOURCE_NAME, RESOURCE_NAME_KEY
-from .package_schema import PACKAGE, Names, names_of, schema_json, type_token
+from .package_schema import CONFIG, PACKAGE, Names, names_of, schema_json, type_token
 
 __all__ = ["EngineLog", "MihuProviderServicer", "main", "serve"]
 
@@ -61,6 +61,9 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 WORKERS = 4
 
 R = TypeVar("R")
+
+#: The provider settings that are secrets (``apiToken``), as the engine names them.
+SECRET_CONFIG = frozenset(setting.key for setting, spec in CONFIG.items() if spec.secret)
 
 
 class _Abort(Exception):
@@ -250,9 +253,13 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     # configuration
 
     def CheckConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
-        """The configuration as given: bad settings are reported by the first Check, one
-        line naming the key (as in dynamic mode), not here."""
-        return proto.CheckResponse(inputs=request.news)
+        """The configuration as given, the secret settings (``apiToken``) marked secret
+        whichever way the program or the stack config gave them, so that the provider's
+        state entry (default or explicit) holds them as ciphertext. Bad settings are
+        reported by the first Check, one line naming the key (as in dynamic mode), not
+        here."""
+        news, came_secret = from_struct(request.news)
+        return proto.CheckResponse(inputs=to_struct(news, came_secret | SECRET_CONFIG))
 
     def DiffConfig(self, request: Any, context: grpc.ServicerContext) -> Any:
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -249,3 +249,52 @@ def test_native_replacement_deletes_the_old_connection(
     [new] = sim.connections
     assert new != old and sim.connections[new]["phone_number"] == "+15551239999"
     assert writes(sim, since) == ["POST", "DELETE"]
+
+
+# -- explicit providers: two accounts in one stack -----------------------------------------
+
+SECOND_TOKEN = "second-account-token-4e5f6a7b8c"
+
+
+def test_native_two_explicit_providers_each_resource_in_its_own_account(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    with MihuSimulator(token=SECOND_TOKEN) as second:
+        accounts = {"first": sim, "second": second}
+        cli = make_native(sim, [
+            {"resource_name": "line-first", "phoneNumber": "+15551230001",
+             "gateway": "sip.telnyx.com", "options": {"provider": "first"}},
+            {"resource_name": "line-second", "phoneNumber": "+15551230002",
+             "gateway": "sip.telnyx.com", "options": {"provider": "second"}}])
+        providers = {name: {"apiToken": server.state.token, "baseUrl": server.base_url,
+                            "retryBaseDelay": 0.01, "maxAttempts": 3}
+                     for name, server in accounts.items()}
+        key = f"{CLI_PROJECT}:providers"
+        cli.set_config({key: json.dumps(providers)}, {key})
+
+        cli.up()
+        for name, server in accounts.items():
+            [connection] = server.connections.values()
+            assert connection["name"] == f"line-{name}"
+            assert [r.method for r in server.requests if r.method != "GET"] == ["POST"]
+        [first] = sim.connections
+        [second_uuid] = second.connections
+        ids = {r["urn"].rsplit("::", 1)[-1]: r["id"] for r in cli.resources("SipTrunkConnection")}
+        assert ids == {"line-first": first, "line-second": second_uuid}
+
+        # The tokens: ciphertext in each provider's state entry, in no file or output.
+        explicit = [r for r in cli.resources() if r["type"] == "pulumi:providers:mihu"
+                    if r["urn"].rsplit("::", 1)[-1] in accounts]
+        assert len(explicit) == 2
+        for resource in explicit:
+            for where in ("inputs", "outputs"):
+                assert "ciphertext" in resource[where]["apiToken"], (where, resource["urn"])
+        exported = json.dumps(cli.export_state())
+        for path in cli.state_files():
+            data = path.read_text()
+            for token in (SECOND_TOKEN, sim.state.token):
+                assert token not in data and token not in exported, path
+        assert SECOND_TOKEN not in cli.output_text()
+
+        cli.destroy()
+        assert sim.connections == {} and second.connections == {}
+        assert [r.method for r in second.requests if r.method != "GET"] == ["POST", "DELETE"]

@@ -9,7 +9,7 @@ sip.telnyx.com); a trunk's ``options``: ``import`` (an id: the ``import_`` optio
 ``deleteBeforeReplace``. ``sipUsername`` and ``sipPassword`` (secrets) are every trunk's
 credentials (a trunk's own ``username`` or ``password`` is made a secret too).
 ``providers`` (JSON, secret, optional): name -> the inputs of an explicit ``mihu``
-provider (``apiToken``, ``baseUrl``, ...). Exports ``uuids``.
+provider (``apiToken``, ``baseUrl``, ...), passed as plain values. Exports ``uuids``.
 """
 
 import json
@@ -19,10 +19,9 @@ import pulumi
 config = pulumi.Config()
 spec = json.loads(config.get("spec") or "{}")
 described = spec.get("trunks") or [{"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com"}]
-providers = {name: pulumi.ProviderResource("mihu", name, {
-    key: pulumi.Output.secret(value) if key == "apiToken" else value
-    for key, value in inputs.items()})
-    for name, inputs in json.loads(config.get("providers") or "{}").items()}
+# Given as plain values (the provider marks apiToken secret: its CheckConfig).
+providers = {name: pulumi.ProviderResource("mihu", name, inputs)
+             for name, inputs in json.loads(config.get("providers") or "{}").items()}
 
 trunks = []
 for index, item in enumerate(described):
