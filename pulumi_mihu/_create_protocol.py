@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._ledger import DeploymentLedger
-from .client import MihuClient
+from .client import MihuClient, bounded
 from .errors import (
     MihuApiError,
     MihuBadResponseError,
@@ -290,7 +290,7 @@ class CreateProtocol:
                 baseline: Mapping[str, Key] | None, cause: str) -> dict[str, Any] | None:
         """After an ambiguous POST: the new object with our natural key, or None once the
         settle time has passed without one. Raises when the account cannot tell."""
-        deadline = client.now() + client.settings.create_settle_time
+        deadline = client.now() + bounded(client.settings.create_settle_time)
         look = 0
         while True:
             look += 1

@@ -19,13 +19,15 @@ Proxies and CA bundles come from the environment, read once per session (see
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import os
 import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,9 @@ from .settings import API_PREFIX, API_TOKEN, BASE_URL, SUBDOMAIN, MihuSettings
 __all__ = [
     "USER_AGENT",
     "MihuClient",
+    "bounded",
+    "operation_deadline",
+    "operation_remaining",
     "parse_error_body",
 ]
 
@@ -66,6 +71,42 @@ MAX_BACKOFF = 10.0
 _SNIPPET = 200
 
 JSON = dict[str, Any]
+
+
+#: The end (``time.monotonic``) of the engine operation being served in this context: the
+#: resource's customTimeouts, which the native plugin receives with Create, Update and
+#: Delete. None (always, in the dynamic provider host, whose SDK drops the timeout): no
+#: bound beyond the settings.
+_OPERATION_DEADLINE: ContextVar[float | None] = ContextVar("pulumi_mihu_operation_deadline",
+                                                           default=None)
+
+
+@contextlib.contextmanager
+def operation_deadline(seconds: float) -> Iterator[None]:
+    """Bound every call of the block (its tries, its backoff, a create's settle, a
+    delete's patience) to ``seconds`` from now; 0 or less: no bound (the engine's "no
+    customTimeouts")."""
+    if seconds <= 0:
+        yield
+        return
+    token = _OPERATION_DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _OPERATION_DEADLINE.reset(token)
+
+
+def operation_remaining() -> float | None:
+    """Seconds left of the operation's customTimeouts; None when it has none."""
+    deadline = _OPERATION_DEADLINE.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def bounded(seconds: float) -> float:
+    """``seconds``, or what is left of the operation's customTimeouts if that is less
+    (never below 1 ms: a timeout of 0 would mean none to ``requests``)."""
+    left = operation_remaining()
+    return seconds if left is None else max(0.001, min(seconds, left))
 
 
 @dataclass(frozen=True)
@@ -174,10 +215,15 @@ class MihuClient:
             idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
         call = _Call(method, API_PREFIX + path, body, idempotent,
                      [self.settings.api_token.get_secret_value(), *secrets])
-        deadline = self._clock() + self.settings.retry_deadline
+        deadline = self._clock() + bounded(self.settings.retry_deadline)
         attempt = 0
         while True:
             attempt += 1
+            left = operation_remaining()
+            if left is not None and left <= 0:
+                raise MihuTransportError(
+                    f"Mihu API {call.method} {call.path}: not sent, the operation's time "
+                    "(the resource's customTimeouts) is up", request_sent=False)
             outcome = self._attempt(call)
             if not isinstance(outcome, _Failure):
                 return outcome
@@ -198,7 +244,7 @@ class MihuClient:
                 call.method,
                 self.settings.base_url + call.path,
                 json=call.body,
-                timeout=self.settings.request_timeout,
+                timeout=bounded(self.settings.request_timeout),
                 allow_redirects=False,
             )
         except requests.RequestException as exc:

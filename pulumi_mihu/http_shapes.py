@@ -32,6 +32,7 @@ page 1, and no page read after that shows it. So:
 
 from __future__ import annotations
 
+import contextvars
 import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .client import MihuClient
+from .client import MihuClient, bounded
 from .errors import (
     MihuError,
     MihuListIncompleteError,
@@ -80,7 +81,7 @@ def is_definitively_gone(client: MihuClient, collection_path: str, resource_id: 
     ``patience`` seconds; a missing route or a list that cannot be read whole answers at
     once.
     """
-    deadline = client.now() + patience if patience else None
+    deadline = client.now() + bounded(patience) if patience else None
     look = 0
     while True:
         look += 1
@@ -213,8 +214,11 @@ class _Walker:
     def _numbered(self, numbers: range) -> list[_Page]:
         """Pages whose numbers are known, several at once (in order)."""
         self._within_bounds(numbers.stop - 1)
+        # Each page in a copy of this context: the operation's deadline (customTimeouts)
+        # holds in the pool's threads too.
+        contexts = [contextvars.copy_context() for _ in numbers]
         with ThreadPoolExecutor(max_workers=PARALLEL_PAGES) as pool:
-            return list(pool.map(self._page, numbers))
+            return list(pool.map(lambda ctx, n: ctx.run(self._page, n), contexts, numbers))
 
     def _followed(self, pages: list[_Page]) -> list[_Page]:
         """``pages``, and the pages after them read one by one while the last one says

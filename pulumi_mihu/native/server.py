@@ -27,11 +27,12 @@ native provider must add:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from typing import Any, NoReturn, TypeVar
 
@@ -46,6 +47,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from .._provider import MihuResourceProvider, warn, warnings_to
 from .._registry import RESOURCES, Registered
 from .._version import __version__
+from ..client import operation_deadline, operation_remaining
 from ..errors import MihuError
 from ..schema import RESOURCE_NAME, RESOURCE_NAME_KEY
 from .package_schema import CONFIG, PACKAGE, Names, names_of, schema_json, type_token
@@ -239,6 +241,22 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                             f"{type(exc).__name__}{where}. This is a bug in pulumi-mihu: "
                             "please report it with this message.")
 
+    @staticmethod
+    @contextlib.contextmanager
+    def _timed(timeout: float) -> Iterator[None]:
+        """Bound the operation by the resource's customTimeouts (the engine's ``timeout``,
+        seconds; 0 when none is set): the client's tries and backoff, a create's settle, a
+        delete's patience. An error after the time is up says so."""
+        with operation_deadline(timeout):
+            try:
+                yield
+            except MihuError as exc:
+                left = operation_remaining()
+                if left is not None and left <= 0:
+                    raise _Abort(f"{exc} (stopped by the resource's customTimeouts: "
+                                 f"{timeout:g} s)") from None
+                raise
+
     # plugin
 
     def GetPluginInfo(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -344,7 +362,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._resource(request.urn)
             props_raw, came_secret = from_struct(request.properties)
             props, _ = resource.snake(props_raw)
-            result = resource.provider.create(props)
+            with self._timed(request.timeout):
+                result = resource.provider.create(props)
             return proto.CreateResponse(id=result.id,
                                         properties=resource.answer(result.outs or {},
                                                                    came_secret))
@@ -400,7 +419,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                      f"{names} are now recorded in the state as the program's. It was "
                      "imported, and the Mihu API never returns them, so they were not "
                      "checked; nothing was sent to the API.")
-            result = resource.provider.update(request.id, olds, news)
+            with self._timed(request.timeout):
+                result = resource.provider.update(request.id, olds, news)
             return proto.UpdateResponse(properties=resource.answer(result.outs or {},
                                                                    came_secret))
         return self._run(context, call, request.urn)
@@ -409,7 +429,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def call() -> Any:
             resource = self._resource(request.urn)
             props, _ = resource.snake(from_struct(request.properties)[0])
-            resource.provider.delete(request.id, props)
+            with self._timed(request.timeout):
+                resource.provider.delete(request.id, props)
             return empty_pb2.Empty()
         return self._run(context, call, request.urn)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pulumi_mihu.testing import MihuSimulator
+from pulumi_mihu.testing import Fault, MihuSimulator
 from pulumi_mihu.testing.cli import PulumiCli
 from support import (
     CLI_PROJECT,
@@ -298,3 +299,44 @@ def test_native_two_explicit_providers_each_resource_in_its_own_account(
         cli.destroy()
         assert sim.connections == {} and second.connections == {}
         assert [r.method for r in second.requests if r.method != "GET"] == ["POST", "DELETE"]
+
+
+# -- customTimeouts --------------------------------------------------------------------------
+
+#: How long the simulator sits on a request before answering: longer than the timeouts
+#: below, shorter than the client's own request timeout (30 s).
+HANG = 25.0
+
+
+def test_native_create_that_gets_no_answer_fails_within_its_custom_timeout(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    cli = make_native(sim, [{"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com",
+                             "options": {"customTimeouts": {"create": "3s"}}}])
+    sim.inject(Fault(action="delay", delay=HANG, method="POST", times=5))
+    started = time.monotonic()
+    text = output_text(cli.up(expect_failure=True))
+    took = time.monotonic() - started
+    assert "customTimeouts: 3 s" in text, text
+    assert "Traceback" not in text
+    # The CLI's own start and stop take a few seconds; the client alone would wait 30 s
+    # for the POST, then settle for 30 s.
+    assert took < 3 + 12, took
+    # (The simulator logs a request once its delay is over: the POST is still pending.)
+    assert sim.connections == {} and cli.resources("SipTrunkConnection") == []
+
+
+def test_native_delete_that_gets_no_answer_fails_within_its_custom_timeout(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    cli = make_native(sim, [{"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com",
+                             "options": {"customTimeouts": {"delete": "3s"}}}])
+    cli.up()
+    [uuid] = sim.connections
+    sim.inject(Fault(action="delay", delay=HANG, method="DELETE", times=5))
+    started = time.monotonic()
+    text = output_text(cli.destroy(expect_failure=True))
+    took = time.monotonic() - started
+    assert "customTimeouts: 3 s" in text, text
+    assert took < 3 + 12, took
+    assert list(sim.connections) == [uuid]
+    [resource] = cli.resources("SipTrunkConnection")
+    assert resource["id"] == uuid, "still in the stack: it may still be in the account"
