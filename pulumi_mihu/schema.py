@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 if TYPE_CHECKING:
     from ._model import InputsModel
@@ -228,10 +228,9 @@ def _validated(spec: Input, value: Any) -> tuple[Any, Error | None]:
         return None, None
     if not isinstance(value, spec.type):
         return value, {"type": _TYPE_ERRORS.get(spec.type, "type_error"), "ctx": {}}
-    size = len(value) if isinstance(value, str) else 0  # lengths are declared of str only
-    if spec.min_length is not None and size < spec.min_length:
+    if spec.min_length is not None and len(cast(Sized, value)) < spec.min_length:
         return value, {"type": "string_too_short", "ctx": {"min_length": spec.min_length}}
-    if spec.max_length is not None and size > spec.max_length:
+    if spec.max_length is not None and len(cast(Sized, value)) > spec.max_length:
         return value, {"type": "string_too_long", "ctx": {"max_length": spec.max_length}}
     for check in spec.checks:
         try:

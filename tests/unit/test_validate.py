@@ -117,5 +117,6 @@ def test_the_token_is_masked_and_compared_by_value() -> None:
     token = Secret("tok-123")
     assert "tok-123" not in repr(token) + str(token)
     assert token.get_secret_value() == "tok-123"
-    assert token == Secret("tok-123") and token != Secret("tok-124") and token != "tok-123"
+    assert token == Secret("tok-123") and token != "tok-123"
+    assert token != Secret("tok-124") and Secret("tok-124") != token
     assert len({token, Secret("tok-123")}) == 1
