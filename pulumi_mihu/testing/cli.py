@@ -52,8 +52,29 @@ def pulumi_path() -> str | None:
     return str(candidate) if os.access(candidate, os.X_OK) else None
 
 
+#: cli_version's answers, by binary and what identifies its file (inode, size, mtime): a
+#: rebuilt or replaced binary is asked again. Every CLI stack of a test run checks the
+#: version (twice in the make_cli fixture), and each ``pulumi version`` costs ~0.3 s.
+_VERSIONS: dict[tuple[str, int, int, int], tuple[int, int, int]] = {}
+
+
 def cli_version(binary: str) -> tuple[int, int, int] | None:
-    """The version ``pulumi version`` prints, as a tuple (None if unreadable)."""
+    """The version ``pulumi version`` prints, as a tuple (None if unreadable). Asked once
+    per binary file and process (see ``_VERSIONS``)."""
+    try:
+        info = os.stat(binary)
+    except OSError:
+        return _run_version(binary)
+    key = (os.path.realpath(binary), info.st_ino, info.st_size, info.st_mtime_ns)
+    if key not in _VERSIONS:
+        version = _run_version(binary)
+        if version is None:  # unreadable this time: ask again next time
+            return None
+        _VERSIONS[key] = version
+    return _VERSIONS[key]
+
+
+def _run_version(binary: str) -> tuple[int, int, int] | None:
     try:
         out = subprocess.run([binary, "version"], capture_output=True, text=True,
                              timeout=60, env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
