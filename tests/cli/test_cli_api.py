@@ -9,13 +9,17 @@ from pulumi_mihu.testing import Fault, MihuSimulator
 from support import (
     CLI_PROJECT,
     ROTATED_PASSWORD,
+    SIP_PASSWORD,
     WRONG_TOKEN,
     MakeCli,
     provider_for,
+    requests_since,
     trunk_inputs,
 )
 
 TRUNK = "SipTrunkConnection"
+#: The ledger's warning for a Delete of a connection another resource of the stack has.
+KEPT_WARNING = "another resource of this stack has it"
 
 
 def test_refresh_picks_up_drift_and_a_deletion(make_cli: MakeCli, sim: MihuSimulator) -> None:
@@ -56,8 +60,13 @@ def test_without_read_routes_refresh_keeps_state_and_destroy_names_what_is_left(
     text = destroyed.stdout + destroyed.stderr
     assert "NOT deleted" in text
     assert uuid in text and "'main'" in text and "+15551234567" in text
+    assert KEPT_WARNING not in text, "a removal, not a connection another resource has"
     assert cli.resources() == [], "the stack is empty"
     assert list(bare_sim.connections) == [uuid], "the connection is still in the account"
+    assert bare_sim.connections[uuid]["password"] == SIP_PASSWORD, "left as it was, as warned"
+    # (test_cli_replacement_guard.py's destroy case in the default order, merged here.)
+    assert [m for m in requests_since(bare_sim) if m[0] != "GET"] == [
+        ("POST", "connections"), ("DELETE", uuid)], "the refresh writes nothing"
 
 
 def test_get_reads_an_existing_connection(make_cli: MakeCli, sim: MihuSimulator) -> None:

@@ -104,10 +104,9 @@ def test_a_secret_token_or_one_from_the_environment_gets_no_warning(
         make_cli: MakeCli, sim: MihuSimulator) -> None:
     cli = make_cli(sim)  # the token is a secret
     assert "plain text" not in output_text(cli.preview())
-    cli.run("config", "rm", "mihu:apiToken")
-    cli.run("config", "rm", "mihu:baseUrl")
-    cli.run("config", "rm", "mihu:retryBaseDelay")
-    cli.run("config", "rm", "mihu:maxAttempts")
+    # Every mihu:* key, in one CLI run: the provider then reads the environment.
+    cli.run("config", "rm-all", "mihu:apiToken", "mihu:baseUrl", "mihu:retryBaseDelay",
+            "mihu:maxAttempts")
     cli.env.update({"MIHU_API_TOKEN": sim.state.token, "MIHU_BASE_URL": sim.base_url})
     up = output_text(cli.up())
     assert "plain text" not in up
