@@ -175,8 +175,8 @@ install_cli() {
 # The YAML language host: `go install` of a released module version, into $work/out.
 install_yaml_host() {
   local yaml_started=$SECONDS
-  echo "Building pulumi-language-yaml $YAML_VERSION with $("$GO" version) (about 2 minutes" \
-       "with a warm build cache)"
+  echo "Building pulumi-language-yaml $YAML_VERSION with $("$GO" version) (minutes the first" \
+       "time, seconds once Go's build cache has it)"
   (GOBIN="$work/out" CGO_ENABLED=0 GOFLAGS=-buildvcs=false "$GO" install -trimpath \
      -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION" \
      "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$YAML_VERSION") &
