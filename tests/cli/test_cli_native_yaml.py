@@ -306,7 +306,8 @@ def test_yaml_example_as_its_readme_says_with_the_plugin_installed(
     """examples/yaml's README commands run verbatim (placeholders filled; mihu:subdomain
     swapped for mihu:baseUrl, the simulator's), the plugin installed the recommended way
     (``pulumi plugin install resource mihu <version> --file``) and the venv's bin off PATH:
-    no warning about a plugin from PATH, and up and destroy work."""
+    no warning about a plugin from PATH, and up and destroy work; with the venv's bin on
+    PATH, PULUMI_IGNORE_AMBIENT_PLUGINS keeps the engine to the cached plugin."""
     cli = make_yaml(EXAMPLE, "mihu-yaml-example")
     venv_bin = str(PLUGIN.parent)
     cli.env["PATH"] = os.pathsep.join(
@@ -341,6 +342,14 @@ def test_yaml_example_as_its_readme_says_with_the_plugin_installed(
     assert sim.state.assignments == {AGENT: uuid}
     assert cli.outputs() == {"trunkUuid": uuid, "phoneNumber": "+15551230000"}
     assert_secrets_hidden(cli)
+    # With the environment's bin on PATH (an active venv), the engine would take the
+    # plugin from PATH, warning; PULUMI_IGNORE_AMBIENT_PLUGINS keeps it to the cache.
+    cli.env["PATH"] = os.pathsep.join([venv_bin, cli.env["PATH"]])
+    cli.env["PULUMI_IGNORE_AMBIENT_PLUGINS"] = "true"
+    since = len(sim.requests)
+    plan = cli.preview_json()
+    assert plan.changes() == {} and writes(sim, since) == []
+    assert not any(PATH_WARNING in message for message in plan.diagnostics), plan.diagnostics
     text += output_text(cli.destroy())
     assert sim.connections == {}
     assert PATH_WARNING not in text, text
