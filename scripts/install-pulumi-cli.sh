@@ -6,16 +6,22 @@
 #   pulumi-language-python          the Python language host (runs the program)
 #   pulumi-language-python-exec     the shim the language host runs next to itself
 #   pulumi-resource-pulumi-python   the plugin that hosts dynamic providers
+#   pulumi-language-yaml            the YAML language host (runs `runtime: yaml` programs,
+#                                   the native provider's YAML tests), github.com/pulumi/pulumi-yaml
 #
 # Use this where Pulumi's installer cannot download a release (this project's machines
 # reach only package registries); elsewhere https://www.pulumi.com/docs/install/ is simpler.
 #
-# Idempotent: a second run with the same versions checks the installed files and exits.
-# Needs Go (on PATH or in /usr/local/go/bin); the first build takes 10-20 minutes on two
-# cores, later builds reuse Go's module and build caches.
+# Idempotent, in two steps each with its own check: the CLI with the Python host, then the
+# YAML host. A second run with the same versions checks the installed files and builds
+# nothing; a machine whose CLI is installed but has no YAML host (or an older one) builds
+# only the YAML host (about two minutes once Go's build cache is warm).
+# Needs Go (on PATH or in /usr/local/go/bin) for whatever it builds; the first build of the
+# CLI takes 10-20 minutes on two cores, later builds reuse Go's module and build caches.
 #
 # Environment: PULUMI_INSTALL_DIR (default ~/.pulumi/bin), GO (the go command),
-# PULUMI_CLI_VERSION (override the pin below, for trying another release).
+# PULUMI_CLI_VERSION and PULUMI_YAML_VERSION (override the pins below, for trying another
+# release).
 set -euo pipefail
 
 # The one place the CLI version is pinned. v3.274.1: the release nearest to the Python SDK
@@ -29,11 +35,18 @@ PINNED_VERSION=v3.274.1
 # exec shim, and is only the program's launcher: resources, diffs and dynamic providers
 # are handled by the CLI and the plugin of ${PINNED_VERSION}.
 LANGUAGE_HOST_VERSION=v3.79.0
+# The one place the YAML language host's version is pinned (github.com/pulumi/pulumi-yaml,
+# cmd/pulumi-language-yaml; its go.mod has no replace directive, so `go install` builds it).
+PINNED_YAML_VERSION=v1.25.0
 
 VERSION=${PULUMI_CLI_VERSION:-$PINNED_VERSION}
+YAML_VERSION=${PULUMI_YAML_VERSION:-$PINNED_YAML_VERSION}
 BIN=${PULUMI_INSTALL_DIR:-$HOME/.pulumi/bin}
 STAMP="$BIN/.pulumi-mihu-install"
 WANT="pulumi $VERSION language-host $LANGUAGE_HOST_VERSION"
+# The YAML host's own stamp: it has no --version flag, so the stamp records what was built.
+YAML_STAMP="$BIN/.pulumi-mihu-install-yaml"
+YAML_WANT="pulumi-language-yaml $YAML_VERSION"
 
 installed_ok() {
   [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] || return 1
@@ -45,16 +58,29 @@ installed_ok() {
   [ "$("$BIN/pulumi" version 2>/dev/null)" = "$VERSION" ]
 }
 
+yaml_installed_ok() {
+  [ "$(cat "$YAML_STAMP" 2>/dev/null)" = "$YAML_WANT" ] && [ -x "$BIN/pulumi-language-yaml" ]
+}
+
+cli_done=false yaml_done=false
 if installed_ok; then
   echo "Pulumi CLI $VERSION already installed in $BIN"
+  cli_done=true
+fi
+if yaml_installed_ok; then
+  echo "YAML language host $YAML_VERSION already installed in $BIN"
+  yaml_done=true
+fi
+if $cli_done && $yaml_done; then
   exit 0
 fi
 
 GO=${GO:-$(command -v go || true)}
 if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
 if [ -z "$GO" ]; then
-  echo "install-pulumi-cli: Go is needed to build the Pulumi CLI (none on PATH or in" \
-       "/usr/local/go/bin); or install a release: https://www.pulumi.com/docs/install/" >&2
+  echo "install-pulumi-cli: Go is needed to build the Pulumi CLI and its YAML language host" \
+       "(none on PATH or in /usr/local/go/bin); or install a release:" \
+       "https://www.pulumi.com/docs/install/ (and pulumi-language-yaml with it)" >&2
   exit 1
 fi
 
@@ -81,58 +107,91 @@ copy_module() {
   chmod -R u+w "$2"
 }
 
-build() {  # build <module copy> <package> <version stamped into it> <output>
-  # In the background, with a line every 30 s: `go build` prints nothing for minutes.
-  echo "Building $(basename "$4") $3"
-  (cd "$1" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$GO" build -trimpath \
-     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$3" \
-     -o "$4" "$2") &
-  local pid=$! waited=0
+wait_building() {  # wait_building <pid> <what>: with a line every 30 s, as `go build`
+  local pid=$1 waited=0  # prints nothing for minutes
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
     if [ $((waited % 30)) -eq 0 ]; then
-      echo "  ... still building $(basename "$4") ($((waited / 60)) min $((waited % 60)) s;" \
+      echo "  ... still building $2 ($((waited / 60)) min $((waited % 60)) s;" \
            "$((SECONDS - started)) s in all)"
     fi
   done
   wait "$pid"
 }
 
-echo "Building the Pulumi CLI $VERSION with $("$GO" version) (first build: 10-20 minutes)"
+build() {  # build <module copy> <package> <version stamped into it> <output>
+  echo "Building $(basename "$4") $3"
+  (cd "$1" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$GO" build -trimpath \
+     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$3" \
+     -o "$4" "$2") &
+  wait_building $! "$(basename "$4")"
+}
+
+install_into_bin() {  # install_into_bin <file>...: from $work/out, each replaced atomically
+  mkdir -p "$BIN"
+  local f
+  for f in "$@"; do
+    install -m 0755 "$work/out/$f" "$BIN/$f.new"
+    mv -f "$BIN/$f.new" "$BIN/$f"
+  done
+}
+
 started=$SECONDS
 
-# pkg/v3 replaces sdk/v3 with ../sdk (the repository layout), which `go install pkg@v` refuses:
-# build a copy that requires the released sdk/v3 of the same version instead.
-pkg=$(module_dir github.com/pulumi/pulumi/pkg/v3 "$VERSION")
-sdk=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$VERSION")
-copy_module "$pkg" "$work/pkg"
-(cd "$work/pkg" && "$GO" mod edit -dropreplace github.com/pulumi/pulumi/sdk/v3 \
-   -require "github.com/pulumi/pulumi/sdk/v3@$VERSION")
-build "$work/pkg" ./cmd/pulumi "$VERSION" "$work/out/pulumi"
+install_cli() {
+  local cli_started=$SECONDS
+  echo "Building the Pulumi CLI $VERSION with $("$GO" version) (first build: 10-20 minutes)"
 
-# The language host, from the sdk/v3 module that still contains it. That go.mod has a
-# replace directive too, so it is built from a copy as well.
-lh=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$LANGUAGE_HOST_VERSION")
-copy_module "$lh" "$work/lh"
-build "$work/lh" ./python/cmd/pulumi-language-python "$LANGUAGE_HOST_VERSION" \
-  "$work/out/pulumi-language-python"
+  # pkg/v3 replaces sdk/v3 with ../sdk (the repository layout), which `go install pkg@v` refuses:
+  # build a copy that requires the released sdk/v3 of the same version instead.
+  pkg=$(module_dir github.com/pulumi/pulumi/pkg/v3 "$VERSION")
+  sdk=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$VERSION")
+  copy_module "$pkg" "$work/pkg"
+  (cd "$work/pkg" && "$GO" mod edit -dropreplace github.com/pulumi/pulumi/sdk/v3 \
+     -require "github.com/pulumi/pulumi/sdk/v3@$VERSION")
+  build "$work/pkg" ./cmd/pulumi "$VERSION" "$work/out/pulumi"
 
-# The scripts, from the sdk/v3 module of the CLI's version (module zips drop the exec bit).
-cp "$sdk/python/cmd/pulumi-language-python-exec" "$work/out/"
-cp "$sdk/python/dist/pulumi-resource-pulumi-python" "$work/out/"
+  # The language host, from the sdk/v3 module that still contains it. That go.mod has a
+  # replace directive too, so it is built from a copy as well.
+  lh=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$LANGUAGE_HOST_VERSION")
+  copy_module "$lh" "$work/lh"
+  build "$work/lh" ./python/cmd/pulumi-language-python "$LANGUAGE_HOST_VERSION" \
+    "$work/out/pulumi-language-python"
 
-mkdir -p "$BIN"
-rm -f "$STAMP"
-for f in pulumi-language-python-exec pulumi-resource-pulumi-python pulumi-language-python \
-         pulumi; do
-  install -m 0755 "$work/out/$f" "$BIN/$f.new"
-  mv -f "$BIN/$f.new" "$BIN/$f"
-done
-echo "$WANT" > "$STAMP"
-installed_ok || { echo "install-pulumi-cli: $BIN/pulumi version does not print $VERSION" >&2
-                  exit 1; }
-echo "Installed Pulumi CLI $VERSION in $BIN ($((SECONDS - started)) s)."
+  # The scripts, from the sdk/v3 module of the CLI's version (module zips drop the exec bit).
+  cp "$sdk/python/cmd/pulumi-language-python-exec" "$work/out/"
+  cp "$sdk/python/dist/pulumi-resource-pulumi-python" "$work/out/"
+
+  rm -f "$STAMP"
+  install_into_bin pulumi-language-python-exec pulumi-resource-pulumi-python \
+    pulumi-language-python pulumi
+  echo "$WANT" > "$STAMP"
+  installed_ok || { echo "install-pulumi-cli: $BIN/pulumi version does not print $VERSION" >&2
+                    exit 1; }
+  echo "Installed Pulumi CLI $VERSION in $BIN ($((SECONDS - cli_started)) s)."
+}
+
+# The YAML language host: `go install` of a released module version, into $work/out.
+install_yaml_host() {
+  local yaml_started=$SECONDS
+  echo "Building pulumi-language-yaml $YAML_VERSION with $("$GO" version) (minutes the first" \
+       "time, seconds once Go's build cache has it)"
+  (GOBIN="$work/out" CGO_ENABLED=0 GOFLAGS=-buildvcs=false "$GO" install -trimpath \
+     -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION" \
+     "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$YAML_VERSION") &
+  wait_building $! pulumi-language-yaml
+  rm -f "$YAML_STAMP"
+  install_into_bin pulumi-language-yaml
+  echo "$YAML_WANT" > "$YAML_STAMP"
+  yaml_installed_ok || { echo "install-pulumi-cli: $BIN/pulumi-language-yaml is missing" >&2
+                         exit 1; }
+  echo "Installed pulumi-language-yaml $YAML_VERSION in $BIN ($((SECONDS - yaml_started)) s)."
+}
+
+# (Not `$cli_done || install_cli`: errexit does not apply inside a function run from a list.)
+if ! $cli_done; then install_cli; fi
+if ! $yaml_done; then install_yaml_host; fi
 case ":$PATH:" in
   *":$BIN:"*) ;;
   *) echo "Add it to PATH: export PATH=\"$BIN:\$PATH\"" ;;

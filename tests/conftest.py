@@ -1,10 +1,13 @@
 """Shared fixtures: a simulator on loopback, provider hosts sent the engine's calls by the
 call-script driver (support/driver.py), and stacks run through the real Pulumi CLI; the
-tiers (`fast`, `host`, `cli`); and the CLI built first when CLI tests are selected."""
+tiers (`fast`, `host`, `cli`); and the CLI built first when CLI tests are selected (with
+the YAML language host when YAML tests are)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 import pytest
 
 from pulumi_mihu.testing import MihuSimulator
-from pulumi_mihu.testing.cli import PulumiCli
+from pulumi_mihu.testing.cli import PulumiCli, pulumi_path
 from support import (
     CLI_PROJECT,
     CliUnavailable,
@@ -21,6 +24,7 @@ from support import (
     cli_tests_selected,
     ensure_cli,
     require_cli,
+    run_install_script,
     stack_config,
 )
 
@@ -35,6 +39,33 @@ CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
 TIERS = {"unit": "fast", "host": "host", "cli": "cli"}
 #: What only the host and CLI tiers may use: a unit test asking for one is misfiled.
 HOST_FIXTURES = {"make_cli", "deploy"}
+#: The language host of Pulumi YAML programs (tests marked ``yaml``), which
+#: scripts/install-pulumi-cli.sh installs beside the CLI.
+YAML_HOST = "pulumi-language-yaml"
+
+
+def yaml_host() -> str | None:
+    """The YAML language host the CLI would run: beside ``pulumi`` (where the install
+    script puts it, and where the CLI looks first for a language host), else on PATH."""
+    cli = pulumi_path()
+    if cli is not None:
+        beside = os.path.join(os.path.dirname(cli), YAML_HOST)
+        if os.access(beside, os.X_OK):
+            return beside
+    return shutil.which(YAML_HOST)
+
+
+def ensure_yaml_host() -> None:
+    """Build the YAML host (scripts/install-pulumi-cli.sh: a machine with the CLI builds
+    only the host, about two minutes) when it is missing; stop the session if it cannot."""
+    if yaml_host() is not None:
+        return
+    print(f"{YAML_HOST} (the YAML language host) is not installed: building it with "
+          "scripts/install-pulumi-cli.sh, as CI does.", flush=True)
+    if run_install_script() != 0 or yaml_host() is None:
+        pytest.exit(f"{YAML_HOST} could not be built here (see above). To run the tests "
+                    "of Python programs only: ./test.sh -m 'not yaml'",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -63,6 +94,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         except CliUnavailable as exc:
             pytest.exit(f"{exc} To run the tests that need no CLI: ./test.sh -m 'not cli'",
                          returncode=pytest.ExitCode.USAGE_ERROR)
+        if any(item.get_closest_marker("yaml") is not None for item in session.items):
+            ensure_yaml_host()
 
 
 @pytest.fixture
