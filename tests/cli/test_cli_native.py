@@ -340,3 +340,16 @@ def test_native_delete_that_gets_no_answer_fails_within_its_custom_timeout(
     assert list(sim.connections) == [uuid]
     [resource] = cli.resources("SipTrunkConnection")
     assert resource["id"] == uuid, "still in the stack: it may still be in the account"
+
+
+def test_native_non_finite_number_is_a_field_error_not_a_bug(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    """A program's ``float("inf")`` (here from the spec's JSON ``Infinity``) reaches the
+    plugin as a Struct number the engine passes through; dynamic mode says ``phone_number
+    must be a string``, the native Check failed "unexpectedly with ValueError in
+    json_format.py ... This is a bug in pulumi-mihu" (from_struct's MessageToDict)."""
+    cli = make_native(sim, [{"phoneNumber": float("inf"), "gateway": "sip.telnyx.com"}])
+    text = output_text(cli.preview(expect_failure=True))
+    assert "This is a bug" not in text, text
+    assert "phoneNumber must be a string" in text, text
+    assert sim.requests == []

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import grpc
 import pytest
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import proto
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
@@ -235,3 +235,23 @@ def test_an_import_where_the_api_cannot_read_is_one_line_pointing_to_adopt_uuid(
     message = str(caught.value)
     assert "cannot be imported" in message and "adopt_uuid" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_number_is_a_field_error_not_a_bug(servicer: MihuProviderServicer,
+                                                        number: float) -> None:
+    """A Struct's number_value may be infinite or NaN (a program's ``float("inf")``, a YAML
+    ``.inf``); the dynamic host reports such a value as the field's type error
+    (``force must be true or false``). Here from_struct's json_format.MessageToDict
+    refuses to turn it into JSON, and the preview failed with "failed unexpectedly with
+    ValueError in json_format.py ... This is a bug in pulumi-mihu"."""
+    agent_urn = "urn:pulumi:dev::proj::mihu:index:AgentSipTrunkAssignment::calls"
+    news = struct_pb2.Struct()
+    news.update({"agentUuid": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                 "connectionUuid": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "force": number})
+    try:
+        response = servicer.Check(proto.CheckRequest(urn=agent_urn, news=news), FakeContext())
+    except Aborted as exc:
+        pytest.fail(f"Check aborted instead of a field error: {exc}")
+    assert [(f.property, f.reason) for f in response.failures] == [
+        ("force", "force must be true or false")]
