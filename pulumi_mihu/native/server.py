@@ -37,7 +37,7 @@ from concurrent import futures
 from typing import Any, NoReturn, TypeVar
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 from pulumi.runtime import proto
@@ -80,15 +80,27 @@ def from_struct(struct: struct_pb2.Struct | None) -> tuple[dict[str, Any], set[s
     host gives them) and the names of those that came marked secret."""
     if struct is None:
         return {}, set()
-    raw = json_format.MessageToDict(struct)
     values: dict[str, Any] = {}
     secret: set[str] = set()
-    for key, value in raw.items():
+    for key, field in struct.fields.items():
+        value = plain(field)
         if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
             secret.add(key)
             value = value.get("value")
         values[key] = Unknown() if value == UNKNOWN else value
     return values, secret
+
+
+def plain(value: struct_pb2.Value) -> Any:
+    """One protocol value as Python's, as protobuf's ``json_format`` converts it, except that
+    an infinite or NaN number stays a float (``json_format`` raises, and the user saw a
+    "bug" report; Check now names the field, as the dynamic host's does)."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return {k: plain(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [plain(v) for v in value.list_value.values]
+    return None if kind in (None, "null_value") else getattr(value, kind)
 
 
 def to_struct(values: Mapping[str, Any], secret: set[str]) -> struct_pb2.Struct:
