@@ -346,7 +346,7 @@ class MihuResourceProvider(ResourceProvider):
         unknown = {k for k, v in inputs.items() if is_unknown(v)}
         checked, errors = self.schema.validate(inputs)
         failures = [CheckFailure(field, describe_error(field, error)) for error in errors
-                    if (field := error["loc"][0]) not in unknown]
+                    if (field := error["field"]) not in unknown]
         if failures:
             return inputs, failures
         if errors:  # only unknown fields failed: keep the known ones as given

@@ -49,7 +49,7 @@ MODEL_CONFIG: Mapping[str, Any] = {"strict": True, "extra": "forbid", "frozen": 
 #: The error a value of the wrong type gets, by declared type (pydantic's names).
 _TYPE_ERRORS = {str: "string_type", bool: "bool_type"}
 
-#: One failed rule, shaped as pydantic reports it: ``{"type", "loc", "ctx"}``.
+#: One failed rule: ``{"field", "type", "ctx"}``, type and ctx as pydantic names them.
 Error = dict[str, Any]
 PyType = type
 
@@ -172,8 +172,8 @@ class Schema(Generic[M]):
             else:
                 checked[name], error = spec.default, None
             if error is not None:
-                errors.append({**error, "loc": (name,)})
-        errors += [{"type": "extra_forbidden", "loc": (name,), "ctx": {}}
+                errors.append({**error, "field": name})
+        errors += [{"type": "extra_forbidden", "field": name, "ctx": {}}
                    for name in values if name not in self.inputs]
         return {k: v for k, v in checked.items() if v is not None}, errors
 

@@ -71,11 +71,13 @@ SIP_TRUNK_TESTS = ["sip_trunk_connection_provider", "provider_base",
 RESOURCE_TESTS = ["resource_classes", "registry"]
 MODULE_TESTS: dict[str, list[str]] = {module: [test_file(name) for name in names]
                                       for module, names in {
-    "client": ["client", "client_retry", "client_errors", "client_tls", "redaction"],
+    "client": ["client", "client_retry", "client_errors", "client_tls", "redaction",
+               "validate"],
     "errors": ["redaction", "client_errors", "client", "client_tls",
                "sip_trunk_connection_provider", "provider_base"],
     "settings": ["settings", "settings_rules", "validate"],
-    "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules", "schema"],
+    "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules", "schema",
+                  "validate"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
     "schema": ["schema", "validate", "sip_trunk_connection_model", "agent_assignment_rules",
                "resource_program", "resource_base"],

@@ -8,14 +8,21 @@ and the real draw is checked against its bounds over many samples.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
-from pulumi_mihu.client import MAX_BACKOFF, MihuClient
-from pulumi_mihu.errors import MihuServerError
+from pulumi_mihu.client import (
+    MAX_BACKOFF,
+    MihuClient,
+    bounded,
+    operation_deadline,
+    operation_remaining,
+)
+from pulumi_mihu.errors import MihuServerError, MihuTransportError
 from pulumi_mihu.settings import MihuSettings
 from pulumi_mihu.testing import Fault, MihuSimulator
 from support import FakeClock, settings_for
@@ -149,3 +156,59 @@ def test_a_large_max_attempts_is_a_limit_too(sim: MihuSimulator) -> None:
     (Python shares only the int objects up to 256)."""
     gets_until_failure(sim, retry_base_delay=0.001, max_attempts=300, retry_deadline=1e9)
     assert len(sim.requests) == 300
+
+
+# -- the operation's customTimeouts (set by the native plugin; never in dynamic mode) -------
+
+
+def test_no_custom_timeout_leaves_every_bound_as_set() -> None:
+    assert operation_remaining() is None and bounded(30.0) == 30.0
+    for none in (0.0, -1.0):  # the engine's "no customTimeouts"
+        with operation_deadline(none):
+            assert operation_remaining() is None and bounded(30.0) == 30.0
+
+
+def test_a_custom_timeout_bounds_by_what_is_left_of_it() -> None:
+    with operation_deadline(10.0):
+        left = operation_remaining()
+        assert left is not None and 9.0 < left <= 10.0
+        assert 9.0 < bounded(30.0) <= 10.0 and bounded(5.0) == 5.0
+    assert operation_remaining() is None and bounded(30.0) == 30.0, "reset after the block"
+
+
+def test_an_expired_custom_timeout_bounds_to_a_millisecond_never_to_none() -> None:
+    """requests takes a timeout of 0 as none at all: the bound never goes below 1 ms."""
+    with operation_deadline(0.01):
+        time.sleep(0.02)
+        left = operation_remaining()
+        assert left is not None and left < 0
+        assert bounded(30.0) == 0.001
+
+
+def test_a_call_within_the_custom_timeout_is_sent_and_one_after_it_is_not(
+        sim: MihuSimulator) -> None:
+    client = MihuClient(settings_for(sim))
+    with operation_deadline(0.5):
+        client.get(COLLECTION)
+    assert len(sim.requests) == 1
+    with operation_deadline(0.01):
+        time.sleep(0.02)
+        with pytest.raises(MihuTransportError) as info:
+            client.get(COLLECTION)
+    assert info.value.request_sent is False and "customTimeouts" in str(info.value)
+    assert len(sim.requests) == 1, "nothing sent once the time is up"
+
+
+def test_a_retry_past_the_custom_timeout_is_not_made(
+        sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Base 1 s, retryDeadline 100 s, customTimeouts 2.5 s: as with a retryDeadline of
+    2.5 s, the call fails after the second try instead of sleeping past the bound."""
+    monkeypatch.setattr(random, "uniform", draw("high"))
+    sim.inject(Fault(status=503, method="GET", times=1000))
+    clock = FakeClock()
+    client = MihuClient(settings_for(sim, retry_base_delay=1.0, max_attempts=10,
+                                     retry_deadline=100.0), sleep=clock.sleep, clock=clock)
+    with operation_deadline(2.5), pytest.raises(MihuServerError):
+        client.get(COLLECTION)
+    assert clock.sleeps == [1.0]
+    assert len(sim.requests) == 2

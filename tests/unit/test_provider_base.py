@@ -303,13 +303,24 @@ def test_configure_reads_the_stack_config_through_the_request() -> None:
     assert provider.client.settings.api_token.get_secret_value() == TOKEN
 
 
-
-
 def test_warn_writes_one_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     from pulumi_mihu._provider import warn
 
     warn("left behind")
     assert capsys.readouterr() == ("", "warning: left behind\n")
+
+
+def test_warnings_go_to_the_sink_of_the_block_and_to_stderr_again_after_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """What the native plugin relies on to show warnings (its stderr is not shown)."""
+    from pulumi_mihu._provider import warn, warnings_to
+
+    seen: list[str] = []
+    with warnings_to(seen.append):
+        warn("to the engine")
+    warn("to stderr")
+    assert seen == ["to the engine"]
+    assert capsys.readouterr() == ("", "warning: to stderr\n")
 
 
 # -- validation ---------------------------------------------------------------------------

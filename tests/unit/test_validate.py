@@ -34,7 +34,7 @@ def by_model(schema: Schema[Any], values: dict[str, Any]) -> tuple[dict[str, Any
 
 def by_schema(schema: Schema[Any], values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     checked, errors = schema.validate(values)
-    return ({} if errors else checked), [(e["loc"][0], describe_error(e["loc"][0], e))
+    return ({} if errors else checked), [(e["field"], describe_error(e["field"], e))
                                          for e in errors]
 
 
