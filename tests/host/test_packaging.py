@@ -7,6 +7,7 @@ version being released."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import shutil
 import subprocess
@@ -59,7 +60,13 @@ def test_the_wheel_holds_the_package_and_its_reusable_testing_tools_only(
     names = set(zipfile.ZipFile(wheel).namelist())
     package = {n for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert package == {f"pulumi_mihu/{m}.py" for m in SHIPPED_MODULES} | {
-        "pulumi_mihu/py.typed"}
+        "pulumi_mihu/py.typed", "pulumi_mihu/pulumi-plugin.json"}
+    # Pulumi's Python language host takes a package named pulumi-* without this file for
+    # a provider SDK and asks the engine for plugin "mihu" at the package's version on every
+    # run of a dynamic stack (a download attempt, or a "from $PATH" warning): the file says
+    # no plugin is required; the native plugin is loaded when a mihu:index resource needs it.
+    plugin = json.loads(zipfile.ZipFile(wheel).read("pulumi_mihu/pulumi-plugin.json"))
+    assert plugin == {"resource": False}
     assert package == {f"pulumi_mihu/{p.relative_to(ROOT / 'pulumi_mihu')}"
                        for p in (ROOT / "pulumi_mihu").rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts}, (
