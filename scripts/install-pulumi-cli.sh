@@ -8,20 +8,24 @@
 #   pulumi-resource-pulumi-python   the plugin that hosts dynamic providers
 #   pulumi-language-yaml            the YAML language host (runs `runtime: yaml` programs,
 #                                   the native provider's YAML tests), github.com/pulumi/pulumi-yaml
+#   pulumi-language-nodejs          the Node.js and Go language hosts (run `runtime: nodejs` and
+#   pulumi-language-go              `runtime: go` programs: the generated SDKs' tests), from
+#                                   github.com/pulumi/pulumi/sdk/v3 at v3.66.0
 #
 # Use this where Pulumi's installer cannot download a release (this project's machines
 # reach only package registries); elsewhere https://www.pulumi.com/docs/install/ is simpler.
 #
-# Idempotent, in two steps each with its own check: the CLI with the Python host, then the
-# YAML host. A second run with the same versions checks the installed files and builds
-# nothing; a machine whose CLI is installed but has no YAML host (or an older one) builds
-# only the YAML host (about two minutes once Go's build cache is warm).
+# Idempotent, in three steps each with its own check: the CLI with the Python host, the YAML
+# host, the Node.js and Go hosts. A second run with the same versions checks the installed
+# files and builds nothing; a machine whose CLI is installed but lacks a later step's hosts
+# (or has older ones) builds only those (the YAML host: about two minutes once Go's build
+# cache is warm; the Node.js and Go hosts: see LANGHOSTS_VERSION).
 # Needs Go (on PATH or in /usr/local/go/bin) for whatever it builds; the first build of the
 # CLI takes 10-20 minutes on two cores, later builds reuse Go's module and build caches.
 #
 # Environment: PULUMI_INSTALL_DIR (default ~/.pulumi/bin), GO (the go command),
-# PULUMI_CLI_VERSION and PULUMI_YAML_VERSION (override the pins below, for trying another
-# release).
+# PULUMI_CLI_VERSION, PULUMI_YAML_VERSION and PULUMI_LANGHOSTS_VERSION (override the pins
+# below, for trying another release).
 set -euo pipefail
 
 # The one place the CLI version is pinned. v3.274.1: the release nearest to the Python SDK
@@ -38,15 +42,25 @@ LANGUAGE_HOST_VERSION=v3.79.0
 # The one place the YAML language host's version is pinned (github.com/pulumi/pulumi-yaml,
 # cmd/pulumi-language-yaml; its go.mod has no replace directive, so `go install` builds it).
 PINNED_YAML_VERSION=v1.25.0
+# The Node.js and Go language hosts have been modules of their own since v3.67.0 (Go) and
+# v3.69.0 (Node.js), which the module proxy here refuses; v3.66.0 is the last sdk/v3 module
+# that holds both (go/pulumi-language-go, nodejs/cmd/pulumi-language-nodejs). Like the Python
+# host, each only launches the program: the Go host runs `go build` and the binary, the
+# Node.js host runs @pulumi/pulumi's cmd/run from the program's node_modules (forwarding its
+# resource monitor calls); the program's SDK (Go module, npm package) talks to the engine.
+PINNED_LANGHOSTS_VERSION=v3.66.0
 
 VERSION=${PULUMI_CLI_VERSION:-$PINNED_VERSION}
 YAML_VERSION=${PULUMI_YAML_VERSION:-$PINNED_YAML_VERSION}
+LANGHOSTS_VERSION=${PULUMI_LANGHOSTS_VERSION:-$PINNED_LANGHOSTS_VERSION}
 BIN=${PULUMI_INSTALL_DIR:-$HOME/.pulumi/bin}
 STAMP="$BIN/.pulumi-mihu-install"
 WANT="pulumi $VERSION language-host $LANGUAGE_HOST_VERSION"
 # The YAML host's own stamp: it has no --version flag, so the stamp records what was built.
 YAML_STAMP="$BIN/.pulumi-mihu-install-yaml"
 YAML_WANT="pulumi-language-yaml $YAML_VERSION"
+LANGHOSTS_STAMP="$BIN/.pulumi-mihu-install-langhosts"
+LANGHOSTS_WANT="pulumi-language-nodejs pulumi-language-go $LANGHOSTS_VERSION"
 
 installed_ok() {
   [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] || return 1
@@ -62,7 +76,12 @@ yaml_installed_ok() {
   [ "$(cat "$YAML_STAMP" 2>/dev/null)" = "$YAML_WANT" ] && [ -x "$BIN/pulumi-language-yaml" ]
 }
 
-cli_done=false yaml_done=false
+langhosts_installed_ok() {
+  [ "$(cat "$LANGHOSTS_STAMP" 2>/dev/null)" = "$LANGHOSTS_WANT" ] &&
+    [ -x "$BIN/pulumi-language-nodejs" ] && [ -x "$BIN/pulumi-language-go" ]
+}
+
+cli_done=false yaml_done=false langhosts_done=false
 if installed_ok; then
   echo "Pulumi CLI $VERSION already installed in $BIN"
   cli_done=true
@@ -71,16 +90,20 @@ if yaml_installed_ok; then
   echo "YAML language host $YAML_VERSION already installed in $BIN"
   yaml_done=true
 fi
-if $cli_done && $yaml_done; then
+if langhosts_installed_ok; then
+  echo "Node.js and Go language hosts $LANGHOSTS_VERSION already installed in $BIN"
+  langhosts_done=true
+fi
+if $cli_done && $yaml_done && $langhosts_done; then
   exit 0
 fi
 
 GO=${GO:-$(command -v go || true)}
 if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
 if [ -z "$GO" ]; then
-  echo "install-pulumi-cli: Go is needed to build the Pulumi CLI and its YAML language host" \
+  echo "install-pulumi-cli: Go is needed to build the Pulumi CLI and its language hosts" \
        "(none on PATH or in /usr/local/go/bin); or install a release:" \
-       "https://www.pulumi.com/docs/install/ (and pulumi-language-yaml with it)" >&2
+       "https://www.pulumi.com/docs/install/ (its language hosts come with it)" >&2
   exit 1
 fi
 
@@ -189,9 +212,32 @@ install_yaml_host() {
   echo "Installed pulumi-language-yaml $YAML_VERSION in $BIN ($((SECONDS - yaml_started)) s)."
 }
 
+# The Node.js and Go language hosts, from the sdk/v3 module that still holds both (a copy: its
+# go.mod replaces nothing the build needs, but the module cache is read-only and -mod=mod
+# completes its go.sum). One build for both: they share their dependencies.
+install_langhosts() {
+  local lh_started=$SECONDS dir
+  echo "Building pulumi-language-nodejs and pulumi-language-go $LANGHOSTS_VERSION with" \
+       "$("$GO" version)"
+  dir=$(module_dir github.com/pulumi/pulumi/sdk/v3 "$LANGHOSTS_VERSION")
+  copy_module "$dir" "$work/langhosts"
+  build "$work/langhosts" ./nodejs/cmd/pulumi-language-nodejs "$LANGHOSTS_VERSION" \
+    "$work/out/pulumi-language-nodejs"
+  build "$work/langhosts" ./go/pulumi-language-go "$LANGHOSTS_VERSION" \
+    "$work/out/pulumi-language-go"
+  rm -f "$LANGHOSTS_STAMP"
+  install_into_bin pulumi-language-nodejs pulumi-language-go
+  echo "$LANGHOSTS_WANT" > "$LANGHOSTS_STAMP"
+  langhosts_installed_ok || { echo "install-pulumi-cli: the Node.js or Go host is missing" >&2
+                              exit 1; }
+  echo "Installed pulumi-language-nodejs and pulumi-language-go $LANGHOSTS_VERSION in $BIN" \
+       "($((SECONDS - lh_started)) s)."
+}
+
 # (Not `$cli_done || install_cli`: errexit does not apply inside a function run from a list.)
 if ! $cli_done; then install_cli; fi
 if ! $yaml_done; then install_yaml_host; fi
+if ! $langhosts_done; then install_langhosts; fi
 case ":$PATH:" in
   *":$BIN:"*) ;;
   *) echo "Add it to PATH: export PATH=\"$BIN:\$PATH\"" ;;

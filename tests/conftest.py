@@ -1,7 +1,8 @@
 """Shared fixtures: a simulator on loopback, provider hosts sent the engine's calls by the
 call-script driver (support/driver.py), and stacks run through the real Pulumi CLI; the
 tiers (`fast`, `host`, `cli`); and the CLI built first when CLI tests are selected (with
-the YAML language host when YAML tests are)."""
+the YAML language host when YAML tests are, and the Node.js and Go hosts when the tests of
+TypeScript and Go programs are)."""
 
 from __future__ import annotations
 
@@ -44,28 +45,43 @@ HOST_FIXTURES = {"make_cli", "deploy"}
 YAML_HOST = "pulumi-language-yaml"
 
 
-def yaml_host() -> str | None:
-    """The YAML language host the CLI would run: beside ``pulumi`` (where the install
+#: The language hosts of the generated SDKs' programs, by the marker of their tests
+#: (``nodejs``: TypeScript programs, ``golang``: Go programs), which the same script builds
+#: (from github.com/pulumi/pulumi/sdk/v3 v3.66.0).
+SDK_HOSTS = {"nodejs": "pulumi-language-nodejs", "golang": "pulumi-language-go"}
+
+
+def language_host(name: str) -> str | None:
+    """The language host ``name`` the CLI would run: beside ``pulumi`` (where the install
     script puts it, and where the CLI looks first for a language host), else on PATH."""
     cli = pulumi_path()
     if cli is not None:
-        beside = os.path.join(os.path.dirname(cli), YAML_HOST)
+        beside = os.path.join(os.path.dirname(cli), name)
         if os.access(beside, os.X_OK):
             return beside
-    return shutil.which(YAML_HOST)
+    return shutil.which(name)
+
+
+def yaml_host() -> str | None:
+    return language_host(YAML_HOST)
+
+
+def ensure_language_host(name: str, marker: str) -> None:
+    """Build the language host ``name`` (scripts/install-pulumi-cli.sh: a machine with the
+    CLI builds only the hosts it lacks, minutes) when it is missing; stop the session if it
+    cannot."""
+    if language_host(name) is not None:
+        return
+    print(f"{name} (a language host) is not installed: building it with "
+          "scripts/install-pulumi-cli.sh, as CI does.", flush=True)
+    if run_install_script() != 0 or language_host(name) is None:
+        pytest.exit(f"{name} could not be built here (see above). To run the other tests: "
+                    f"./test.sh -m 'not {marker}'",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def ensure_yaml_host() -> None:
-    """Build the YAML host (scripts/install-pulumi-cli.sh: a machine with the CLI builds
-    only the host, about two minutes) when it is missing; stop the session if it cannot."""
-    if yaml_host() is not None:
-        return
-    print(f"{YAML_HOST} (the YAML language host) is not installed: building it with "
-          "scripts/install-pulumi-cli.sh, as CI does.", flush=True)
-    if run_install_script() != 0 or yaml_host() is None:
-        pytest.exit(f"{YAML_HOST} could not be built here (see above). To run the tests "
-                    "of Python programs only: ./test.sh -m 'not yaml'",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+    ensure_language_host(YAML_HOST, "yaml")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -96,6 +112,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                          returncode=pytest.ExitCode.USAGE_ERROR)
         if any(item.get_closest_marker("yaml") is not None for item in session.items):
             ensure_yaml_host()
+        for marker, host in SDK_HOSTS.items():
+            if any(item.get_closest_marker(marker) is not None for item in session.items):
+                ensure_language_host(host, marker)
 
 
 @pytest.fixture

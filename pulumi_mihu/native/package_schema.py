@@ -40,7 +40,9 @@ from ..settings import (
 )
 
 __all__ = [
+    "GO_IMPORT_PATH",
     "MODULE",
+    "NODE_PACKAGE",
     "PACKAGE",
     "Names",
     "camel",
@@ -52,6 +54,11 @@ __all__ = [
 
 PACKAGE = "mihu"
 MODULE = "index"
+#: The npm package of the generated Node.js SDK (sdk/nodejs): scoped by the GitHub
+#: organisation, as third-party Pulumi packages are (``@pulumi/`` is Pulumi's own).
+NODE_PACKAGE = "@mihu-ai/pulumi-mihu"
+#: The Go module (and package) of the generated Go SDK (sdk/go/mihu).
+GO_IMPORT_PATH = "github.com/mihu-ai/pulumi-mihu/sdk/go/mihu"
 
 #: Schema types of the Python types a declaration may use.
 _TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
@@ -210,7 +217,15 @@ def package_schema() -> dict[str, Any]:
         "provider": {"description": "The Mihu provider: one Mihu account.",
                      "properties": config, "inputProperties": config},
         "resources": {type_token(entry): resource_spec(entry) for entry in RESOURCES},
-        "language": {"python": {"packageName": "pulumi_mihu_native"}},
+        "language": {
+            "python": {"packageName": "pulumi_mihu_native"},
+            # The generated SDKs (sdk/, scripts/gen-sdks.sh): each carries the schema's
+            # version, so a program asks the engine for the plugin of its SDK's version.
+            "nodejs": {"packageName": NODE_PACKAGE, "respectSchemaVersion": True,
+                       "packageDescription": "Pulumi provider for Mihu (native): SIP trunk "
+                                             "connections and the agents' call routing."},
+            "go": {"importBasePath": GO_IMPORT_PATH, "respectSchemaVersion": True},
+        },
     }
 
 

@@ -63,6 +63,20 @@ def test_the_session_builds_only_for_cli_tests(monkeypatch: pytest.MonkeyPatch) 
     assert calls == ["ensure"]
 
 
+def test_the_session_builds_the_language_hosts_its_tests_need(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "ensure_cli", lambda: "pulumi")
+    wanted: list[tuple[str, str]] = []
+    monkeypatch.setattr(conftest, "ensure_language_host",
+                        lambda name, marker: wanted.append((name, marker)))
+    conftest.pytest_collection_finish(session(Item("cli")))
+    assert wanted == [], "tests of Python programs need no other host"
+    conftest.pytest_collection_finish(session(Item("cli", "yaml"), Item("cli", "nodejs"),
+                                              Item("cli", "golang")))
+    assert wanted == [("pulumi-language-yaml", "yaml"), ("pulumi-language-nodejs", "nodejs"),
+                      ("pulumi-language-go", "golang")]
+
+
 def test_a_usable_cli_is_not_built_again(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(support, "usable_pulumi", lambda: "/usr/bin/pulumi")
     builds: list[int] = []

@@ -1,0 +1,2 @@
+// Mihu voice-AI platform: SIP trunk connections and the agents' call routing through them.
+package mihu
