@@ -289,8 +289,12 @@ class CreateProtocol:
     def _settle(self, client: MihuClient, request: CreateRequest,
                 baseline: Mapping[str, Key] | None, cause: str) -> dict[str, Any] | None:
         """After an ambiguous POST: the new object with our natural key, or None once the
-        settle time has passed without one. Raises when the account cannot tell."""
-        deadline = client.now() + bounded(client.settings.create_settle_time)
+        whole settle time has passed without one. Raises when the account cannot tell, and
+        when customTimeouts cut the wait short: "none yet" is then no proof of "none", so
+        a resend could duplicate (decided here, on the client's clock, once)."""
+        settle_time = client.settings.create_settle_time
+        allowed = bounded(settle_time)
+        deadline = client.now() + allowed
         look = 0
         while True:
             look += 1
@@ -306,6 +310,11 @@ class CreateProtocol:
                     "adopt the one you keep (README: \"After an interrupted deployment\") "
                     "and run `pulumi up` again.")
             remaining = deadline - client.now()
+            if remaining <= 0 and allowed < settle_time:
+                raise self._unknown(
+                    request, cause, f"the resource's customTimeouts ended the wait for it "
+                    f"to appear in the list after {allowed:.3g} s of the "
+                    f"{settle_time:g} s settle time (mihu:createSettleTime)")
             if remaining <= 0:
                 return None
             client.sleep(min(client.backoff(look), remaining))

@@ -20,7 +20,7 @@ from pulumi_mihu import MihuError, MihuSettings
 from pulumi_mihu._create_protocol import CreateProtocol, CreateRequest
 from pulumi_mihu._ledger import DeleteKind, DeploymentLedger, fingerprint, state_hash
 from pulumi_mihu._sip_trunk_connection_provider import CREATES
-from pulumi_mihu.client import MihuClient
+from pulumi_mihu.client import MihuClient, operation_deadline
 from pulumi_mihu.errors import (
     MihuBadResponseError,
     MihuCreateOutcomeUnknownError,
@@ -156,6 +156,43 @@ def test_settle_reads_the_list_until_the_deadline_and_no_longer(
     assert sim.connections == {}
     assert [r.method for r in sim.requests] == ["GET", "POST", "GET", "GET"]
     assert time.slept == 0.25
+
+
+def test_a_settle_cut_short_by_custom_timeouts_is_an_unknown_outcome_never_a_resend(
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """customTimeouts leave at most 5 s of a 30 s settle time: "not listed yet" after 5 s
+    proves nothing, so the create stops with nothing resent. The server commits the first
+    POST during the pause a resend would take: resending would make a second connection.
+    Decided on the client's own clock, not by whether the operation's clock has run out."""
+    client = client_for(sim, time, clients, max_attempts=3, create_settle_time=30.0)
+    sim.inject(on_post(status=503))
+    pause = client.pause
+
+    def commit_then_pause(attempt: int) -> None:
+        commit(sim)
+        pause(attempt)
+
+    monkeypatch.setattr(client, "pause", commit_then_pause)
+    with operation_deadline(5.0), pytest.raises(MihuCreateOutcomeUnknownError) as info:
+        create(client, fresh())
+    assert "customTimeouts" in str(info.value) and "not sent again" in str(info.value)
+    assert len(sim.requests_to("POST")) == 1 and client.pauses == []
+    commit(sim)  # the slow commit lands after the error: one connection, never two
+    assert len(by_phone(sim)) == 1
+    assert 4.0 < time.slept <= 5.0, "the list was watched for what was left, no longer"
+
+
+def test_a_settle_the_custom_timeout_leaves_whole_still_ends_in_a_resend(
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient]) -> None:
+    """A customTimeouts longer than the settle time changes nothing: the whole wait ran,
+    nothing appeared, and the create is sent again."""
+    client = client_for(sim, time, clients, max_attempts=2)
+    sim.inject(on_post(status=503))
+    with operation_deadline(60.0):
+        created = create(client, fresh())
+    assert by_phone(sim) == [created["uuid"]]
+    assert len(sim.requests_to("POST")) == 2 and client.pauses == [1]
 
 
 def test_a_create_is_sent_at_most_max_attempts_times_with_a_pause_between_and_none_after(
