@@ -152,15 +152,15 @@ def deploy() -> Iterator[Callable[..., Deployment]]:
 
 @pytest.fixture
 def make_cli(tmp_path: Path) -> Iterator[Callable[..., PulumiCli]]:
-    """Build a stack of tests/cli_programs/trunks.py run by the real Pulumi CLI against a
-    simulator (file backend, passphrase secrets). At teardown, no output of any of its
-    commands may contain the API token or a SIP credential."""
+    """Build a stack of tests/cli_programs/trunks.py (or another ``program``) run by the
+    real Pulumi CLI against a simulator (file backend, passphrase secrets). At teardown,
+    no output of any of its commands may contain the API token or a SIP credential."""
     built: list[PulumiCli] = []
 
     def build(server: MihuSimulator, spec: dict[str, Any] | None = None, *,
-              stack: str = "dev", **config: str) -> PulumiCli:
+              stack: str = "dev", program: Path = CLI_PROGRAM, **config: str) -> PulumiCli:
         require_cli()
-        cli = PulumiCli(CLI_PROGRAM, project=CLI_PROJECT, stack=stack,
+        cli = PulumiCli(program, project=CLI_PROJECT, stack=stack,
                         work_dir=tmp_path / f"cli-{len(built)}")
         values, secret_keys = cli_config(server, spec, **config)
         cli.init(values, secret_keys)

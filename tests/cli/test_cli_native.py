@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,8 @@ from support import (
     CREDENTIALS,
     SIP_PASSWORD,
     SIP_USERNAME,
-    assert_no_credentials,
-    cli_config,
     new_trunk,
     output_text,
-    require_cli,
 )
 
 PROGRAM = Path(__file__).resolve().parents[1] / "cli_programs" / "native.py"
@@ -38,24 +35,15 @@ MakeNative = Callable[..., PulumiCli]
 
 
 @pytest.fixture
-def make_native(tmp_path: Path) -> Iterator[MakeNative]:
-    """A stack of the native program against ``server`` (the config of the other CLI tests:
-    token as a secret, fast retries, the SIP credentials as secrets). At teardown, no output
-    of any command may contain a credential."""
-    built: list[PulumiCli] = []
+def make_native(make_cli: Callable[..., PulumiCli]) -> MakeNative:
+    """A stack of the native program against ``server``: ``make_cli``'s (the token and the
+    SIP credentials as secrets, fast retries, no credential in any output at teardown)."""
 
     def build(server: MihuSimulator, trunks: list[dict[str, Any]] | None = None) -> PulumiCli:
-        require_cli()
         assert PLUGIN.exists(), f"{PLUGIN} is missing: reinstall the package (pip install -e .)"
-        cli = PulumiCli(PROGRAM, project=CLI_PROJECT, work_dir=tmp_path / f"native-{len(built)}")
-        values, secret_keys = cli_config(server, {"trunks": trunks} if trunks else None)
-        cli.init(values, secret_keys)
-        built.append(cli)
-        return cli
+        return make_cli(server, {"trunks": trunks} if trunks else None, program=PROGRAM)
 
-    yield build
-    for cli in built:
-        assert_no_credentials(cli.output_text(), "CLI output")
+    return build
 
 
 def test_get_schema_of_the_installed_plugin(make_native: MakeNative, sim: MihuSimulator) -> None:
