@@ -192,6 +192,12 @@ class _Resource:
                 out[name] = value
         return out, unknown
 
+    def props(self, struct: struct_pb2.Struct | None) -> tuple[dict[str, Any], set[str]]:
+        """The engine's Struct as the provider's values, and the (camelCase) names that
+        came marked secret (so that the answer keeps them secret)."""
+        raw, came_secret = from_struct(struct)
+        return self.snake(raw)[0], came_secret
+
     def answer(self, values: Mapping[str, Any], came_secret: set[str]) -> struct_pb2.Struct:
         """Provider values as the engine's properties, secrets marked."""
         return to_struct(self.names.camel_keys(values), self.secret_camel | came_secret)
@@ -348,8 +354,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
-            olds, _ = resource.snake(from_struct(request.olds)[0])
-            news, _ = resource.snake(from_struct(request.news)[0])
+            olds, _ = resource.props(request.olds)
+            news, _ = resource.props(request.news)
             result = resource.provider.diff(request.id, olds, news)
             changed = resource.schema.changed(olds, news, lambda v: isinstance(v, Unknown))
             # An imported state's credentials are unrecorded, not changed: the update
@@ -372,8 +378,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
-            props_raw, came_secret = from_struct(request.properties)
-            props, _ = resource.snake(props_raw)
+            props, came_secret = resource.props(request.properties)
             with self._timed(request.timeout):
                 result = resource.provider.create(props)
             return proto.CreateResponse(id=result.id,
@@ -384,8 +389,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
-            props_raw, came_secret = from_struct(request.properties)
-            props, _ = resource.snake(props_raw)
+            props, came_secret = resource.props(request.properties)
             importing = not props  # no state: `pulumi import`, the import option, a get
             try:
                 result = resource.provider.read(request.id, props)
@@ -420,9 +424,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
-            olds, _ = resource.snake(from_struct(request.olds)[0])
-            news_raw, came_secret = from_struct(request.news)
-            news, _ = resource.snake(news_raw)
+            olds, _ = resource.props(request.olds)
+            news, came_secret = resource.props(request.news)
             unrecorded = resource.unrecorded(olds, news)
             if unrecorded:
                 olds = {**olds, **{k: news[k] for k in unrecorded}}
@@ -440,7 +443,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Delete(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
-            props, _ = resource.snake(from_struct(request.properties)[0])
+            props, _ = resource.props(request.properties)
             with self._timed(request.timeout):
                 resource.provider.delete(request.id, props)
             return empty_pb2.Empty()
