@@ -109,6 +109,16 @@ class Input:
     def nullable(self) -> bool:
         return not self.model_required and self.default is None
 
+    @property
+    def described(self) -> str:
+        """Its doc and its length rule: how every generated doc says it (the SDK's
+        parameters, the README's tables, the native schema)."""
+        if self.max_length is None:
+            return self.doc
+        if self.min_length:
+            return f"{self.doc} {self.min_length}-{self.max_length} characters."
+        return f"{self.doc} At most {self.max_length} characters."
+
 
 @dataclass(frozen=True)
 class Output:

@@ -91,15 +91,6 @@ def article(name: str) -> str:
     return "an" if name[0] in "AEIOU" else "a"
 
 
-def described(spec: Input) -> str:
-    """An input's doc and its length rule, as the constructors and README say it."""
-    if spec.max_length is None:
-        return spec.doc
-    if spec.min_length:
-        return f"{spec.doc} {spec.min_length}-{spec.max_length} characters."
-    return f"{spec.doc} At most {spec.max_length} characters."
-
-
 def on_change(spec: Input) -> str:
     """What a change does, said in each keyword parameter's doc, as generated Pulumi SDKs
     say that a change forces a replacement."""
@@ -140,7 +131,7 @@ def render_args(entry: Registered) -> list[str]:
               f'    """The inputs of {article(entry.name)} {entry.name}, as in Pulumi\'s generated '
               "SDKs.", ""]
     for name, spec in schema.inputs.items():
-        lines += param(f":param {name}:", described(spec), "    ")
+        lines += param(f":param {name}:", spec.described, "    ")
     lines += ['    """', ""]
     for name, spec in ordered(schema):
         value = f"pulumi.Input[{type_name(spec)}]"
@@ -199,7 +190,7 @@ def render_constructor(entry: Registered) -> list[str]:
               "        :param pulumi.ResourceOptions opts: Options for the resource."]
     for name, spec in ordered(schema):
         lines += param(f":param pulumi.Input[{type_name(spec)}] {name}:",
-                       described(spec) + on_change(spec), " " * 8)
+                       spec.described + on_change(spec), " " * 8)
     return [*lines, '        """', "",
             "    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:",
             "        self._register(resource_name, args, kwargs)"]
@@ -258,7 +249,7 @@ def render_readme(entry: Registered) -> list[str]:
     schema = entry.schema
     lines = ["| input | required | secret | on change | meaning |", "|---|---|---|---|---|"]
     lines += [f"| `{name}` | {required_cell(spec)} | {yes(spec.secret)} | {change_cell(spec)} "
-              f"| {cell(described(spec))} |" for name, spec in schema.inputs.items()]
+              f"| {cell(spec.described)} |" for name, spec in schema.inputs.items()]
     lines += ["", "| output | secret | meaning |", "|---|---|---|"]
     lines += [f"| `{name}` | {yes(output.secret)} | {cell(output.doc)} |"
               for name, output in schema.outputs.items()]
@@ -279,7 +270,7 @@ def rules(spec: Input) -> str:
     """Every rule of an input, for the reference: its length, then each function's."""
     said = []
     if spec.max_length is not None:
-        said.append(described(spec).removeprefix(spec.doc).strip().rstrip("."))
+        said.append(spec.described.removeprefix(spec.doc).strip().rstrip("."))
     checks: Iterable[Callable[..., Any]] = (*((spec.before,) if spec.before else ()), *spec.checks)
     said += [rule_of(check) for check in checks]
     return "; ".join(said)

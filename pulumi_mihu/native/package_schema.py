@@ -98,17 +98,8 @@ def names_of(schema: Schema[Any]) -> Names:
     return Names(to_camel, to_snake)
 
 
-def _described(spec: Input) -> str:
-    """An input's doc and its length rule (as the README's tables say it)."""
-    if spec.max_length is None:
-        return spec.doc
-    if spec.min_length:
-        return f"{spec.doc} {spec.min_length}-{spec.max_length} characters."
-    return f"{spec.doc} At most {spec.max_length} characters."
-
-
 def _input_property(spec: Input) -> dict[str, Any]:
-    prop: dict[str, Any] = {"type": _TYPES[spec.type], "description": _described(spec)}
+    prop: dict[str, Any] = {"type": _TYPES[spec.type], "description": spec.described}
     if spec.secret:
         prop["secret"] = True
     if spec.replaces and spec.compared:
