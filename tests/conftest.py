@@ -7,8 +7,10 @@ TypeScript and Go programs are)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from support import (
     require_cli,
     run_install_script,
     stack_config,
+    tell,
 )
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
@@ -72,8 +75,8 @@ def ensure_language_host(name: str, marker: str) -> None:
     cannot."""
     if language_host(name) is not None:
         return
-    print(f"{name} (a language host) is not installed: building it with "
-          "scripts/install-pulumi-cli.sh, as CI does.", flush=True)
+    tell(f"{name} (a language host) is not installed: building it with "
+         "scripts/install-pulumi-cli.sh, as CI does.")
     if run_install_script() != 0 or language_host(name) is None:
         pytest.exit(f"{name} could not be built here (see above). To run the other tests: "
                     f"./test.sh -m 'not {marker}'",
@@ -96,6 +99,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(getattr(pytest.mark, TIERS[folder]))
 
 
+@contextlib.contextmanager
+def tools_lock() -> Iterator[None]:
+    """One pytest process at a time checks and builds the tools: with `-n` (pytest-xdist)
+    every worker collects, and the first to need the CLI builds it while the others wait
+    for it, then find it."""
+    with open(os.path.join(tempfile.gettempdir(), "pulumi-mihu-tools.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """When CLI tests are selected and no usable `pulumi` is found, build it first
     (scripts/install-pulumi-cli.sh, its output shown), so that no CLI test is skipped; where
@@ -104,7 +117,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not cli_tests_selected(session.items):
         return
     capture = session.config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext(), \
+            tools_lock():
         try:
             ensure_cli()
         except CliUnavailable as exc:

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -177,10 +178,16 @@ def run_install_script() -> int:
     if not INSTALL_SCRIPT.exists():  # the tests outside the repository (an sdist's)
         print(f"{INSTALL_SCRIPT} is not there", flush=True)
         return 127
-    return subprocess.run([str(INSTALL_SCRIPT)], check=False).returncode
+    # To stderr: an xdist worker's stdout is not the terminal (its stderr is).
+    return subprocess.run([str(INSTALL_SCRIPT)], check=False, stdout=sys.stderr).returncode
 
 
-def ensure_cli(say: Callable[[str], object] = print,
+def tell(message: str) -> None:
+    """Say it on stderr, which an xdist worker shares with the terminal (not its stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def ensure_cli(say: Callable[[str], object] = tell,
                install: Callable[[], int] = run_install_script) -> str:
     """A usable ``pulumi``: the one found, else one built now by
     scripts/install-pulumi-cli.sh, its output (and progress) shown as it runs. Raises

@@ -7,6 +7,7 @@ fast tier never builds. The build is replaced by a stand-in here."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -114,3 +115,38 @@ def test_the_session_stops_before_any_test_when_the_cli_cannot_be_built(
         conftest.pytest_collection_finish(session(Item("cli")))
     assert info.value.returncode == pytest.ExitCode.USAGE_ERROR
     assert "it needs Go" in str(info.value) and "-m 'not cli'" in str(info.value)
+
+
+def test_one_session_at_a_time_checks_and_builds_the_tools(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `-n`, every xdist worker collects and would build a missing CLI: while one
+    holds the tools lock (building), another session's check waits for it to finish,
+    and then finds the CLI built instead of building it a second time."""
+    built: list[str] = []
+    waiting_started = threading.Event()
+
+    def ensure() -> str:
+        built.append("checked while " + ("free" if not built else "after a build"))
+        return "pulumi"
+
+    monkeypatch.setattr(conftest, "ensure_cli", ensure)
+    def another_session() -> None:
+        waiting_started.set()
+        conftest.pytest_collection_finish(session(Item("cli")))
+
+    with conftest.tools_lock():
+        other = threading.Thread(target=another_session)
+        other.start()
+        waiting_started.wait(5)
+        other.join(0.5)
+        assert other.is_alive(), "the second session checked while the first held the lock"
+        assert built == []
+    other.join(5)
+    assert not other.is_alive() and built == ["checked while free"]
+
+
+def test_the_build_is_said_on_stderr_which_xdist_workers_share_with_the_terminal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    support.tell("building the Pulumi CLI")
+    out, err = capsys.readouterr()
+    assert out == "" and err == "building the Pulumi CLI\n"
