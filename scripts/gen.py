@@ -17,8 +17,13 @@ KIND is ``exports`` (``pulumi_mihu/__init__.py``: every resource's public names)
 ``args`` (module level of a resource module: the input model's type, its lazy
 export and the Args dataclass), ``constructor`` (in the resource class: its schema, Args
 and provider, the output annotations and both constructor shapes), a resource's name (its
-README tables) or ``reference`` (docs/resources.md: every resource). Which resource a
-module's regions are for comes from the registry (pulumi_mihu/_registry.py).
+README tables), ``reference`` (docs/resources.md: every resource), ``settings``
+(docs/installation-configuration.md: every setting, its config key and environment
+variable, from pulumi_mihu/settings.py and the native schema's declarations) or
+``api:NAME`` (docs/api-docs/<name>.md: one resource's Registry-style API doc, from its
+schema, the package schema and the simulator's routes). Which resource a module's regions
+are for comes from the registry (pulumi_mihu/_registry.py); each resource has its API doc
+page, which a run creates (a title and the empty region) when it is missing.
 tests/unit/test_generated.py runs the check in the fast tier.
 """
 
@@ -60,6 +65,8 @@ END = re.compile(r"^\s*(# --- end of generated code ---|<!-- end of generated ta
 WIDTH = 92  # docstrings and tables wrap here (ruff's limit is 100)
 README = ROOT / "README.md"
 REFERENCE = ROOT / "docs" / "resources.md"
+INSTALLATION = ROOT / "docs" / "installation-configuration.md"
+API_DOCS = ROOT / "docs" / "api-docs"
 
 
 # -- Python -------------------------------------------------------------------------------
@@ -308,12 +315,134 @@ def render_reference() -> list[str]:
     return lines[:-1]
 
 
+# -- Registry-style docs ------------------------------------------------------------------
+
+def render_settings() -> list[str]:
+    """docs/installation-configuration.md's table: every setting of pulumi_mihu/settings.py
+    (``ALL_SETTINGS``) with its config key, environment variable, type, default and meaning
+    as the native package schema declares them (``CONFIG``: a test holds that every setting
+    has its entry), so the page, the schema and the settings cannot disagree."""
+    from pulumi_mihu.native.package_schema import CONFIG
+    from pulumi_mihu.settings import ALL_SETTINGS
+
+    lines = ["| stack config | environment variable | type | default | secret | meaning |",
+             "|---|---|---|---|---|---|"]
+    for setting in ALL_SETTINGS:
+        spec = CONFIG[setting]
+        default = "" if spec.default is None else f"`{str(spec.default).lower()}`"
+        lines.append(f"| `{setting.config_key}` | `{setting.env}` | {spec.type} | {default} | "
+                     f"{yes(spec.secret)} | {cell(spec.doc)} |")
+    return lines
+
+
+#: The package schema's names of the types a declaration may use.
+SCHEMA_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def api_doc_path(entry: Registered) -> Path:
+    """``docs/api-docs/siptrunkconnection.md``: named as the Registry names the page."""
+    return API_DOCS / f"{entry.name.lower()}.md"
+
+
+def placeholder(spec: Any, language: str) -> str:
+    """The value a constructor-syntax example shows for a property of this type, as the
+    Registry's pages show them: ``"string"``, ``false``."""
+    if spec.type is bool:
+        return {"python": "False", "go": "pulumi.Bool(false)"}.get(language, "false")
+    return 'pulumi.String("string")' if language == "go" else '"string"'
+
+
+def constructor_syntax(entry: Registered) -> list[str]:
+    """The resource declared with every input, in the four languages: Python (the dynamic
+    resource, snake_case), YAML, TypeScript and Go (the native provider, camelCase, the
+    generated SDKs' names)."""
+    from pulumi_mihu.native.package_schema import GO_IMPORT_PATH, NODE_PACKAGE, camel
+
+    inputs = ordered(entry.schema)
+    name, token = entry.name, f"mihu:index:{entry.name}"
+    python = [f"from pulumi_mihu import {name}", "",
+              f'resource = {name}("resourceName",']
+    python += [f"    {n}={placeholder(s, 'python')}," for n, s in inputs]
+    python[-1] = python[-1].rstrip(",") + ")"
+    yaml = ["resources:", "  resourceName:", f"    type: {token}", "    properties:"]
+    yaml += [f"      {camel(n)}: {placeholder(s, 'yaml')}" for n, s in inputs]
+    typescript = [f'import * as mihu from "{NODE_PACKAGE}";', "",
+                  f'const resource = new mihu.{name}("resourceName", {{']
+    typescript += [f"    {camel(n)}: {placeholder(s, 'typescript')}," for n, s in inputs]
+    typescript.append("});")
+    go = ["import (", f'\tmihu "{GO_IMPORT_PATH}"', '\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi"',
+          ")", "", f'resource, err := mihu.New{name}(ctx, "resourceName", &mihu.{name}Args{{']
+    fields = {n: camel(n)[0].upper() + camel(n)[1:] + ":" for n, _ in inputs}
+    width = max(map(len, fields.values()))
+    go += [f"\t{fields[n]:<{width}} {placeholder(s, 'go')}," for n, s in inputs]
+    go.append("})")
+    blocks = [("Python (dynamic resources)", "python", python), ("YAML", "yaml", yaml),
+              ("TypeScript", "typescript", typescript), ("Go", "go", go)]
+    lines: list[str] = []
+    for title, fence, body in blocks:
+        lines += [f"**{title}**", "", f"```{fence}", *body, "```", ""]
+    return lines[:-1]
+
+
+def documented_routes() -> dict[tuple[str, str], bool]:
+    """(method, path with its parameters unnamed) -> whether the Mihu API reference
+    documents the route: the simulator's ``ROUTES`` say which (docs/mihu-sip-trunk-api.md)."""
+    from pulumi_mihu.testing.simulator import ROUTES
+
+    return {(r.method, re.sub(r"\{[^}]*\}", "{}", r.pattern)): r.documented for r in ROUTES}
+
+
+def render_api_doc(entry: Registered) -> list[str]:
+    """One resource's Registry-style API doc: summary, constructor syntax, the inputs and
+    outputs under both names, and the API routes its provider calls, documented or not."""
+    from pulumi_mihu.native.package_schema import camel, resource_spec
+
+    schema, spec = entry.schema, resource_spec(entry)
+    summary = (inspect.getdoc(entry.resource_class()) or entry.name).splitlines()[0]
+    lines = [summary, "", *textwrap.wrap(
+        f"Type token `mihu:index:{entry.name}` (native provider: YAML, TypeScript, Go); "
+        f"class `pulumi_mihu.{entry.name}` (Python, dynamic resource, type "
+        f"`{entry.type_token}`). Example: `examples/{entry.example}`.", 88,
+        break_on_hyphens=False, break_long_words=False), "",
+        f"## Create a {entry.name} resource", "", *constructor_syntax(entry), "",
+        "## Inputs", "", "Python takes the snake_case names, the native provider's languages "
+        "the camelCase ones.", "",
+        "| property | Python | type | required | secret | on change | description |",
+        "|---|---|---|---|---|---|---|"]
+    lines += [f"| `{camel(n)}` | `{n}` | {SCHEMA_TYPES[s.type]} | {required_cell(s)} | "
+              f"{yes(s.secret)} | {change_cell(s)} | {cell(described(s))} |"
+              for n, s in ordered(schema)]
+    lines += ["", "## Outputs", "", *textwrap.wrap(
+        "All input properties that are compared are outputs too, as stored"
+        + (f" ({', '.join(f'`{camel(n)}`' for n in schema.names(compared=True))})"
+           if schema.names(compared=True) else "")
+        + "; and these:", 88), "",
+        "| property | Python | type | secret | description |", "|---|---|---|---|---|",
+        "| `id` | `id` | string | no | The provider's id of the resource. |"]
+    lines += [f"| `{camel(n)}` | `{n}` | {SCHEMA_TYPES[o.type]} | {yes(o.secret)} | {cell(o.doc)} |"
+              for n, o in schema.outputs.items()]
+    routes = documented_routes()
+    lines += ["", "## Mihu API routes", "", "| route | in the Mihu API reference |",
+              "|---|---|"]
+    for route in entry.api:
+        method, path = route.split(" ", 1)
+        documented = routes[(method, re.sub(r"\{[^}]*\}", "{}", "/api/v1" + path))]
+        lines.append(f"| `{method} /api/v1{path}` | "
+                     f"{'documented' if documented else 'not documented (assumed)'} |")
+    assert spec["requiredInputs"] == [camel(n) for n in schema.names(required=True)]
+    return lines
+
+
 # -- regions ---------------------------------------------------------------------------------
 
 def render(kind: str, path: Path) -> list[str]:
     """The lines of one region of ``path``."""
     if kind == "reference":
         return render_reference()
+    if kind == "settings":
+        return render_settings()
+    if kind.startswith("api:"):
+        return render_api_doc(by_name(kind.removeprefix("api:")))
     if kind == "exports":
         return render_exports()
     if kind in ("args", "constructor"):
@@ -352,7 +481,8 @@ def regenerated(path: Path) -> str:
 def targets() -> list[Path]:
     """Every file with generated regions."""
     return [ROOT / "pulumi_mihu" / "__init__.py", *(Path(module_file(entry))
-                                                     for entry in RESOURCES), README, REFERENCE]
+                                                     for entry in RESOURCES), README, REFERENCE,
+            INSTALLATION, *(api_doc_path(entry) for entry in RESOURCES)]
 
 
 def expected_kinds(path: Path) -> list[str]:
@@ -362,6 +492,10 @@ def expected_kinds(path: Path) -> list[str]:
         return [entry.name for entry in RESOURCES]
     if path == REFERENCE:
         return ["reference"]
+    if path == INSTALLATION:
+        return ["settings"]
+    if path.parent == API_DOCS:
+        return [f"api:{entry.name}" for entry in RESOURCES if api_doc_path(entry) == path]
     if path == ROOT / "pulumi_mihu" / "__init__.py":
         return ["exports"]
     return ["args", "constructor"]
@@ -372,6 +506,9 @@ def drifted() -> list[tuple[Path, str]]:
     for a region missing or doubled, what is wrong)."""
     found = []
     for path in targets():
+        if not path.exists():
+            found.append((path, f"{path}: missing (python scripts/gen.py creates it)\n"))
+            continue
         kinds = [m["kind"] for m in map(START.match, path.read_text().splitlines()) if m]
         wrong = [kind for kind in expected_kinds(path) if kinds.count(kind) != 1]
         if wrong:
@@ -386,6 +523,13 @@ def drifted() -> list[tuple[Path, str]]:
     return found
 
 
+def api_doc_stub(entry: Registered) -> str:
+    """A new resource's API doc page: its title and the empty region (filled right after);
+    what the schema cannot say (import, what the API does) is written by hand around it."""
+    return (f"# {entry.name}\n\n<!-- generated from the schema: do not edit (scripts/gen.py "
+            f"api:{entry.name}) -->\n<!-- end of generated tables -->\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
@@ -398,6 +542,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.relative_to(ROOT)}: differs from the schema: run "
                   "python scripts/gen.py", file=sys.stderr)
         return 1 if found else 0
+    for entry in RESOURCES:
+        if not api_doc_path(entry).exists():
+            api_doc_path(entry).parent.mkdir(parents=True, exist_ok=True)
+            api_doc_path(entry).write_text(api_doc_stub(entry))
     for path in targets():
         text = regenerated(path)
         if text != path.read_text():

@@ -87,3 +87,56 @@ def test_check_reports_a_region_deleted_whole(gen: ModuleType, tmp_path: Path,
     copy.write_text(text[:start] + text[text.index(end_marker) + len(end_marker):])
     monkeypatch.setattr(gen, "REFERENCE", copy)
     assert [path for path, _ in gen.drifted()] == [copy]
+
+
+def test_the_registry_docs_have_their_regions_and_every_setting(gen: ModuleType) -> None:
+    """docs/installation-configuration.md's settings table and each resource's API doc
+    (docs/api-docs/<name>.md) are generated: their regions must be there once each, or
+    ``--check`` would have nothing to compare."""
+    from pulumi_mihu._registry import RESOURCES
+    from pulumi_mihu.settings import ALL_SETTINGS
+
+    installation = (ROOT / "docs" / "installation-configuration.md").read_text()
+    assert installation.count("(scripts/gen.py settings) -->") == 1
+    rows = [line for line in installation.splitlines() if line.startswith("| `mihu:")]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        [f"| `{s.config_key}`", f"`{s.env}`"] for s in ALL_SETTINGS]
+    for entry in RESOURCES:
+        page = (ROOT / "docs" / "api-docs" / f"{entry.name.lower()}.md").read_text()
+        assert page.count(f"(scripts/gen.py api:{entry.name}) -->") == 1, entry.name
+        assert f"type: mihu:index:{entry.name}" in page and f"mihu.New{entry.name}(" in page
+
+
+def test_an_api_doc_says_which_routes_the_api_reference_documents(gen: ModuleType) -> None:
+    """Each route the provider calls is marked documented or assumed, from the simulator's
+    ROUTES (which docs/mihu-sip-trunk-api.md backs): the create of a connection only."""
+    page = (ROOT / "docs" / "api-docs" / "siptrunkconnection.md").read_text()
+    assert "| `POST /api/v1/channels/sip-trunk/connections` | documented |" in page
+    assert ("| `DELETE /api/v1/channels/sip-trunk/connections/{uuid}` | not documented "
+            "(assumed) |") in page
+
+
+def test_a_missing_api_doc_is_drift_and_its_stub_fills(
+        gen: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new resource's API doc page: ``--check`` names it missing; the stub ``gen.py``
+    writes for it (title and empty region) fills to the page."""
+    from pulumi_mihu._registry import RESOURCES
+
+    monkeypatch.setattr(gen, "API_DOCS", tmp_path)
+    assert {path for path, _ in gen.drifted()} == {
+        tmp_path / f"{entry.name.lower()}.md" for entry in RESOURCES}
+    entry = RESOURCES[0]
+    stub = gen.api_doc_path(entry)
+    stub.write_text(gen.api_doc_stub(entry))
+    page = gen.regenerated(stub)
+    assert page.startswith(f"# {entry.name}\n") and "## Inputs" in page
+    assert "\n".join(gen.render_api_doc(entry)) in page
+
+
+def test_a_hand_edit_of_the_settings_table_is_drift(gen: ModuleType, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "docs" / "installation-configuration.md").read_text()
+    copy = tmp_path / "installation-configuration.md"
+    copy.write_text(text.replace("| `MIHU_API_TOKEN` |", "| `MIHU_TOKEN` |", 1))
+    monkeypatch.setattr(gen, "INSTALLATION", copy)
+    assert [path for path, _ in gen.drifted()] == [copy]
