@@ -410,7 +410,7 @@ def render_api_doc(entry: Registered) -> list[str]:
         "| property | Python | type | required | secret | on change | description |",
         "|---|---|---|---|---|---|---|"]
     lines += [f"| `{camel(n)}` | `{n}` | {SCHEMA_TYPES[s.type]} | {required_cell(s)} | "
-              f"{yes(s.secret)} | {change_cell(s)} | {cell(described(s))} |"
+              f"{yes(s.secret)} | {change_cell(s)} | {cell(s.described)} |"
               for n, s in ordered(schema)]
     lines += ["", "## Outputs", "", *textwrap.wrap(
         "All input properties that are compared are outputs too, as stored"
