@@ -129,6 +129,9 @@ class Output:
     secret: bool = False
     field: str | None = None
     """The field of the API's answer it comes from; None: the output's own name."""
+    always: bool = False
+    """In every state the provider writes (the id, say): the native schema's ``required``,
+    so that generated SDKs type it as present."""
 
 
 class Schema(Generic[M]):

@@ -145,7 +145,7 @@ SCHEMA: Schema[SipTrunkConnectionInputs] = Schema(
             sent=False, compared=False),
     },
     outputs={
-        "uuid": Output("The connection's uuid, also its Pulumi id."),
+        "uuid": Output("The connection's uuid, also its Pulumi id.", always=True),
         "status": Output("The API's status string (its values are not documented)."),
         "created_at": Output("When the connection was created, as the API reports it."),
         "updated_at": Output("When the connection was last changed, as the API reports "

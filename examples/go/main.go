@@ -32,8 +32,7 @@ func main() {
 		supportAgentCalls, err := mihu.NewAgentSipTrunkAssignment(ctx, "support-agent-calls",
 			&mihu.AgentSipTrunkAssignmentArgs{
 				AgentUuid:      pulumi.String(cfg.Require("agentUuid")),
-				// The connection's uuid (the Uuid output is optional in the schema).
-				ConnectionUuid: supportLine.ID().ToStringOutput(),
+				ConnectionUuid: supportLine.Uuid,
 			})
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ const supportLine = new mihu.SipTrunkConnection("support-line", {
 
 const supportAgentCalls = new mihu.AgentSipTrunkAssignment("support-agent-calls", {
     agentUuid: config.require("agentUuid"),
-    connectionUuid: supportLine.id,  // the connection's uuid (`uuid` may be undefined)
+    connectionUuid: supportLine.uuid,
 });
 
 export const trunkUuid = supportLine.uuid;

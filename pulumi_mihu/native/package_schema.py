@@ -125,9 +125,11 @@ def resource_spec(entry: Registered) -> dict[str, Any]:
     outputs = {names.to_camel[n]: _input_property(s)
                for n, s in schema.inputs.items() if s.compared}
     outputs.update({names.to_camel[n]: _output_property(s) for n, s in schema.outputs.items()})
-    # An output is always there when the validated inputs always have it.
+    # An output is always there when the validated inputs always have it, or when it is
+    # declared so (the id).
     always = [names.to_camel[n] for n, s in schema.inputs.items()
               if s.compared and (s.model_required or s.default is not None)]
+    always += [names.to_camel[n] for n, o in schema.outputs.items() if o.always]
     return {
         "description": _resource_description(entry),
         "properties": outputs,

@@ -83,7 +83,7 @@ export class SipTrunkConnection extends pulumi.CustomResource {
     /**
      * The connection's uuid, also its Pulumi id.
      */
-    declare public /*out*/ readonly uuid: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly uuid: pulumi.Output<string>;
 
     /**
      * Create a SipTrunkConnection resource with the given unique name, arguments, and options.

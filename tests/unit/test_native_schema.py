@@ -56,6 +56,9 @@ def test_trunk_properties_names_secrets_replacements_required() -> None:
     # adopt_uuid is read at create only: an input, not an output
     assert "adoptUuid" not in spec["properties"]
     assert {"uuid", "status", "createdAt", "updatedAt"} <= set(spec["properties"])
+    # the id is in every state (SDKs type it present); the API's other fields may be absent
+    assert "uuid" in spec["required"]
+    assert not {"status", "createdAt", "updatedAt"} & set(spec["required"])
     assert spec["inputProperties"]["phoneNumber"]["description"].startswith(
         "The number the trunk routes calls to")
     assert spec["inputProperties"]["phoneNumber"]["description"].endswith("1-32 characters.")
@@ -85,6 +88,8 @@ def test_each_schema_flag_is_derived_not_written() -> None:
                                                            declared.compared), name
             assert (names.to_camel[name] in spec["requiredInputs"]) == declared.required, name
             assert (names.to_camel[name] in spec["properties"]) == declared.compared, name
+        for name, output in entry.schema.outputs.items():
+            assert (names.to_camel[name] in spec["required"]) == output.always, name
         assert set(names.to_snake.values()) == {*entry.schema.inputs, *entry.schema.outputs}
 
 

@@ -35,7 +35,7 @@ type SipTrunkConnection struct {
 	// The SIP auth username; always secret. 1-255 characters.
 	Username pulumi.StringOutput `pulumi:"username"`
 	// The connection's uuid, also its Pulumi id.
-	Uuid pulumi.StringPtrOutput `pulumi:"uuid"`
+	Uuid pulumi.StringOutput `pulumi:"uuid"`
 }
 
 // NewSipTrunkConnection registers a new resource with the given unique name, arguments, and options.
@@ -233,8 +233,8 @@ func (o SipTrunkConnectionOutput) Username() pulumi.StringOutput {
 }
 
 // The connection's uuid, also its Pulumi id.
-func (o SipTrunkConnectionOutput) Uuid() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *SipTrunkConnection) pulumi.StringPtrOutput { return v.Uuid }).(pulumi.StringPtrOutput)
+func (o SipTrunkConnectionOutput) Uuid() pulumi.StringOutput {
+	return o.ApplyT(func(v *SipTrunkConnection) pulumi.StringOutput { return v.Uuid }).(pulumi.StringOutput)
 }
 
 func init() {
