@@ -231,7 +231,8 @@ def test_native_bulk_import_then_up_records_the_credentials_without_a_request(
     state what the API returns; the next ``up`` with the program's credentials records
     them in one update per connection, with no request, as the single import does. An
     agent's assignment cannot be imported (the API cannot read one): one line saying
-    what to do instead, and nothing written."""
+    what to do instead, and nothing written; only an import file that supplies its state
+    imports it, as written there."""
     provider = provider_for(sim)
     lines = {f"line-{n}": provider.create(trunk_inputs(
         name=f"line-{n}", phone_number=f"+1555123000{n}",
@@ -285,6 +286,17 @@ def test_native_bulk_import_then_up_records_the_credentials_without_a_request(
     assert writes(sim, since) == []
     assert {uuid: sim.connections[uuid] for uuid in account} == account
     assert sim.state.assignments == {}
+
+    # Unless the import file supplies its state: the engine then skips the Read and
+    # records the file's inputs and outputs as they are, unverified (docs/native.md).
+    values = {"agentUuid": AGENT, "connectionUuid": lines["line-0"], "force": False}
+    spec.write_text(json.dumps({"resources": [
+        {"type": ASSIGNMENT, "name": "calls", "id": f"{AGENT}/{lines['line-0']}",
+         "inputs": values, "outputs": {**values, "phoneNumber": "+15551230000"}}]}))
+    cli.run("import", "--file", str(spec), "--yes", "--generate-code=false")
+    [assignment] = cli.resources("AgentSipTrunkAssignment")
+    assert (assignment["id"], assignment["inputs"]) == (f"{AGENT}/{lines['line-0']}", values)
+    assert writes(sim, since) == [] and sim.state.assignments == {}
 
 
 # -- the ledger's native rows (pulumi_mihu/_ledger.py, N1 and N2) ----------------------------
