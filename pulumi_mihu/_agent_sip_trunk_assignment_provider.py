@@ -43,6 +43,11 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
     whichever ran last, and removing either would leave state saying the agent uses a trunk
     it does not."""
 
+    instead_of_import = (
+        "Declare it in the program instead and run `pulumi up`: its one assign call is an "
+        "upsert, so for the agent and connection it already has it changes nothing "
+        "(README: \"Import an existing connection\").")
+
     def _reset(self) -> None:
         super()._reset()
         #: agent -> connection assigned by this provider process (one per deployment).

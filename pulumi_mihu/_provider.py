@@ -195,6 +195,10 @@ class MihuResourceProvider(ResourceProvider):
     #: Inputs whose value no two resources of a stack may share -> why (checked per
     #: provider process, that is per deployment, and reported by Check naming both).
     unique_inputs: ClassVar[Mapping[str, str]] = {}
+    #: What to do instead of importing one of these where the API cannot read it: one
+    #: sentence the native plugin's import error ends with (a resource with an
+    #: ``adopt_uuid`` input gets its own, naming the uuid: the plugin's words).
+    instead_of_import: ClassVar[str] = "Declare it in the program instead."
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

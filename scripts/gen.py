@@ -430,6 +430,51 @@ def render_api_doc(entry: Registered) -> list[str]:
         lines.append(f"| `{method} /api/v1{path}` | "
                      f"{'documented' if documented else 'not documented (assumed)'} |")
     assert spec["requiredInputs"] == [camel(n) for n in schema.names(required=True)]
+    return lines + lookup_doc(entry)
+
+
+def lookup_doc(entry: Registered) -> list[str]:
+    """The resource's lookup function (``getSipTrunkConnection``), as the package schema
+    declares it: how each native language calls it, and what it returns; nothing for a
+    resource without one."""
+    from pulumi_mihu.native.package_schema import (
+        GO_IMPORT_PATH,
+        NODE_PACKAGE,
+        function_spec,
+        lookup_of,
+    )
+
+    lookup = lookup_of(entry)
+    if lookup is None:
+        return []
+    spec, function = function_spec(lookup), lookup.token.rsplit(":", 1)[-1]
+    [key] = spec["inputs"]["properties"]
+    # Pulumi's Go generator names a get-function Lookup... (``get`` clashes in Go).
+    exported = "Lookup" + function.removeprefix("get") if function.startswith("get") else (
+        function[0].upper() + function[1:])
+    key_go = key[0].upper() + key[1:]
+    lines = ["", f"## Look up an existing {entry.name}: `{function}`", "",
+             *textwrap.wrap(f"`{lookup.token}` (native provider; Python's dynamic resource "
+                            f"has `{entry.name}.get`). {spec['description']}", 88,
+                            break_on_hyphens=False, break_long_words=False), ""]
+    blocks = [
+        ("YAML", "yaml", ["variables:", "  found:", "    fn::invoke:",
+                          f"      function: {lookup.token}", "      arguments:",
+                          f'        {key}: "string"']),
+        ("TypeScript", "typescript", [f'import * as mihu from "{NODE_PACKAGE}";', "",
+                                      f'const found = mihu.{function}Output({{ {key}: '
+                                      '"string" });']),
+        ("Go", "go", [f'import mihu "{GO_IMPORT_PATH}"', "",
+                      f'found, err := mihu.{exported}(ctx, &mihu.{exported}Args{{{key_go}: '
+                      '"string"})']),
+    ]
+    for title, fence, body in blocks:
+        lines += [f"**{title}**", "", f"```{fence}", *body, "```", ""]
+    required = spec["outputs"]["required"]
+    lines += ["| returns | type | always there | description |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {prop['type']} | {yes(name in required)} | "
+              f"{cell(prop['description'])} |"
+              for name, prop in spec["outputs"]["properties"].items()]
     return lines
 
 

@@ -12,6 +12,7 @@ give; the provider's configuration ``mihu:<key>`` with the keys the dynamic mode
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -44,8 +45,12 @@ __all__ = [
     "MODULE",
     "NODE_PACKAGE",
     "PACKAGE",
+    "Lookup",
     "Names",
     "camel",
+    "function_spec",
+    "lookup_of",
+    "lookups",
     "names_of",
     "package_schema",
     "schema_json",
@@ -139,6 +144,95 @@ def resource_spec(entry: Registered) -> dict[str, Any]:
     }
 
 
+#: A provider's item read route, as the registry lists it: ``GET <collection>/{<key>}``.
+_ITEM_READ = re.compile(r"^GET (?P<collection>/\S+)/\{(?P<key>\w+)\}$")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A resource's lookup function (``getSipTrunkConnection``), derived from its
+    declarations: a resource has one when its provider reads one item by id (the registry
+    lists a ``GET .../{key}`` route), it takes that route's parameter, which must be a
+    declared output (the id: ``uuid``), and it returns what the API reports of the
+    resource, the secret inputs and outputs left out whatever the API answers."""
+
+    entry: Registered
+    key: str
+    """The input: the item route's path parameter (snake_case), a declared output."""
+    route: str
+    """The item read route, ``GET /channels/sip-trunk/connections/{uuid}``."""
+
+    @property
+    def token(self) -> str:
+        """``mihu:index:getSipTrunkConnection``: Pulumi's name for a resource's lookup."""
+        return f"{PACKAGE}:{MODULE}:get{self.entry.name}"
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """What it returns (snake_case): the key, the inputs the API returns and the
+        computed outputs, never a secret one. A secret the API came to return would still
+        not be returned: only these names are."""
+        schema = self.entry.schema
+        returned = [n for n in schema.names(returned=True) if not schema.inputs[n].secret]
+        computed = [n for n, spec in schema.outputs.items() if not spec.secret]
+        return tuple(dict.fromkeys([self.key, *returned, *computed]))
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The outputs always there: the key, and the returned inputs that every
+        resource's validated inputs have (the API's create requires them)."""
+        schema = self.entry.schema
+        return (self.key, *(n for n in schema.names(returned=True)
+                            if n in self.outputs and schema.inputs[n].model_required))
+
+
+def lookup_of(entry: Registered) -> Lookup | None:
+    """The resource's lookup function; None where its provider reads no item by id (the
+    agent assignment: the API has no way to read one)."""
+    for route in entry.api:
+        match = _ITEM_READ.match(route)
+        if match:
+            if match["key"] not in entry.schema.outputs:
+                raise TypeError(f"{entry.name}: the read route's {{{match['key']}}} is no "
+                                "declared output")
+            return Lookup(entry, match["key"], route)
+    return None
+
+
+def lookups() -> tuple[Lookup, ...]:
+    """Every resource's lookup function, in the registry's order."""
+    return tuple(lookup for entry in RESOURCES if (lookup := lookup_of(entry)) is not None)
+
+
+def function_spec(lookup: Lookup) -> dict[str, Any]:
+    """One lookup's entry of ``functions``: its input (the key) and its outputs, with the
+    declarations' types and docs."""
+    schema, entry = lookup.entry.schema, lookup.entry
+    names = names_of(schema)
+
+    def prop(name: str) -> dict[str, Any]:
+        # As the resource's properties say them (an input's doc with its length rule).
+        if name in schema.inputs:
+            return {"type": _TYPES[schema.inputs[name].type],
+                    "description": schema.inputs[name].described}
+        return {"type": _TYPES[schema.outputs[name].type],
+                "description": schema.outputs[name].doc}
+
+    key = names.to_camel[lookup.key]
+    method, path = lookup.route.split(" ", 1)
+    return {
+        "description": f"Look up an existing {entry.name} by its {key}: what the Mihu API "
+                       f"reports of it, never a secret (it reads {method} /api/v1{path}). It "
+                       f"fails, saying so, where the API cannot read it or no {entry.name} "
+                       f"has that {key}. A query: it changes nothing.",
+        "inputs": {"properties": {key: {**prop(lookup.key), "description":
+                                        f"The {key} of the {entry.name} to look up."}},
+                   "required": [key]},
+        "outputs": {"properties": {names.to_camel[n]: prop(n) for n in lookup.outputs},
+                    "required": [names.to_camel[n] for n in lookup.required]},
+    }
+
+
 def _resource_description(entry: Registered) -> str:
     """The first paragraph of the resource class's docstring (its module is imported
     anyway, for its schema; the provider's module is not)."""
@@ -210,6 +304,7 @@ def package_schema() -> dict[str, Any]:
         "provider": {"description": "The Mihu provider: one Mihu account.",
                      "properties": config, "inputProperties": config},
         "resources": {type_token(entry): resource_spec(entry) for entry in RESOURCES},
+        "functions": {lookup.token: function_spec(lookup) for lookup in lookups()},
         "language": {
             "python": {"packageName": "pulumi_mihu_native"},
             # The generated SDKs (sdk/, scripts/gen-sdks.sh): each carries the schema's

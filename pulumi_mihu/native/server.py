@@ -32,9 +32,10 @@ import os
 import re
 import sys
 import traceback
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeGuard, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
@@ -50,7 +51,16 @@ from .._version import __version__
 from ..client import operation_deadline, operation_remaining
 from ..errors import MihuError
 from ..schema import RESOURCE_NAME, RESOURCE_NAME_KEY
-from .package_schema import CONFIG, PACKAGE, Names, names_of, schema_json, type_token
+from .package_schema import (
+    CONFIG,
+    PACKAGE,
+    Lookup,
+    Names,
+    lookups,
+    names_of,
+    schema_json,
+    type_token,
+)
 
 __all__ = ["EngineLog", "MihuProviderServicer", "main", "serve"]
 
@@ -208,6 +218,19 @@ class _Resource:
         return {k for k in self.write_only
                 if olds.get(k) is None and news.get(k) is not None}
 
+    def cannot_read(self, exc: MihuError, id_: str, what: str) -> _Abort:
+        """The error of an import or a lookup where the API cannot read (``exc``, the
+        provider's "Cannot read ..."), in plain words, with what to do instead: for a
+        resource with ``adopt_uuid``, adopting it by its uuid (the same words for both)."""
+        if "adopt_uuid" in self.schema.inputs:
+            instead = (f"Manage it with adoptUuid (adopt_uuid in Python's dynamic resource) "
+                       f"instead: a {self.entry.name} with adoptUuid set to {id_} and the "
+                       "connection's name, phone number and gateways, then `pulumi up` (no "
+                       "POST; README: \"Import an existing connection\")")
+        else:
+            instead = self.provider.instead_of_import
+        return _Abort(f"{exc}, so {what}. {instead}")
+
     def reason(self, text: str) -> str:
         """A provider message with the inputs' names as the engine's (``phone_number is
         required`` -> ``phoneNumber is required``)."""
@@ -226,6 +249,10 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self, engine: EngineLog | None = None) -> None:
         self.resources = {type_token(entry): _Resource(entry) for entry in RESOURCES}
         self.engine = engine or EngineLog(None)
+        #: The lookup functions (``getSipTrunkConnection``), by token, with the resource
+        #: whose provider reads for them.
+        self.functions = {lookup.token: (lookup, self.resources[type_token(lookup.entry)])
+                          for lookup in lookups()}
         #: URNs this process read without state (``pulumi import``): their import's
         #: consistency Check does not require the write-only inputs (never readable).
         self._imported: set[str] = set()
@@ -395,13 +422,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 result = resource.provider.read(request.id, props)
             except MihuError as exc:
                 if importing and str(exc).startswith("Cannot read"):
-                    raise _Abort(
-                        f"{exc}, so it cannot be imported. Manage it with adoptUuid "
-                        "(adopt_uuid in Python's dynamic resource) instead: a "
-                        f"{resource.entry.name} with adoptUuid set to {request.id} and "
-                        "the connection's name, phone number and gateways, "
-                        "then `pulumi up` (no POST; README: \"Import an existing "
-                        "connection\")") from None
+                    raise resource.cannot_read(exc, request.id,
+                                               "it cannot be imported") from None
                 raise
             if not result.id:
                 return proto.ReadResponse(id="")
@@ -420,6 +442,56 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                                       properties=resource.answer(outs, came_secret),
                                       inputs=inputs)
         return self._run(context, call, request.urn)
+
+    # functions
+
+    def Invoke(self, request: Any, context: grpc.ServicerContext) -> Any:
+        """A lookup function (``getSipTrunkConnection``): the provider's read of one item
+        without state (a ``get``), answered with the function's outputs only, so nothing
+        secret can leave whatever the API returns. A query: unlike an import's Read, it
+        notes nothing (the ledger, the imported URNs), and it makes no request but the
+        read. A missing or malformed key is a failure on that argument, as Check's."""
+        def call() -> Any:
+            found = self.functions.get(request.tok)
+            if found is None:
+                raise _Abort(f"unknown function {request.tok!r}: the {PACKAGE} provider "
+                             f"has {', '.join(sorted(self.functions)) or 'none'}")
+            lookup, resource = found
+            args, _ = from_struct(request.args)
+            key = resource.names.to_camel[lookup.key]
+            failures = [proto.CheckFailure(property=name, reason=f"{name} is not an "
+                                           f"argument of {lookup.token.rsplit(':', 1)[-1]}")
+                        for name in args if name != key]
+            value = args.get(key)
+            if not _path_segment(value):
+                failures.append(proto.CheckFailure(
+                    property=key, reason=f"{key} must be the {key} of a "
+                                         f"{lookup.entry.name}, as a string"))
+            elif not failures:
+                return proto.InvokeResponse(**{"return": self._look_up(lookup, resource,
+                                                                        value)})
+            return proto.InvokeResponse(failures=failures)
+        return self._run(context, call)
+
+    @staticmethod
+    def _look_up(lookup: Lookup, resource: _Resource, key: str) -> struct_pb2.Struct:
+        """What the API reports of the item ``key``: the function's outputs, camelCase,
+        none marked secret (none is); an answer without one the schema says is always
+        there is an error, not a silent null in a typed SDK."""
+        what = f"{lookup.token.rsplit(':', 1)[-1]} cannot look it up"
+        try:
+            result = resource.provider.read(key, {})
+        except MihuError as exc:
+            if str(exc).startswith("Cannot read"):
+                raise resource.cannot_read(exc, key, what) from None
+            raise
+        outs = {**(result.outs or {}), lookup.key: result.id or key}
+        missing = [resource.names.to_camel[n] for n in lookup.required if outs.get(n) is None]
+        if missing:
+            raise _Abort(f"The Mihu API's answer for {lookup.entry.name} {key} has no "
+                         f"{' and no '.join(missing)}, so {what}")
+        return to_struct(resource.names.camel_keys(
+            {name: outs.get(name) for name in lookup.outputs}), set())
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
@@ -448,6 +520,13 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 resource.provider.delete(request.id, props)
             return empty_pb2.Empty()
         return self._run(context, call, request.urn)
+
+
+def _path_segment(value: Any) -> TypeGuard[str]:
+    """A key a lookup may put in the item route as it is: one path segment that needs no
+    quoting (a uuid does), so that no argument reaches another route (``x/../..``)."""
+    return (isinstance(value, str) and value not in ("", ".", "..")
+            and urllib.parse.quote(value, safe="") == value)
 
 
 def _abort(context: grpc.ServicerContext, message: str) -> NoReturn:

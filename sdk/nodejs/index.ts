@@ -10,6 +10,11 @@ export type AgentSipTrunkAssignment = import("./agentSipTrunkAssignment").AgentS
 export const AgentSipTrunkAssignment: typeof import("./agentSipTrunkAssignment").AgentSipTrunkAssignment = null as any;
 utilities.lazyLoad(exports, ["AgentSipTrunkAssignment"], () => require("./agentSipTrunkAssignment"));
 
+export { GetSipTrunkConnectionArgs, GetSipTrunkConnectionResult, GetSipTrunkConnectionOutputArgs } from "./getSipTrunkConnection";
+export const getSipTrunkConnection: typeof import("./getSipTrunkConnection").getSipTrunkConnection = null as any;
+export const getSipTrunkConnectionOutput: typeof import("./getSipTrunkConnection").getSipTrunkConnectionOutput = null as any;
+utilities.lazyLoad(exports, ["getSipTrunkConnection","getSipTrunkConnectionOutput"], () => require("./getSipTrunkConnection"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;

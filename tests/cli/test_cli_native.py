@@ -24,6 +24,8 @@ from support import (
     SIP_USERNAME,
     new_trunk,
     output_text,
+    provider_for,
+    trunk_inputs,
 )
 
 PROGRAM = Path(__file__).resolve().parents[1] / "cli_programs" / "native.py"
@@ -216,6 +218,85 @@ def test_native_import_where_the_api_cannot_read_points_to_adopt_uuid(
     assert "Traceback" not in text
     assert writes(bare_sim, since) == []
     assert cli.resources("SipTrunkConnection") == []
+
+
+ASSIGNMENT = "mihu:index:AgentSipTrunkAssignment"
+#: One of the simulator's agents.
+AGENT = "a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f601"
+
+
+def test_native_bulk_import_then_up_records_the_credentials_without_a_request(
+        make_native: MakeNative, sim: MihuSimulator, tmp_path: Path) -> None:
+    """``pulumi import --file`` of three connections: 0 POST, 0 DELETE, each connection's
+    state what the API returns; the next ``up`` with the program's credentials records
+    them in one update per connection, with no request, as the single import does. An
+    agent's assignment cannot be imported (the API cannot read one): one line saying
+    what to do instead, and nothing written; only an import file that supplies its state
+    imports it, as written there."""
+    provider = provider_for(sim)
+    lines = {f"line-{n}": provider.create(trunk_inputs(
+        name=f"line-{n}", phone_number=f"+1555123000{n}",
+        secondary_gateway="sip2.telnyx.com" if n == 2 else None)).id for n in range(3)}
+    account = {uuid: dict(sim.connections[uuid]) for uuid in lines.values()}
+    cli = make_native(sim, [{"resource_name": name, "phoneNumber": f"+1555123000{n}",
+                             "gateway": "sip.telnyx.com",
+                             **({"secondaryGateway": "sip2.telnyx.com"} if n == 2 else {})}
+                            for n, name in enumerate(lines)])
+    spec = tmp_path / "import.json"
+    spec.write_text(json.dumps({"resources": [
+        {"type": TOKEN, "name": name, "id": uuid} for name, uuid in lines.items()]}))
+    since = len(sim.requests)
+
+    text = output_text(cli.run("import", "--file", str(spec), "--yes",
+                               "--generate-code=false"))
+    assert "Traceback" not in text and "failed to validate" not in text, text
+    assert writes(sim, since) == [], "an import sends no POST, no DELETE"
+    imported = {r["urn"].rsplit("::", 1)[-1]: r for r in cli.resources("SipTrunkConnection")}
+    assert {name: r["id"] for name, r in imported.items()} == lines
+    for name, resource in imported.items():
+        n = int(name.removeprefix("line-"))  # the state's order is the engine's
+        assert resource["inputs"] == {  # what the API returns: never a credential
+            "name": name, "phoneNumber": f"+1555123000{n}", "gateway": "sip.telnyx.com",
+            **({"secondaryGateway": "sip2.telnyx.com"} if n == 2 else {})}, name
+        assert not {"username", "password"} & set(resource["outputs"]), name
+
+    steps = {s.name: s.op for s in cli.preview_json().resource_steps("SipTrunkConnection")}
+    assert steps == dict.fromkeys(lines, "update")
+    text = output_text(cli.up())
+    assert text.count("recorded in the state as the program's") >= len(lines), text
+    assert writes(sim, since) == [], "the updates are the state's only"
+    for resource in cli.resources("SipTrunkConnection"):
+        for key in ("username", "password"):
+            for where in ("inputs", "outputs"):
+                assert "ciphertext" in resource[where][key], (resource["urn"], where, key)
+    exported = json.dumps(cli.export_state())
+    for path_data in [exported, *(p.read_text() for p in cli.state_files())]:
+        for secret in CREDENTIALS:
+            assert secret not in path_data
+    assert cli.preview_json().changes() == {}
+
+    # An agent's assignment: its id would be agent/connection, but the API cannot read it.
+    text = output_text(cli.run("import", ASSIGNMENT, "calls", f"{AGENT}/{lines['line-0']}",
+                               "--yes", "--generate-code=false", expect_failure=True))
+    refused = [line for line in text.splitlines() if "cannot be imported" in line]
+    assert refused and all("Declare it in the program instead" in line
+                           and "adopt" not in line.lower() for line in refused), text
+    assert "Traceback" not in text
+    assert cli.resources("AgentSipTrunkAssignment") == []
+    assert writes(sim, since) == []
+    assert {uuid: sim.connections[uuid] for uuid in account} == account
+    assert sim.state.assignments == {}
+
+    # Unless the import file supplies its state: the engine then skips the Read and
+    # records the file's inputs and outputs as they are, unverified (docs/native.md).
+    values = {"agentUuid": AGENT, "connectionUuid": lines["line-0"], "force": False}
+    spec.write_text(json.dumps({"resources": [
+        {"type": ASSIGNMENT, "name": "calls", "id": f"{AGENT}/{lines['line-0']}",
+         "inputs": values, "outputs": {**values, "phoneNumber": "+15551230000"}}]}))
+    cli.run("import", "--file", str(spec), "--yes", "--generate-code=false")
+    [assignment] = cli.resources("AgentSipTrunkAssignment")
+    assert (assignment["id"], assignment["inputs"]) == (f"{AGENT}/{lines['line-0']}", values)
+    assert writes(sim, since) == [] and sim.state.assignments == {}
 
 
 # -- the ledger's native rows (pulumi_mihu/_ledger.py, N1 and N2) ----------------------------

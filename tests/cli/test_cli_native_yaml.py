@@ -245,6 +245,62 @@ def test_yaml_pulumi_import_sends_no_write_and_the_plan_never_replaces(
     assert_secrets_hidden(cli)
 
 
+# -- the lookup function (fn::invoke) --------------------------------------------------------
+
+
+def lookup_stack(make_yaml: MakeYaml, server: MihuSimulator, uuid: str) -> YamlCli:
+    """tests/cli_programs/yaml_lookup against ``server``, looking up ``uuid``."""
+    project = "mihu-yaml-lookup"
+    cli = make_yaml(PROGRAMS / "yaml_lookup", project)
+    cli.init_config({"mihu:baseUrl": server.base_url, "mihu:retryBaseDelay": "0.01",
+                     "mihu:maxAttempts": "3", f"{project}:connectionUuid": uuid},
+                    {"mihu:apiToken": server.state.token})
+    return cli
+
+
+def test_yaml_lookup_reads_a_connection_and_changes_nothing(
+        make_yaml: MakeYaml, sim: MihuSimulator) -> None:
+    """``fn::invoke`` of getSipTrunkConnection: the connection's fields as the API reports
+    them (camelCase), never a credential, with only reads sent and no resource in the
+    stack; a uuid that does not exist fails the preview saying so, in one line."""
+    uuid = provider_for(sim).create(trunk_inputs(name="main-line")).id
+    connection = dict(sim.connections[uuid])
+    cli = lookup_stack(make_yaml, sim, uuid)
+    since = len(sim.requests)
+
+    cli.up()
+    outputs = cli.outputs()
+    assert outputs["phoneNumber"] == "+15551230000"
+    assert outputs["connection"] == {
+        "uuid": uuid, "name": "main-line", "phoneNumber": "+15551230000",
+        "gateway": "sip.telnyx.com", "status": "active",
+        "createdAt": connection["created_at"], "updatedAt": connection["updated_at"]}
+    assert writes(sim, since) == [], "a lookup sends no POST, no DELETE"
+    assert {r.path for r in sim.requests[since:]} == {f"{COLLECTION}/{uuid}"}
+    assert sim.connections == {uuid: connection}
+    assert cli.resources(TRUNK.rsplit(":", 1)[-1]) == []
+    assert_secrets_hidden(cli)
+
+    cli.set_config({"mihu-yaml-lookup:connectionUuid": "5696d9f3-0478-4945-a9c4-f19142c991f2"})
+    text = output_text(cli.preview(expect_failure=True))
+    lines = [line for line in text.splitlines() if "does not exist" in line]
+    assert lines and all("5696d9f3-0478-4945-a9c4-f19142c991f2" in line for line in lines), text
+    assert "Traceback" not in text and 'File "' not in text
+    assert writes(sim, since) == []
+
+
+def test_yaml_lookup_where_the_api_cannot_read_points_to_adopt_uuid(
+        make_yaml: MakeYaml, bare_sim: MihuSimulator) -> None:
+    uuid = provider_for(bare_sim).create(trunk_inputs(name="main-line")).id
+    cli = lookup_stack(make_yaml, bare_sim, uuid)
+    since = len(bare_sim.requests)
+    text = output_text(cli.preview(expect_failure=True))
+    lines = [line for line in text.splitlines() if "cannot look it up" in line]
+    assert lines and all(f"adoptUuid set to {uuid}" in line for line in lines), text
+    assert "Traceback" not in text and 'File "' not in text
+    assert writes(bare_sim, since) == []
+
+
 # -- explicit providers: two accounts --------------------------------------------------------
 
 

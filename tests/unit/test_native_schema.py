@@ -13,6 +13,7 @@ from pulumi_mihu._registry import RESOURCES, by_name
 from pulumi_mihu.native.package_schema import (
     CONFIG,
     camel,
+    lookup_of,
     names_of,
     package_schema,
     schema_json,
@@ -91,6 +92,45 @@ def test_each_schema_flag_is_derived_not_written() -> None:
         for name, output in entry.schema.outputs.items():
             assert (names.to_camel[name] in spec["required"]) == output.always, name
         assert set(names.to_snake.values()) == {*entry.schema.inputs, *entry.schema.outputs}
+
+
+def test_the_lookup_function_is_derived_from_the_connection_s_declarations() -> None:
+    """``getSipTrunkConnection``: a resource has a lookup where its provider reads an item
+    (the registry's ``GET .../{uuid}``), by that route's parameter, returning the
+    non-secret returned inputs and computed outputs with their declared docs."""
+    functions = package_schema()["functions"]
+    assert list(functions) == ["mihu:index:getSipTrunkConnection"]
+    spec = functions["mihu:index:getSipTrunkConnection"]
+    assert spec["inputs"]["required"] == ["uuid"]
+    assert list(spec["inputs"]["properties"]) == ["uuid"]
+    outputs = spec["outputs"]["properties"]
+    assert list(outputs) == ["uuid", "name", "phoneNumber", "gateway", "secondaryGateway",
+                             "status", "createdAt", "updatedAt"]
+    assert spec["outputs"]["required"] == ["uuid", "name", "phoneNumber", "gateway"]
+    assert not any(v.get("secret") for v in outputs.values())
+    trunk = resource(TRUNK)["properties"]
+    for name, prop in outputs.items():
+        assert (prop["type"], prop["description"]) == (trunk[name]["type"],
+                                                       trunk[name]["description"]), name
+    # The agent assignment: no read route, so no lookup.
+    assert lookup_of(by_name("AgentSipTrunkAssignment")) is None
+
+
+def test_a_lookup_never_returns_a_secret_input_the_api_returns() -> None:
+    """Were a credential declared returned, the lookup would still not return it."""
+    import dataclasses
+
+    entry = by_name("SipTrunkConnection")
+    schema = entry.schema
+    saved = dict(schema.inputs)
+    try:
+        schema.inputs["password"] = dataclasses.replace(schema.inputs["password"],
+                                                        returned=True)
+        lookup = lookup_of(entry)
+        assert lookup is not None and "password" not in lookup.outputs
+    finally:
+        schema.inputs.clear()
+        schema.inputs.update(saved)
 
 
 def test_provider_config_is_every_setting() -> None:

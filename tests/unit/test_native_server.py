@@ -4,6 +4,7 @@ errors as their message only, and a create, read and delete against the simulato
 
 from __future__ import annotations
 
+import json
 from concurrent import futures
 from typing import Any, NoReturn
 
@@ -255,3 +256,156 @@ def test_a_non_finite_number_is_a_field_error_not_a_bug(servicer: MihuProviderSe
         pytest.fail(f"Check aborted instead of a field error: {exc}")
     assert [(f.property, f.reason) for f in response.failures] == [
         ("force", "force must be true or false")]
+
+
+# -- the lookup function getSipTrunkConnection (Invoke) -------------------------------------
+
+LOOKUP = "mihu:index:getSipTrunkConnection"
+ASSIGNMENT_URN = "urn:pulumi:dev::proj::mihu:index:AgentSipTrunkAssignment::calls"
+MISSING = "5696d9f3-0478-4945-a9c4-f19142c991f2"
+
+
+def invoke(servicer: MihuProviderServicer, args: dict[str, Any],
+           tok: str = LOOKUP) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    response = servicer.Invoke(proto.InvokeRequest(tok=tok, args=to_struct(args, set())),
+                               FakeContext())
+    returned = json_format.MessageToDict(getattr(response, "return"))
+    return returned, [(f.property, f.reason) for f in response.failures]
+
+
+def process_state(servicer: MihuProviderServicer) -> Any:
+    """Everything a plugin process knows of its deployment: the imported URNs and each
+    provider object's own state (the ledger, the create protocol's baseline, the values
+    held per stack, the assignments made), the configured client aside."""
+
+    def picture(value: Any) -> Any:
+        if isinstance(value, str | int | float | bool | type(None)):
+            return value
+        if isinstance(value, dict):
+            return {repr(k): picture(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [picture(v) for v in value]
+        if isinstance(value, set | frozenset):
+            return sorted(repr(picture(v)) for v in value)
+        if type(value).__module__.startswith("pulumi_mihu") and hasattr(value, "__dict__"):
+            return {k: picture(v) for k, v in vars(value).items()}
+        return type(value).__name__  # locks and the like
+
+    return {"imported": sorted(servicer._imported),
+            **{token: {k: picture(v) for k, v in vars(resource.provider).items()
+                       if k not in ("_client", "_config_error")}
+               for token, resource in servicer.resources.items()}}
+
+
+def test_lookup_returns_what_the_api_reports_camel_case_and_nothing_secret(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    uuid = new_trunk(sim)
+    connection = sim.connections[uuid]
+    returned, failures = invoke(servicer, {"uuid": uuid})
+    assert failures == []
+    assert returned == {
+        "uuid": uuid, "name": connection["name"], "phoneNumber": connection["phone_number"],
+        "gateway": connection["gateway"], "secondaryGateway": None,
+        "status": connection["status"], "createdAt": connection["created_at"],
+        "updatedAt": connection["updated_at"]}
+    text = json_format.MessageToJson(servicer.Invoke(proto.InvokeRequest(
+        tok=LOOKUP, args=to_struct({"uuid": uuid}, set())), FakeContext()))
+    assert SIP_USERNAME not in text and SIP_PASSWORD not in text and SIG_KEY not in text
+
+
+def test_lookup_returns_no_secret_even_from_an_api_and_a_declaration_that_have_it(
+        servicer: MihuProviderServicer, sim: MihuSimulator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were the API to return the credentials, and the declaration to say it does (so a
+    refresh would read them back), the lookup still returns no secret: its outputs are the
+    non-secret ones, whatever the read gives."""
+    import dataclasses
+
+    from pulumi_mihu.sip_trunk_connection import SCHEMA
+    from pulumi_mihu.testing import simulator
+
+    for key in ("username", "password"):
+        monkeypatch.setitem(SCHEMA.inputs, key,
+                            dataclasses.replace(SCHEMA.inputs[key], returned=True))
+    monkeypatch.setattr(simulator, "_public", dict)  # the whole record, credentials too
+    uuid = new_trunk(sim)
+    read = servicer.resources[TRUNK].provider.read(uuid, {})
+    assert (read.outs or {})["password"] == SIP_PASSWORD  # the read has it
+    returned, _ = invoke(servicer, {"uuid": uuid})
+    assert returned["uuid"] == uuid
+    assert "username" not in returned and "password" not in returned
+    assert SIP_PASSWORD not in json.dumps(returned) and SIP_USERNAME not in json.dumps(returned)
+
+
+def test_lookup_is_a_query_it_changes_no_state_and_writes_nothing(
+        sim: MihuSimulator) -> None:
+    """An Invoke is a query: it notes nothing in the ledger (which decides what a later
+    Delete does), takes no value of the stack's, marks no URN imported, and sends only the
+    read. Pinned after a deployment's worth of calls, so there is state to change."""
+    servicer = configured(sim)
+    created = servicer.Create(proto.CreateRequest(urn=TRUNK_URN, properties=to_struct(
+        {**TRUNK_NEWS, "name": "main-line", "username": SIP_USERNAME,
+         "password": SIP_PASSWORD}, {"username", "password"})), FakeContext())
+    check(servicer, {**TRUNK_NEWS, "adoptUuid": created.id},
+          urn=TRUNK_URN.replace("main-line", "adopter"))
+    other = new_trunk(sim, "+15551239999")
+    before, connections, requests = process_state(servicer), dict(sim.connections), len(
+        sim.requests)
+    for uuid in (created.id, other):
+        assert invoke(servicer, {"uuid": uuid})[0]["uuid"] == uuid
+    with pytest.raises(Aborted):
+        invoke(servicer, {"uuid": MISSING})
+    assert process_state(servicer) == before
+    assert sim.connections == connections
+    assert {r.method for r in sim.requests[requests:]} == {"GET"}
+
+
+def test_lookup_of_a_uuid_that_does_not_exist_says_so(
+        servicer: MihuProviderServicer) -> None:
+    with pytest.raises(Aborted) as caught:
+        invoke(servicer, {"uuid": MISSING})
+    assert str(caught.value) == f"SIP trunk connection {MISSING} does not exist"
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_lookup_where_the_api_cannot_read_is_one_line_pointing_to_adopt_uuid(
+        status: int) -> None:
+    with MihuSimulator(read_routes=False, missing_route_status=status) as world:
+        uuid = new_trunk(world)
+        with pytest.raises(Aborted) as caught:
+            invoke(configured(world), {"uuid": uuid})
+        assert {r.method for r in world.requests} == {"POST", "GET"}
+    message = str(caught.value)
+    assert message.startswith(f"Cannot read SIP trunk connection {uuid}: ")
+    assert f"HTTP {status}, so getSipTrunkConnection cannot look it up" in message
+    assert f"adoptUuid set to {uuid}" in message and "adopt_uuid" in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_lookup_arguments_fail_per_argument(servicer: MihuProviderServicer,
+                                            sim: MihuSimulator) -> None:
+    assert invoke(servicer, {})[1] == [
+        ("uuid", "uuid must be the uuid of a SipTrunkConnection, as a string")]
+    _, failures = invoke(servicer, {"uuid": f"{MISSING}/../..", "phoneNumber": "+1555"})
+    assert failures == [
+        ("phoneNumber", "phoneNumber is not an argument of getSipTrunkConnection"),
+        ("uuid", "uuid must be the uuid of a SipTrunkConnection, as a string")]
+    assert invoke(servicer, {"uuid": 42})[1][0][0] == "uuid"
+    assert sim.requests == [], "a bad argument reaches no route"
+    with pytest.raises(Aborted, match="unknown function 'mihu:index:getNope'"):
+        invoke(servicer, {"uuid": MISSING}, tok="mihu:index:getNope")
+
+
+def test_an_assignment_import_is_refused_in_plain_words_without_adopt_uuid(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """The API cannot read an agent's assignment, so it cannot be imported; the way out is
+    no adoption (the assignment has none) but declaring it: its assign call is an upsert."""
+    agent = "a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f601"
+    with pytest.raises(Aborted) as caught:
+        servicer.Read(proto.ReadRequest(urn=ASSIGNMENT_URN, id=f"{agent}/{MISSING}"),
+                      FakeContext())
+    message = str(caught.value)
+    assert message.startswith(f"Cannot read assignment {agent}/{MISSING}: ")
+    assert "so it cannot be imported. Declare it in the program instead" in message
+    assert "adopt" not in message.lower() and "\n" not in message
+    assert sim.requests == []
