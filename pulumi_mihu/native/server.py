@@ -74,6 +74,14 @@ WORKERS = 4
 
 R = TypeVar("R")
 
+#: The key every state of a dynamic resource holds (its serialized provider), inputs and
+#: outputs alike; a native state never does (``__`` keys are dropped both ways).
+DYNAMIC_STATE_KEY = "__provider"
+
+#: The runbook for moving a stack between dynamic and native mode.
+MODE_SWITCH_DOCS = ("https://github.com/mihu-ai/pulumi-mihu/blob/main/docs/native.md"
+                    "#moving-a-stack-between-modes")
+
 #: The provider settings that are secrets (``apiToken``), as the engine names them.
 SECRET_CONFIG = frozenset(setting.key for setting, spec in CONFIG.items() if spec.secret)
 
@@ -381,6 +389,18 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
+            if DYNAMIC_STATE_KEY in request.olds.fields:
+                # An alias from the dynamic type: its state's names are snake_case, so
+                # compared with the program's every replacing input would look new and
+                # the plan would replace a live line (a POST, then a DELETE of this one).
+                raise _Abort(
+                    f"{resource.entry.name} {request.id} ({urn_name(request.urn)}): its "
+                    "state was written by the dynamic resource (pulumi_mihu."
+                    f"{resource.entry.name}), which the {PACKAGE} provider does not take "
+                    "over through an alias: read in the native names, every input would look "
+                    "new (a connection would be replaced, an assignment recorded unsent). "
+                    "Nothing was sent to the API. Remove the alias and move "
+                    f"the resource as the runbook says: {MODE_SWITCH_DOCS}")
             olds, _ = resource.props(request.olds)
             news, _ = resource.props(request.news)
             result = resource.provider.diff(request.id, olds, news)

@@ -409,3 +409,31 @@ def test_an_assignment_import_is_refused_in_plain_words_without_adopt_uuid(
     assert "so it cannot be imported. Declare it in the program instead" in message
     assert "adopt" not in message.lower() and "\n" not in message
     assert sim.requests == []
+def test_a_diff_of_dynamic_state_is_refused_not_a_replacement(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """An alias from the dynamic type hands the native Diff the dynamic state (snake_case
+    names, ``__provider``): read in the native names, ``phone_number`` is no input, so
+    ``phoneNumber`` looked new and the plan replaced the live connection (seen with CLI
+    v3.274.1: a POST, then a DELETE of the old one). Refused instead, with nothing sent;
+    docs/native.md, "Moving a stack between modes", is the way."""
+    uuid = new_trunk(sim)
+    since = len(sim.requests)
+    dynamic_state = {"__provider": "gASV...", "name": "main-line",
+                     "phone_number": "+15551230000", "gateway": "sip.telnyx.com",
+                     "username": secret(SIP_USERNAME), "password": secret(SIP_PASSWORD),
+                     "uuid": uuid, "status": "active"}
+    news = {"name": "main-line", **TRUNK_NEWS}
+    with pytest.raises(Aborted) as caught:
+        servicer.Diff(proto.DiffRequest(urn=TRUNK_URN, id=uuid,
+                                        olds=to_struct(dynamic_state, set()),
+                                        news=to_struct(news, set())), FakeContext())
+    message = str(caught.value)
+    assert "dynamic resource" in message and uuid in message, message
+    assert message.endswith("#moving-a-stack-between-modes") and "\n" not in message
+    assert sim.requests[since:] == []
+    # Native state of the same connection: no change.
+    native_state = {"name": "main-line", **TRUNK_NEWS, "uuid": uuid, "status": "active"}
+    diff = servicer.Diff(proto.DiffRequest(urn=TRUNK_URN, id=uuid,
+                                           olds=to_struct(native_state, set()),
+                                           news=to_struct(news, set())), FakeContext())
+    assert diff.changes == proto.DiffResponse.DIFF_NONE
