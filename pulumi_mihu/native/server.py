@@ -275,16 +275,25 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                          f"{', '.join(sorted(self.resources))}")
         return resource
 
+    def _names_for(self, urn: str) -> Callable[[str], str]:
+        """How the provider's messages about ``urn``'s resource name its inputs here."""
+        resource = self.resources.get(urn_type(urn)) if urn else None
+        return resource.reason if resource is not None else str
+
     def _run(self, context: grpc.ServicerContext, call: Callable[[], R], urn: str = "") -> R:
         """Run a request; an error becomes its plain message, with no traceback. The
         provider classes raise only MihuErrors, already free of secrets and chains
         (``safe_errors``); anything else is a bug of this layer, whose message is not shown
         (it might quote a value), only its type and place. The provider's warnings go to
-        the engine's log, attached to the resource ``urn``."""
+        the engine's log, attached to the resource ``urn``. Both name the inputs as the
+        program does here (``adoptUuid``, not the dynamic resource's ``adopt_uuid``)."""
+        names = self._names_for(urn)
         try:
-            with warnings_to(lambda message: self.engine.warning(urn, message)):
+            with warnings_to(lambda message: self.engine.warning(urn, names(message))):
                 return call()
-        except (MihuError, _Abort) as exc:
+        except MihuError as exc:
+            _abort(context, names(str(exc)))
+        except _Abort as exc:
             _abort(context, str(exc))
         except Exception as exc:
             frames = traceback.extract_tb(exc.__traceback__)
@@ -306,8 +315,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             except MihuError as exc:
                 left = operation_remaining()
                 if left is not None and left <= 0:
-                    raise _Abort(f"{exc} (stopped by the resource's customTimeouts: "
-                                 f"{timeout:g} s)") from None
+                    raise MihuError(f"{exc} (stopped by the resource's customTimeouts: "
+                                    f"{timeout:g} s)") from None
                 raise
 
     # plugin

@@ -437,3 +437,18 @@ def test_a_diff_of_dynamic_state_is_refused_not_a_replacement(
                                            olds=to_struct(native_state, set()),
                                            news=to_struct(news, set())), FakeContext())
     assert diff.changes == proto.DiffResponse.DIFF_NONE
+
+
+def test_create_errors_and_warnings_name_the_inputs_as_the_program_does(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """A YAML or TypeScript program has adoptUuid, not the dynamic resource's adopt_uuid:
+    the refusal of a twin tells it what to set in its own words."""
+    twin = new_trunk(sim)
+    inputs = to_struct({"name": "main-line", "phoneNumber": "+15551230000",
+                        "gateway": "sip.telnyx.com", "username": SIP_USERNAME,
+                        "password": SIP_PASSWORD}, {"username", "password"})
+    with pytest.raises(Aborted) as caught:
+        servicer.Create(proto.CreateRequest(urn=TRUNK_URN, properties=inputs), FakeContext())
+    message = str(caught.value)
+    assert f'adoptUuid="{twin}"' in message, message
+    assert "adopt_uuid" not in message and list(sim.connections) == [twin]
