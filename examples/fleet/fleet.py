@@ -63,11 +63,23 @@ CHANGE_COLUMNS = (("created", "create"), ("replaced", "replace"), ("updated", "u
 EXTRA_SETTINGS = {s.key for s in ALL_SETTINGS} - {API_TOKEN.key, SUBDOMAIN.key, BASE_URL.key}
 #: What Pulumi accepts as a stack name: an account's name is its stack's.
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-TRUNK_FIELDS = ("name", "phone_number", "gateway", "secondary_gateway")
+TRUNK_FIELDS = ("name", "phone_number", "gateway", "secondary_gateway", "adopt_uuid")
+#: Which fields are optional, and every key an inventory may hold at each level: any other
+#: key is refused, since a misspelt one would be silently dropped (``trunk:`` for
+#: ``trunks:`` would leave the account without trunks, and its run would delete them).
+OPTIONAL_TRUNK_FIELDS = ("secondary_gateway", "adopt_uuid")
+TRUNK_KEYS = ("key", *TRUNK_FIELDS)
+ACCOUNT_KEYS = ("name", "subdomain", "base_url", "token", "sip_credentials", "settings",
+                "trunks")
+INVENTORY_KEYS = ("accounts",)
 
 
 class FleetError(Exception):
     """A problem with the inventory or an account's secrets, told without their values."""
+
+
+class DeletionRefused(FleetError):
+    """An account's ``up`` would delete trunks, and --allow-delete does not name it."""
 
 
 # -- the inventory -------------------------------------------------------------------------
@@ -117,6 +129,9 @@ class Trunk:
     phone_number: str
     gateway: str
     secondary_gateway: str | None = None
+    #: The uuid of a connection already in the account to manage instead of creating one
+    #: (a leftover of an interrupted run): the resource's adopt_uuid, read at create only.
+    adopt_uuid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,17 @@ def _text(value: Any, where: str, required: bool = True) -> str | None:
     return value
 
 
+def _known_keys(raw: Mapping[Any, Any], known: tuple[str, ...], where: str) -> None:
+    """Refuse a key the program does not read, naming it (never its value, which may be a
+    secret pasted in by mistake) and the keys it knows."""
+    unknown = [key for key in raw if key not in known]
+    if unknown:
+        shown = ", ".join(repr(str(key)[:40]) for key in unknown)
+        raise FleetError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {shown} "
+                         f"(known: {', '.join(known)}); a misspelt key would be ignored, "
+                         "so it is refused")
+
+
 def load_inventory(path: Path) -> list[Account]:
     """The accounts of an inventory file (YAML, or JSON, which YAML reads too), checked
     whole before any stack is touched."""
@@ -160,6 +186,7 @@ def load_inventory(path: Path) -> list[Account]:
         raise FleetError(f"cannot read the inventory {path}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
         raise FleetError(f"{path}: expected a mapping with a list 'accounts'")
+    _known_keys(data, INVENTORY_KEYS, str(path))
     base = path.resolve().parent
     accounts: list[Account] = []
     for index, raw in enumerate(data["accounts"]):
@@ -172,19 +199,28 @@ def load_inventory(path: Path) -> list[Account]:
             raise FleetError(f"{where}.name {name!r}: letters, digits, '_', '.' and '-' "
                              "only (it names the account's stack)")
         where = f"account {name}"
+        _known_keys(raw, ACCOUNT_KEYS, where)
         if not raw.get("subdomain") and not raw.get("base_url"):
             raise FleetError(f"{where} needs a subdomain or a base_url")
         settings = raw.get("settings") or {}
         if not isinstance(settings, dict) or not set(settings) <= EXTRA_SETTINGS:
             raise FleetError(f"{where}.settings may hold only {', '.join(sorted(EXTRA_SETTINGS))}")
+        if not isinstance(raw.get("trunks"), list):
+            got = "missing" if "trunks" not in raw else (
+                "empty (null: every entry commented out?)" if raw["trunks"] is None
+                else f"a {type(raw['trunks']).__name__}")
+            raise FleetError(f"{where}.trunks must be a list of the account's trunks, got "
+                             f"{got}; write `trunks: []` for an account meant to have none "
+                             "(its run then deletes every trunk it has: --allow-delete)")
         trunks: list[Trunk] = []
-        for t_index, t_raw in enumerate(raw.get("trunks") or []):
+        for t_index, t_raw in enumerate(raw["trunks"]):
             t_where = f"{where}.trunks[{t_index}]"
             if not isinstance(t_raw, dict):
                 raise FleetError(f"{t_where} must be a mapping")
+            _known_keys(t_raw, TRUNK_KEYS, t_where)
             key = _text(t_raw.get("key"), f"{t_where}.key")
             assert key is not None
-            values = {f: _text(t_raw.get(f), f"{t_where}.{f}", f != "secondary_gateway")
+            values = {f: _text(t_raw.get(f), f"{t_where}.{f}", f not in OPTIONAL_TRUNK_FIELDS)
                       for f in TRUNK_FIELDS}
             trunks.append(Trunk(key, **values))  # type: ignore[arg-type]
         keys = [t.key for t in trunks]
@@ -333,7 +369,7 @@ class Progress:
 class Outcome:
     """One account's result: what its last-results.json entry holds."""
 
-    result: str  # "succeeded" or "failed"
+    result: str  # "succeeded", "failed", or "refused" (it would delete: --allow-delete)
     changes: dict[str, int] = field(default_factory=dict)
     failed_steps: int = 0
     error: str | None = None
@@ -365,6 +401,7 @@ def program_for(account: Account) -> Callable[[], None]:
                 phone_number=trunk.phone_number,
                 gateway=trunk.gateway,
                 secondary_gateway=trunk.secondary_gateway,
+                adopt_uuid=trunk.adopt_uuid,
                 username=credential(trunk.key, "username"),
                 password=credential(trunk.key, "password"),
             )
@@ -383,6 +420,8 @@ class Fleet:
     secrets_provider: str
     command: auto.PulumiCommand
     console: Console
+    #: The accounts whose runs may delete trunks (--allow-delete NAME).
+    allow_delete: frozenset[str] = frozenset()
 
     def workspace_options(self, account: Account) -> auto.LocalWorkspaceOptions:
         """Each stack its own work dir (its Pulumi.yaml and Pulumi.<account>.yaml), so
@@ -413,20 +452,69 @@ class Fleet:
             stack = auto.create_or_select_stack(stack_name=account.name, project_name=PROJECT,
                                                 program=program_for(account),
                                                 opts=self.workspace_options(account))
+            self.check_deletions(stack, account, say)
             self.apply_config(stack, account, token, credentials, say)
             result = stack.up(on_event=progress, color="never", show_secrets=False)
             changes = op_counts(result.summary.resource_changes)
             outcome = Outcome("succeeded", changes, progress.failed_steps)
         except Exception as exc:  # one account's failure is its outcome
-            outcome = Outcome("failed", progress.changes or {}, progress.failed_steps,
+            outcome = Outcome("refused" if isinstance(exc, DeletionRefused) else "failed",
+                              progress.changes or {}, progress.failed_steps,
                               error=self.console.scrub(_reason(exc, progress)))
         outcome.started, outcome.finished = started, _now()
         outcome.seconds = round(time.monotonic() - clock, 2)
         if outcome.ok:
             say(f"succeeded in {outcome.seconds:.1f} s: {_counts(outcome.changes)}")
         else:
-            say(f"FAILED after {outcome.seconds:.1f} s: {outcome.error}")
+            first, *rest = (outcome.error or "").splitlines() or [""]
+            more = f" [{len(rest)} more line(s) above and in the summary]" if rest else ""
+            say(f"{outcome.result.upper()} after {outcome.seconds:.1f} s: {first}{more}")
         return outcome
+
+    def check_deletions(self, stack: auto.Stack, account: Account,
+                        say: Callable[[str], None]) -> None:
+        """Refuse, before anything is written, an ``up`` that would delete trunks, unless
+        --allow-delete names the account. What an ``up`` of this program deletes is
+        exactly what the stack's state holds and the program no longer declares: the
+        trunks whose keys are not in the inventory. Read from ``pulumi stack export``
+        (about 0.2 s and one CLI process, against several seconds of CPU for a preview,
+        which would also read every connection from the API); without --show-secrets, so
+        nothing is decrypted."""
+        exported = json.loads(self.cli(stack, "stack", "export").stdout or "{}")
+        keys = {trunk.key for trunk in account.trunks}
+        doomed = sorted(
+            (resource["urn"].rsplit("::", 1)[-1], str(resource.get("id", "?")))
+            for resource in (exported.get("deployment") or {}).get("resources") or []
+            if not resource.get("type", "").startswith("pulumi:")
+            and not resource.get("delete")  # an old copy whose replacement exists
+            and resource["urn"].rsplit("::", 1)[-1] not in keys)
+        if not doomed:
+            return
+        listed = ", ".join(f"{key} (uuid {uuid})" for key, uuid in doomed)
+        if account.name in self.allow_delete:
+            say(f"deleting, as --allow-delete {account.name} allows: {listed}")
+            return
+        raise DeletionRefused(
+            f"needs --allow-delete {account.name}: this run would delete "
+            f"{len(doomed)} trunk(s) that its stack holds and the inventory no longer "
+            f"lists: {listed}. Nothing was changed. If they are meant to go, run again "
+            f"with --allow-delete {account.name}; if not, put them back in the inventory")
+
+    def cli(self, stack: auto.Stack, *args: str,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """The Pulumi CLI on the stack, in its work dir and environment; FleetError if it
+        fails."""
+        workspace = stack.workspace
+        assert isinstance(workspace, auto.LocalWorkspace)
+        completed = subprocess.run(
+            [self.command.command, *args, "--stack", stack.name, "--non-interactive"],
+            input=stdin, capture_output=True, text=True, cwd=workspace.work_dir,
+            env={**os.environ, **workspace.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            check=False)
+        if completed.returncode != 0:
+            raise FleetError(f"pulumi {' '.join(args)} failed: "
+                             f"{one_line(completed.stderr or completed.stdout)}")
+        return completed
 
     def apply_config(self, stack: auto.Stack, account: Account, token: str,
                      credentials: dict[str, dict[str, str]], say: Callable[[str], None]) -> None:
@@ -460,17 +548,7 @@ class Fleet:
         """``pulumi config set --secret KEY`` with the value on standard input: the
         Automation API's set_config puts it on the command line, where any local user
         can read it (/proc/PID/cmdline) while the CLI runs."""
-        workspace = stack.workspace
-        assert isinstance(workspace, auto.LocalWorkspace)
-        completed = subprocess.run(
-            [self.command.command, "config", "set", "--secret", key, "--stack", stack.name,
-             "--non-interactive"],
-            input=value, capture_output=True, text=True, cwd=workspace.work_dir,
-            env={**os.environ, **workspace.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-            check=False)
-        if completed.returncode != 0:
-            raise FleetError(f"pulumi config set --secret {key} failed: "
-                             f"{one_line(completed.stderr or completed.stdout)}")
+        self.cli(stack, "config", "set", "--secret", key, stdin=value)
 
 
 def _reason(exc: Exception, progress: Progress) -> str:
@@ -584,6 +662,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(failed, or never run), from last-results.json")
     parser.add_argument("--account", action="append", default=[], metavar="NAME",
                         help="only this account (repeatable)")
+    parser.add_argument("--allow-delete", action="append", default=[], metavar="NAME",
+                        help="let this account's run delete the trunks its stack holds and "
+                             "the inventory no longer lists (repeatable; without it such a "
+                             "run is refused, nothing changed)")
     parser.add_argument("--state-dir", type=Path, default=None,
                         help="work dirs, the results record and (by default) the backend "
                              "(default: fleet-state/ beside the inventory)")
@@ -603,6 +685,10 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     try:
         accounts = load_inventory(options.inventory)
+        unknown = set(options.allow_delete) - {a.name for a in accounts}
+        if unknown:
+            raise FleetError(f"--allow-delete: not in the inventory: "
+                             f"{', '.join(sorted(unknown))}")
         state_dir = (options.state_dir
                      or options.inventory.resolve().parent / "fleet-state").resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -624,7 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     if backend.startswith("file://"):
         Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
     console = Console(max(len(a.name) for a in chosen))
-    fleet = Fleet(state_dir, backend, options.secrets_provider, command, console)
+    fleet = Fleet(state_dir, backend, options.secrets_provider, command, console,
+                  frozenset(options.allow_delete))
     console.print(f"fleet: {len(chosen)} account(s), {min(options.parallel, len(chosen))} "
                   f"at a time, state in {state_dir}")
 
@@ -641,10 +728,12 @@ def main(argv: list[str] | None = None) -> int:
     console.print()
     for line in summary_table(outcomes):
         console.print(line)
-    failed = sum(not o.ok for o in outcomes.values())
-    console.print(f"\n{len(outcomes) - failed} succeeded, {failed} failed in "
-                  f"{time.monotonic() - clock:.1f} s")
-    return 1 if failed else 0
+    failed = sum(o.result == "failed" for o in outcomes.values())
+    refused = sum(o.result == "refused" for o in outcomes.values())
+    console.print(f"\n{len(outcomes) - failed - refused} succeeded, {failed} failed"
+                  + (f", {refused} refused (needs --allow-delete)" if refused else "")
+                  + f" in {time.monotonic() - clock:.1f} s")
+    return 1 if failed or refused else 0
 
 
 if __name__ == "__main__":
