@@ -299,19 +299,53 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def say_lines(say: Callable[[str], None], head: str, text: str) -> None:
+    """A message of several lines: the first after ``head``, the others indented under
+    it (each still prefixed with the account by ``say``)."""
+    first, *rest = text.splitlines() or [""]
+    say(head + first)
+    for line in rest:
+        say(" " * len(head) + line)
+
+
 _TRACEBACK = "Traceback (most recent call last):"
 #: Engine errors that only say that something else failed.
 _CONSEQUENCES = ("update failed", "Resource monitor has terminated")
+#: The longest diagnostic kept (the provider's messages are a few hundred characters).
+_DIAGNOSTIC_LIMIT = 4000
+#: The provider's refusal of a twin (a leftover of an interrupted run), and its uuid.
+_ADOPT = re.compile(r'adopt_uuid="([0-9a-fA-F-]{36})"')
 
 
-def diagnostic_line(message: str) -> str:
-    """A diagnostic in one line. A provider's error reaches the engine as the dynamic
-    provider host's traceback, whose last line is the exception and its message (the
-    frames are the SDK's: pulumi_mihu's are already cut)."""
+def diagnostic_text(message: str) -> str:
+    """A diagnostic without the traceback around it. A provider's error reaches the engine
+    as the dynamic provider host's traceback: its frames (the SDK's; pulumi_mihu's are
+    already cut), then the exception and its message, of one line or several (a refused
+    twin's says which uuid to adopt on its second line). Kept: every line of the message,
+    the exception's module path dropped."""
     if _TRACEBACK in message:
-        lines = [line.strip() for line in message.splitlines() if line.strip()]
-        message = re.sub(r"^(?:[A-Za-z_]\w*\.)+(\w+: )", r"\1", lines[-1])
-    return one_line(message, limit=1000)
+        lines = message.splitlines()
+        frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+        start = frames[-1] + 1 if frames else lines.index(_TRACEBACK) + 1
+        # The frame's source and ^^^ markers are indented; the exception starts at column 0.
+        while start < len(lines) and (not lines[start].strip() or lines[start][0].isspace()):
+            start += 1
+        message = "\n".join(lines[start:])
+        message = re.sub(r"^(?:[A-Za-z_]\w*\.)+(\w+: )", r"\1", message)
+    lines = [line.rstrip() for line in message.strip().splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return text if len(text) <= _DIAGNOSTIC_LIMIT else text[:_DIAGNOSTIC_LIMIT - 3] + "..."
+
+
+def adopt_hint(message: str, urn: str | None, account: str) -> str | None:
+    """For the provider's refusal of a twin: the provider says to set adopt_uuid on the
+    resource; in a fleet that is a field of the trunk in the inventory."""
+    match = _ADOPT.search(message)
+    if match is None or not urn:
+        return None
+    return (f"fleet: if no other stack manages {match[1]}, add `adopt_uuid: \"{match[1]}\"` "
+            f"to trunk {urn.rsplit('::', 1)[-1]} of account {account} in the inventory and "
+            "run fleet.py again (README: \"After an interrupted run\")")
 
 
 def op_counts(changes: Mapping[Any, int] | None) -> dict[str, int]:
@@ -324,8 +358,9 @@ class Progress:
     """The engine events of one account's ``up`` as lines (``on_event``), and what they
     tell the summary: failed steps, error messages, the change counts of a failed run."""
 
-    def __init__(self, say: Callable[[str], None]) -> None:
+    def __init__(self, say: Callable[[str], None], account: str = "") -> None:
         self.say = say
+        self.account = account
         self.failed_steps = 0
         self.errors: list[str] = []
         self.changes: dict[str, int] | None = None
@@ -355,10 +390,13 @@ class Progress:
         elif event.diagnostic_event is not None:
             diag = event.diagnostic_event
             if diag.severity.startswith(("warning", "error")) and not diag.ephemeral:
-                message = diagnostic_line(diag.message)
+                message = diagnostic_text(diag.message)
+                hint = adopt_hint(message, diag.urn, self.account)
+                if hint:
+                    message += "\n" + hint
                 if diag.severity.startswith("error"):
                     self.errors.append(message)
-                self.say(f"{diag.severity.split('#')[0]}: {message}")
+                say_lines(self.say, f"{diag.severity.split('#')[0]}: ", message)
         elif event.summary_event is not None:
             self.changes = op_counts(event.summary_event.resource_changes)
 
@@ -442,7 +480,7 @@ class Fleet:
         """Bring one account's stack up to date. Never raises: a failure is the outcome."""
         started, clock = _now(), time.monotonic()
         say: Callable[[str], None] = lambda message: self.console.line(account.name, message)  # noqa: E731
-        progress = Progress(say)
+        progress = Progress(say, account.name)
         say(f"starting: {len(account.trunks)} trunk(s)")
         try:
             token = account.token.read()
@@ -624,9 +662,9 @@ def summary_table(outcomes: Mapping[str, Outcome]) -> list[str]:
     lines = [format_row(headers), "  ".join("-" * w for w in widths)]
     lines += [format_row(row) for row in rows]
     failed = {n: o for n, o in outcomes.items() if not o.ok}
-    if failed:
-        lines.append("")
-        lines += [f"{name}: {outcome.error}" for name, outcome in failed.items()]
+    for name, outcome in failed.items():
+        first, *rest = (outcome.error or "").splitlines() or [""]
+        lines += ["", f"{name}: {first}", *(f"    {line}" for line in rest)]
     return lines
 
 

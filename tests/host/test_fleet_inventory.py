@@ -1,14 +1,17 @@
 """examples/fleet/fleet.py refuses a bad inventory before touching any stack (exit status
 2, no CLI started), saying what is wrong without echoing a secret written into it by
-mistake; a misspelt key is refused rather than ignored. (Its runs through the real CLI:
-tests/cli/test_cli_fleet.py.)"""
+mistake; a misspelt key is refused rather than ignored. And, in-process, the parts that
+need no CLI: the provider's whole message taken out of the provider host's traceback.
+(Its runs through the real CLI: tests/cli/test_cli_fleet.py.)"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -93,3 +96,45 @@ def test_allow_delete_must_name_an_account_of_the_inventory(tmp_path: Path) -> N
     completed = run(tmp_path, json.dumps({"accounts": [account()]}), "--allow-delete", "acne")
     assert completed.returncode == 2
     assert "--allow-delete: not in the inventory: acne" in completed.stderr
+
+
+# -- in-process ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fleet() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fleet_under_test", FLEET)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The dynamic provider host's report of the provider's refusal of a twin (CLI v3.274.1,
+#: SDK 3.x): the SDK's frames, pulumi_mihu's cut, then the exception of three lines.
+TWIN = "7df76083-5152-4e13-a72f-bd9863e9762c"
+HOST_TRACEBACK = (
+    'Traceback (most recent call last):\n'
+    '  File "/venv/lib/python3.11/site-packages/pulumi/dynamic/__main__.py", line 84, in '
+    'wrapper\n    return fn(self, request, context)\n           ^^^^^^^^^^^^^^^^^^^^^^^^^^\n'
+    '  File "<pulumi-mihu>", line 137, in create\n'
+    "pulumi_mihu.errors.MihuCreateRefusedError: Not creating the SIP trunk connection "
+    f"'acme line 0': the account already has one ... ({TWIN}); a second would mis-route "
+    "calls.\nMost likely an interrupted `pulumi up` left it. If no other stack manages it, "
+    f'set adopt_uuid="{TWIN}" on this resource and run `pulumi up` again.\n'
+    'A renamed resource ...: README, "Refused as a duplicate".\n\n')
+
+
+def test_the_providers_whole_message_is_kept_without_the_frames(fleet: ModuleType) -> None:
+    text = fleet.diagnostic_text(HOST_TRACEBACK)
+    assert text.splitlines() == [
+        "MihuCreateRefusedError: Not creating the SIP trunk connection 'acme line 0': the "
+        f"account already has one ... ({TWIN}); a second would mis-route calls.",
+        "Most likely an interrupted `pulumi up` left it. If no other stack manages it, "
+        f'set adopt_uuid="{TWIN}" on this resource and run `pulumi up` again.',
+        'A renamed resource ...: README, "Refused as a duplicate".']
+    assert fleet.diagnostic_text("update failed\n") == "update failed"
+    hint = fleet.adopt_hint(text, "urn:pulumi:acme::mihu-fleet::pulumi-python:dynamic/"
+                            "mihu:SipTrunkConnection::support", "acme")
+    assert f'add `adopt_uuid: "{TWIN}"` to trunk support of account acme' in hint
+    assert fleet.adopt_hint("MihuApiError: HTTP 500", "urn:...::support", "acme") is None
