@@ -13,8 +13,11 @@ with the account), and ends with a table of what each ``up`` did::
 One account failing (a bad token, its API down) does not stop the others; the exit status
 is 1 if any failed. Each ``up`` is idempotent, so a rerun does only what is left; the last
 result of each account is kept in ``<state dir>/last-results.json``, which
-``--only-failed`` reads. The README beside this file describes the inventory, where the
-state lives, and why the stacks run on threads of one process.
+``--only-failed`` reads. An inventory key the program does not know is refused (a typo
+must not read as "no trunks"), and a run that would delete trunks is refused unless
+``--allow-delete ACCOUNT`` names its account. One run at a time holds a state dir. The
+README beside this file describes the inventory, where the state lives, what to do after
+an interrupted run, and why the stacks run on threads of one process.
 
 Secrets: an account's API token and its SIP credentials are read from where the inventory
 says (an environment variable or a file), set as *secret* stack config (encrypted in
@@ -28,15 +31,18 @@ stacks of one process never share a setting through the process environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -615,32 +621,84 @@ def _counts(changes: Mapping[str, int]) -> str:
 # -- the record of last results ------------------------------------------------------------
 
 class Results:
-    """``last-results.json``: each account's last outcome, rewritten whole (through a
-    temporary file and a rename) as each account finishes, so that a run cut short keeps
-    what it did."""
+    """``last-results.json``: each account's last outcome, written as each account
+    finishes, so that a run cut short keeps what it did. Each record takes an exclusive
+    lock (``last-results.json.lock``), reads the file again, changes only its account's
+    entry, and writes through a temporary file of its own and a rename: whoever else
+    writes the file (another thread, another run: see RunLock) loses nothing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self.accounts: dict[str, dict[str, Any]] = {}
-        if path.exists():
-            try:
-                self.accounts = dict(json.loads(path.read_text())["accounts"])
-            except (ValueError, KeyError, TypeError):
-                raise FleetError(f"{path} is not a results file of this program; "
-                                 "move it away to start afresh") from None
+        self.accounts = self._read()
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return {}
+        try:
+            return dict(json.loads(text)["accounts"])
+        except (ValueError, KeyError, TypeError):
+            raise FleetError(f"{self.path} is not a results file of this program; "
+                             "move it away to start afresh") from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            yield
 
     def last_failed(self, name: str) -> bool:
         """Whether the account's last run did not succeed (or it never ran)."""
         return self.accounts.get(name, {}).get("result") != "succeeded"
 
     def record(self, name: str, outcome: Outcome) -> None:
-        with self._lock:
-            self.accounts[name] = asdict(outcome)
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"accounts": self.accounts}, indent=2,
-                                            sort_keys=True) + "\n")
-            os.replace(temporary, self.path)
+        with self._locked():
+            accounts = self._read()
+            accounts[name] = asdict(outcome)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent,
+                                                 prefix=f"{self.path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w") as out:
+                    out.write(json.dumps({"accounts": accounts}, indent=2, sort_keys=True)
+                              + "\n")
+                os.replace(temporary, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+            self.accounts = accounts
+
+
+class RunLock:
+    """One fleet run at a time on a state dir: ``fleet.lock`` in it, held (flock) for the
+    whole run and released by the kernel when the process ends, however it ends. Two
+    runs on one state dir would run the same stacks at once (the second ``up`` of an
+    account fails on the stack's lock, and its failure would be recorded over the first
+    run's result) and write the same work dirs' config."""
+
+    NAME = "fleet.lock"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.NAME
+        self._file = open(self.path, "a+")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = one_line(self._file.read(), 200) or "another process"
+            self._file.close()
+            raise FleetError(f"another fleet run is using the state dir ({holder}, holding "
+                             f"{self.path}): wait for it to end, or give this run another "
+                             "--state-dir") from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"pid {os.getpid()}, started {_now()}\n")
+        self._file.flush()
+
+    def release(self) -> None:
+        self._file.close()
 
 
 # -- the summary -----------------------------------------------------------------------
@@ -730,6 +788,19 @@ def main(argv: list[str] | None = None) -> int:
         state_dir = (options.state_dir
                      or options.inventory.resolve().parent / "fleet-state").resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
+        run_lock = RunLock(state_dir)
+    except FleetError as exc:
+        print(f"fleet: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run_fleet(options, accounts, state_dir)
+    finally:
+        run_lock.release()
+
+
+def run_fleet(options: argparse.Namespace, accounts: list[Account], state_dir: Path) -> int:
+    """The run, under the state dir's RunLock."""
+    try:
         results = Results(state_dir / RESULTS_FILE)
         chosen = select(accounts, results, options.only_failed, options.account)
         if options.secrets_provider == "passphrase" and not (
@@ -755,7 +826,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def run_and_record(account: Account) -> Outcome:
         outcome = fleet.run(account)
-        results.record(account.name, outcome)
+        try:
+            results.record(account.name, outcome)
+        except (OSError, FleetError) as exc:  # the run's outcome stands; say it is unrecorded
+            console.line(account.name, f"NOT RECORDED in {results.path}: {exc}")
         return outcome
 
     clock = time.monotonic()

@@ -1,8 +1,9 @@
 """examples/fleet/fleet.py refuses a bad inventory before touching any stack (exit status
 2, no CLI started), saying what is wrong without echoing a secret written into it by
 mistake; a misspelt key is refused rather than ignored. And, in-process, the parts that
-need no CLI: the provider's whole message taken out of the provider host's traceback.
-(Its runs through the real CLI: tests/cli/test_cli_fleet.py.)"""
+need no CLI: the results record kept whole by two writers, one run per state dir, and the
+provider's whole message taken out of the provider host's traceback. (Its runs through
+the real CLI: tests/cli/test_cli_fleet.py.)"""
 
 from __future__ import annotations
 
@@ -108,6 +109,41 @@ def fleet() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def test_a_second_run_on_one_state_dir_is_refused(tmp_path: Path, fleet: ModuleType) -> None:
+    """While a run holds the state dir, another is refused at once, naming the holder,
+    before it reads or writes anything there; once released, a run may go on."""
+    state = tmp_path / "fleet-state"
+    state.mkdir()
+    lock = fleet.RunLock(state)
+    try:
+        completed = run(tmp_path, json.dumps({"accounts": [account()]}))
+        assert completed.returncode == 2
+        assert "another fleet run is using the state dir (pid " in completed.stderr
+        assert sorted(p.name for p in state.iterdir()) == ["fleet.lock"]
+    finally:
+        lock.release()
+    completed = run(tmp_path, json.dumps({"accounts": [account()]}))
+    assert "another fleet run" not in completed.stderr
+    assert "PULUMI_CONFIG_PASSPHRASE" in completed.stderr  # got past the lock
+
+
+def test_two_writers_of_the_results_record_keep_each_others_entries(
+        tmp_path: Path, fleet: ModuleType) -> None:
+    """Two Results on one file (two runs, each having read it at its start), recording
+    different accounts in turn: every entry stays, and no temporary file is left."""
+    path = tmp_path / fleet.RESULTS_FILE
+    first, second = fleet.Results(path), fleet.Results(path)
+    for n in range(3):
+        first.record(f"a{n}", fleet.Outcome("succeeded"))
+        second.record(f"b{n}", fleet.Outcome("failed", error="HTTP 401"))
+    record = json.loads(path.read_text())["accounts"]
+    assert {name: entry["result"] for name, entry in record.items()} == {
+        **{f"a{n}": "succeeded" for n in range(3)}, **{f"b{n}": "failed" for n in range(3)}}
+    assert fleet.Results(path).last_failed("b0") and not fleet.Results(path).last_failed("a2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        fleet.RESULTS_FILE, fleet.RESULTS_FILE + ".lock"]
 
 
 #: The dynamic provider host's report of the provider's refusal of a twin (CLI v3.274.1,
