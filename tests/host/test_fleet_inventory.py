@@ -1,16 +1,18 @@
 """examples/fleet/fleet.py refuses a bad inventory before touching any stack (exit status
 2, no CLI started), saying what is wrong without echoing a secret written into it by
 mistake; a misspelt key is refused rather than ignored. And, in-process, the parts that
-need no CLI: the results record kept whole by two writers, one run per state dir, and the
-provider's whole message taken out of the provider host's traceback. (Its runs through
-the real CLI: tests/cli/test_cli_fleet.py.)"""
+need no CLI: the results record kept whole by two writers, one run per state dir, the
+provider's whole message taken out of the provider host's traceback, and the scrubbing
+of every printed line. (Its runs through the real CLI: tests/cli/test_cli_fleet.py.)"""
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import subprocess
 import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -174,3 +176,24 @@ def test_the_providers_whole_message_is_kept_without_the_frames(fleet: ModuleTyp
                             "mihu:SipTrunkConnection::support", "acme")
     assert f'add `adopt_uuid: "{TWIN}"` to trunk support of account acme' in hint
     assert fleet.adopt_hint("MihuApiError: HTTP 500", "urn:...::support", "acme") is None
+
+
+def test_every_printed_line_is_scrubbed_of_the_secrets_read(fleet: ModuleType) -> None:
+    """The second guard: a message carrying a token or a SIP password (a CLI error quoting
+    config, say) is printed with each secret masked, the longer one first (a secret that
+    holds another is masked whole), and what holds none is printed as it is."""
+    console = fleet.Console(width=4)
+    console.add_secrets(PASTED_TOKEN, "hunter2-sip-pass", "hunter2", "")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        console.line("acme", f"error: config {PASTED_TOKEN!r} and password=hunter2-sip-pass")
+        console.print("fleet: hunter2 at the start, nothing else")
+        console.print("nothing secret here")
+    assert out.getvalue().splitlines() == [
+        "[acme] error: config '[secret]' and password=[secret]",
+        "fleet: [secret] at the start, nothing else",
+        "nothing secret here"]
+    # A failed account's error, as recorded and shown in the summary, is scrubbed too.
+    lines = fleet.summary_table({"acme": fleet.Outcome(
+        "failed", error=console.scrub(f"CommandError: token {PASTED_TOKEN}\nhunter2"))})
+    assert "\n".join(lines).endswith("acme: CommandError: token [secret]\n    [secret]")
