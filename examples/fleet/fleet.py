@@ -69,6 +69,8 @@ CHANGE_COLUMNS = (("created", "create"), ("replaced", "replace"), ("updated", "u
 EXTRA_SETTINGS = {s.key for s in ALL_SETTINGS} - {API_TOKEN.key, SUBDOMAIN.key, BASE_URL.key}
 #: What Pulumi accepts as a stack name: an account's name is its stack's.
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+#: What a misspelt field name looks like: shown in an error (any other key is not).
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 TRUNK_FIELDS = ("name", "phone_number", "gateway", "secondary_gateway", "adopt_uuid")
 #: Which fields are optional, and every key an inventory may hold at each level: any other
 #: key is refused, since a misspelt one would be silently dropped (``trunk:`` for
@@ -177,7 +179,9 @@ def _known_keys(raw: Mapping[Any, Any], known: tuple[str, ...], where: str) -> N
     secret pasted in by mistake) and the keys it knows."""
     unknown = [key for key in raw if key not in known]
     if unknown:
-        shown = ", ".join(repr(str(key)[:40]) for key in unknown)
+        # A key that is no field name (a secret pasted as a key, say) is not shown.
+        shown = ", ".join(repr(key) if isinstance(key, str) and _FIELD_NAME.match(key)
+                          else "(one not shown: not a field name)" for key in unknown)
         raise FleetError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {shown} "
                          f"(known: {', '.join(known)}); a misspelt key would be ignored, "
                          "so it is refused")

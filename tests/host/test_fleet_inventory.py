@@ -70,6 +70,8 @@ YAML_ACCOUNT = ("accounts:\n  - name: acme\n    subdomain: acme\n    token: {env
     (json.dumps({"accounts": [account(token_file=PASTED_TOKEN)]}),
      "account acme: unknown key 'token_file'"),
     (json.dumps({"accounts": [account()], "acounts": []}), "unknown key 'acounts'"),
+    (json.dumps({"accounts": [account(trunks=[trunk(**{PASTED_TOKEN: "x"})])]}),
+     "account acme.trunks[0]: unknown key (one not shown: not a field name) (known: key"),
     # Every trunk commented out leaves `trunks:` null; a missing list is refused too.
     (YAML_ACCOUNT + "    trunks:\n    # - key: support\n    #   name: S\n",
      "account acme.trunks must be a list of the account's trunks, got empty (null"),
