@@ -13,8 +13,11 @@ with the account), and ends with a table of what each ``up`` did::
 One account failing (a bad token, its API down) does not stop the others; the exit status
 is 1 if any failed. Each ``up`` is idempotent, so a rerun does only what is left; the last
 result of each account is kept in ``<state dir>/last-results.json``, which
-``--only-failed`` reads. The README beside this file describes the inventory, where the
-state lives, and why the stacks run on threads of one process.
+``--only-failed`` reads. An inventory key the program does not know is refused (a typo
+must not read as "no trunks"), and a run that would delete trunks is refused unless
+``--allow-delete ACCOUNT`` names its account. One run at a time holds a state dir. The
+README beside this file describes the inventory, where the state lives, what to do after
+an interrupted run, and why the stacks run on threads of one process.
 
 Secrets: an account's API token and its SIP credentials are read from where the inventory
 says (an environment variable or a file), set as *secret* stack config (encrypted in
@@ -28,15 +31,18 @@ stacks of one process never share a setting through the process environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -63,11 +69,25 @@ CHANGE_COLUMNS = (("created", "create"), ("replaced", "replace"), ("updated", "u
 EXTRA_SETTINGS = {s.key for s in ALL_SETTINGS} - {API_TOKEN.key, SUBDOMAIN.key, BASE_URL.key}
 #: What Pulumi accepts as a stack name: an account's name is its stack's.
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-TRUNK_FIELDS = ("name", "phone_number", "gateway", "secondary_gateway")
+#: What a misspelt field name looks like: shown in an error (any other key is not).
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+TRUNK_FIELDS = ("name", "phone_number", "gateway", "secondary_gateway", "adopt_uuid")
+#: Which fields are optional, and every key an inventory may hold at each level: any other
+#: key is refused, since a misspelt one would be silently dropped (``trunk:`` for
+#: ``trunks:`` would leave the account without trunks, and its run would delete them).
+OPTIONAL_TRUNK_FIELDS = ("secondary_gateway", "adopt_uuid")
+TRUNK_KEYS = ("key", *TRUNK_FIELDS)
+ACCOUNT_KEYS = ("name", "subdomain", "base_url", "token", "sip_credentials", "settings",
+                "trunks")
+INVENTORY_KEYS = ("accounts",)
 
 
 class FleetError(Exception):
     """A problem with the inventory or an account's secrets, told without their values."""
+
+
+class DeletionRefused(FleetError):
+    """An account's ``up`` would delete trunks, and --allow-delete does not name it."""
 
 
 # -- the inventory -------------------------------------------------------------------------
@@ -117,6 +137,9 @@ class Trunk:
     phone_number: str
     gateway: str
     secondary_gateway: str | None = None
+    #: The uuid of a connection already in the account to manage instead of creating one
+    #: (a leftover of an interrupted run): the resource's adopt_uuid, read at create only.
+    adopt_uuid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +174,19 @@ def _text(value: Any, where: str, required: bool = True) -> str | None:
     return value
 
 
+def _known_keys(raw: Mapping[Any, Any], known: tuple[str, ...], where: str) -> None:
+    """Refuse a key the program does not read, naming it (never its value, which may be a
+    secret pasted in by mistake) and the keys it knows."""
+    unknown = [key for key in raw if key not in known]
+    if unknown:
+        # A key that is no field name (a secret pasted as a key, say) is not shown.
+        shown = ", ".join(repr(key) if isinstance(key, str) and _FIELD_NAME.match(key)
+                          else "(one not shown: not a field name)" for key in unknown)
+        raise FleetError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {shown} "
+                         f"(known: {', '.join(known)}); a misspelt key would be ignored, "
+                         "so it is refused")
+
+
 def load_inventory(path: Path) -> list[Account]:
     """The accounts of an inventory file (YAML, or JSON, which YAML reads too), checked
     whole before any stack is touched."""
@@ -160,6 +196,7 @@ def load_inventory(path: Path) -> list[Account]:
         raise FleetError(f"cannot read the inventory {path}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
         raise FleetError(f"{path}: expected a mapping with a list 'accounts'")
+    _known_keys(data, INVENTORY_KEYS, str(path))
     base = path.resolve().parent
     accounts: list[Account] = []
     for index, raw in enumerate(data["accounts"]):
@@ -172,19 +209,28 @@ def load_inventory(path: Path) -> list[Account]:
             raise FleetError(f"{where}.name {name!r}: letters, digits, '_', '.' and '-' "
                              "only (it names the account's stack)")
         where = f"account {name}"
+        _known_keys(raw, ACCOUNT_KEYS, where)
         if not raw.get("subdomain") and not raw.get("base_url"):
             raise FleetError(f"{where} needs a subdomain or a base_url")
         settings = raw.get("settings") or {}
         if not isinstance(settings, dict) or not set(settings) <= EXTRA_SETTINGS:
             raise FleetError(f"{where}.settings may hold only {', '.join(sorted(EXTRA_SETTINGS))}")
+        if not isinstance(raw.get("trunks"), list):
+            got = "missing" if "trunks" not in raw else (
+                "empty (null: every entry commented out?)" if raw["trunks"] is None
+                else f"a {type(raw['trunks']).__name__}")
+            raise FleetError(f"{where}.trunks must be a list of the account's trunks, got "
+                             f"{got}; write `trunks: []` for an account meant to have none "
+                             "(its run then deletes every trunk it has: --allow-delete)")
         trunks: list[Trunk] = []
-        for t_index, t_raw in enumerate(raw.get("trunks") or []):
+        for t_index, t_raw in enumerate(raw["trunks"]):
             t_where = f"{where}.trunks[{t_index}]"
             if not isinstance(t_raw, dict):
                 raise FleetError(f"{t_where} must be a mapping")
+            _known_keys(t_raw, TRUNK_KEYS, t_where)
             key = _text(t_raw.get("key"), f"{t_where}.key")
             assert key is not None
-            values = {f: _text(t_raw.get(f), f"{t_where}.{f}", f != "secondary_gateway")
+            values = {f: _text(t_raw.get(f), f"{t_where}.{f}", f not in OPTIONAL_TRUNK_FIELDS)
                       for f in TRUNK_FIELDS}
             trunks.append(Trunk(key, **values))  # type: ignore[arg-type]
         keys = [t.key for t in trunks]
@@ -263,19 +309,53 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def say_lines(say: Callable[[str], None], head: str, text: str) -> None:
+    """A message of several lines: the first after ``head``, the others indented under
+    it (each still prefixed with the account by ``say``)."""
+    first, *rest = text.splitlines() or [""]
+    say(head + first)
+    for line in rest:
+        say(" " * len(head) + line)
+
+
 _TRACEBACK = "Traceback (most recent call last):"
 #: Engine errors that only say that something else failed.
 _CONSEQUENCES = ("update failed", "Resource monitor has terminated")
+#: The longest diagnostic kept (the provider's messages are a few hundred characters).
+_DIAGNOSTIC_LIMIT = 4000
+#: The provider's refusal of a twin (a leftover of an interrupted run), and its uuid.
+_ADOPT = re.compile(r'adopt_uuid="([0-9a-fA-F-]{36})"')
 
 
-def diagnostic_line(message: str) -> str:
-    """A diagnostic in one line. A provider's error reaches the engine as the dynamic
-    provider host's traceback, whose last line is the exception and its message (the
-    frames are the SDK's: pulumi_mihu's are already cut)."""
+def diagnostic_text(message: str) -> str:
+    """A diagnostic without the traceback around it. A provider's error reaches the engine
+    as the dynamic provider host's traceback: its frames (the SDK's; pulumi_mihu's are
+    already cut), then the exception and its message, of one line or several (a refused
+    twin's says which uuid to adopt on its second line). Kept: every line of the message,
+    the exception's module path dropped."""
     if _TRACEBACK in message:
-        lines = [line.strip() for line in message.splitlines() if line.strip()]
-        message = re.sub(r"^(?:[A-Za-z_]\w*\.)+(\w+: )", r"\1", lines[-1])
-    return one_line(message, limit=1000)
+        lines = message.splitlines()
+        frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+        start = frames[-1] + 1 if frames else lines.index(_TRACEBACK) + 1
+        # The frame's source and ^^^ markers are indented; the exception starts at column 0.
+        while start < len(lines) and (not lines[start].strip() or lines[start][0].isspace()):
+            start += 1
+        message = "\n".join(lines[start:])
+        message = re.sub(r"^(?:[A-Za-z_]\w*\.)+(\w+: )", r"\1", message)
+    lines = [line.rstrip() for line in message.strip().splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return text if len(text) <= _DIAGNOSTIC_LIMIT else text[:_DIAGNOSTIC_LIMIT - 3] + "..."
+
+
+def adopt_hint(message: str, urn: str | None, account: str) -> str | None:
+    """For the provider's refusal of a twin: the provider says to set adopt_uuid on the
+    resource; in a fleet that is a field of the trunk in the inventory."""
+    match = _ADOPT.search(message)
+    if match is None or not urn:
+        return None
+    return (f"fleet: if no other stack manages {match[1]}, add `adopt_uuid: \"{match[1]}\"` "
+            f"to trunk {urn.rsplit('::', 1)[-1]} of account {account} in the inventory and "
+            "run fleet.py again (README: \"After an interrupted run\")")
 
 
 def op_counts(changes: Mapping[Any, int] | None) -> dict[str, int]:
@@ -288,8 +368,9 @@ class Progress:
     """The engine events of one account's ``up`` as lines (``on_event``), and what they
     tell the summary: failed steps, error messages, the change counts of a failed run."""
 
-    def __init__(self, say: Callable[[str], None]) -> None:
+    def __init__(self, say: Callable[[str], None], account: str = "") -> None:
         self.say = say
+        self.account = account
         self.failed_steps = 0
         self.errors: list[str] = []
         self.changes: dict[str, int] | None = None
@@ -319,10 +400,13 @@ class Progress:
         elif event.diagnostic_event is not None:
             diag = event.diagnostic_event
             if diag.severity.startswith(("warning", "error")) and not diag.ephemeral:
-                message = diagnostic_line(diag.message)
+                message = diagnostic_text(diag.message)
+                hint = adopt_hint(message, diag.urn, self.account)
+                if hint:
+                    message += "\n" + hint
                 if diag.severity.startswith("error"):
                     self.errors.append(message)
-                self.say(f"{diag.severity.split('#')[0]}: {message}")
+                say_lines(self.say, f"{diag.severity.split('#')[0]}: ", message)
         elif event.summary_event is not None:
             self.changes = op_counts(event.summary_event.resource_changes)
 
@@ -333,7 +417,7 @@ class Progress:
 class Outcome:
     """One account's result: what its last-results.json entry holds."""
 
-    result: str  # "succeeded" or "failed"
+    result: str  # "succeeded", "failed", or "refused" (it would delete: --allow-delete)
     changes: dict[str, int] = field(default_factory=dict)
     failed_steps: int = 0
     error: str | None = None
@@ -365,6 +449,7 @@ def program_for(account: Account) -> Callable[[], None]:
                 phone_number=trunk.phone_number,
                 gateway=trunk.gateway,
                 secondary_gateway=trunk.secondary_gateway,
+                adopt_uuid=trunk.adopt_uuid,
                 username=credential(trunk.key, "username"),
                 password=credential(trunk.key, "password"),
             )
@@ -383,6 +468,8 @@ class Fleet:
     secrets_provider: str
     command: auto.PulumiCommand
     console: Console
+    #: The accounts whose runs may delete trunks (--allow-delete NAME).
+    allow_delete: frozenset[str] = frozenset()
 
     def workspace_options(self, account: Account) -> auto.LocalWorkspaceOptions:
         """Each stack its own work dir (its Pulumi.yaml and Pulumi.<account>.yaml), so
@@ -403,7 +490,7 @@ class Fleet:
         """Bring one account's stack up to date. Never raises: a failure is the outcome."""
         started, clock = _now(), time.monotonic()
         say: Callable[[str], None] = lambda message: self.console.line(account.name, message)  # noqa: E731
-        progress = Progress(say)
+        progress = Progress(say, account.name)
         say(f"starting: {len(account.trunks)} trunk(s)")
         try:
             token = account.token.read()
@@ -413,20 +500,69 @@ class Fleet:
             stack = auto.create_or_select_stack(stack_name=account.name, project_name=PROJECT,
                                                 program=program_for(account),
                                                 opts=self.workspace_options(account))
+            self.check_deletions(stack, account, say)
             self.apply_config(stack, account, token, credentials, say)
             result = stack.up(on_event=progress, color="never", show_secrets=False)
             changes = op_counts(result.summary.resource_changes)
             outcome = Outcome("succeeded", changes, progress.failed_steps)
         except Exception as exc:  # one account's failure is its outcome
-            outcome = Outcome("failed", progress.changes or {}, progress.failed_steps,
+            outcome = Outcome("refused" if isinstance(exc, DeletionRefused) else "failed",
+                              progress.changes or {}, progress.failed_steps,
                               error=self.console.scrub(_reason(exc, progress)))
         outcome.started, outcome.finished = started, _now()
         outcome.seconds = round(time.monotonic() - clock, 2)
         if outcome.ok:
             say(f"succeeded in {outcome.seconds:.1f} s: {_counts(outcome.changes)}")
         else:
-            say(f"FAILED after {outcome.seconds:.1f} s: {outcome.error}")
+            first, *rest = (outcome.error or "").splitlines() or [""]
+            more = f" [{len(rest)} more line(s) above and in the summary]" if rest else ""
+            say(f"{outcome.result.upper()} after {outcome.seconds:.1f} s: {first}{more}")
         return outcome
+
+    def check_deletions(self, stack: auto.Stack, account: Account,
+                        say: Callable[[str], None]) -> None:
+        """Refuse, before anything is written, an ``up`` that would delete trunks, unless
+        --allow-delete names the account. What an ``up`` of this program deletes is
+        exactly what the stack's state holds and the program no longer declares: the
+        trunks whose keys are not in the inventory. Read from ``pulumi stack export``
+        (about 0.2 s and one CLI process, against several seconds of CPU for a preview,
+        which would also read every connection from the API); without --show-secrets, so
+        nothing is decrypted."""
+        exported = json.loads(self.cli(stack, "stack", "export").stdout or "{}")
+        keys = {trunk.key for trunk in account.trunks}
+        doomed = sorted(
+            (resource["urn"].rsplit("::", 1)[-1], str(resource.get("id", "?")))
+            for resource in (exported.get("deployment") or {}).get("resources") or []
+            if not resource.get("type", "").startswith("pulumi:")
+            and not resource.get("delete")  # an old copy whose replacement exists
+            and resource["urn"].rsplit("::", 1)[-1] not in keys)
+        if not doomed:
+            return
+        listed = ", ".join(f"{key} (uuid {uuid})" for key, uuid in doomed)
+        if account.name in self.allow_delete:
+            say(f"deleting, as --allow-delete {account.name} allows: {listed}")
+            return
+        raise DeletionRefused(
+            f"needs --allow-delete {account.name}: this run would delete "
+            f"{len(doomed)} trunk(s) that its stack holds and the inventory no longer "
+            f"lists: {listed}. Nothing was changed. If they are meant to go, run again "
+            f"with --allow-delete {account.name}; if not, put them back in the inventory")
+
+    def cli(self, stack: auto.Stack, *args: str,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """The Pulumi CLI on the stack, in its work dir and environment; FleetError if it
+        fails."""
+        workspace = stack.workspace
+        assert isinstance(workspace, auto.LocalWorkspace)
+        completed = subprocess.run(
+            [self.command.command, *args, "--stack", stack.name, "--non-interactive"],
+            input=stdin, capture_output=True, text=True, cwd=workspace.work_dir,
+            env={**os.environ, **workspace.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            check=False)
+        if completed.returncode != 0:
+            raise FleetError(f"pulumi {' '.join(args)} failed: "
+                             f"{one_line(completed.stderr or completed.stdout)}")
+        return completed
 
     def apply_config(self, stack: auto.Stack, account: Account, token: str,
                      credentials: dict[str, dict[str, str]], say: Callable[[str], None]) -> None:
@@ -460,17 +596,7 @@ class Fleet:
         """``pulumi config set --secret KEY`` with the value on standard input: the
         Automation API's set_config puts it on the command line, where any local user
         can read it (/proc/PID/cmdline) while the CLI runs."""
-        workspace = stack.workspace
-        assert isinstance(workspace, auto.LocalWorkspace)
-        completed = subprocess.run(
-            [self.command.command, "config", "set", "--secret", key, "--stack", stack.name,
-             "--non-interactive"],
-            input=value, capture_output=True, text=True, cwd=workspace.work_dir,
-            env={**os.environ, **workspace.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-            check=False)
-        if completed.returncode != 0:
-            raise FleetError(f"pulumi config set --secret {key} failed: "
-                             f"{one_line(completed.stderr or completed.stdout)}")
+        self.cli(stack, "config", "set", "--secret", key, stdin=value)
 
 
 def _reason(exc: Exception, progress: Progress) -> str:
@@ -499,32 +625,84 @@ def _counts(changes: Mapping[str, int]) -> str:
 # -- the record of last results ------------------------------------------------------------
 
 class Results:
-    """``last-results.json``: each account's last outcome, rewritten whole (through a
-    temporary file and a rename) as each account finishes, so that a run cut short keeps
-    what it did."""
+    """``last-results.json``: each account's last outcome, written as each account
+    finishes, so that a run cut short keeps what it did. Each record takes an exclusive
+    lock (``last-results.json.lock``), reads the file again, changes only its account's
+    entry, and writes through a temporary file of its own and a rename: whoever else
+    writes the file (another thread, another run: see RunLock) loses nothing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self.accounts: dict[str, dict[str, Any]] = {}
-        if path.exists():
-            try:
-                self.accounts = dict(json.loads(path.read_text())["accounts"])
-            except (ValueError, KeyError, TypeError):
-                raise FleetError(f"{path} is not a results file of this program; "
-                                 "move it away to start afresh") from None
+        self.accounts = self._read()
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return {}
+        try:
+            return dict(json.loads(text)["accounts"])
+        except (ValueError, KeyError, TypeError):
+            raise FleetError(f"{self.path} is not a results file of this program; "
+                             "move it away to start afresh") from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            yield
 
     def last_failed(self, name: str) -> bool:
         """Whether the account's last run did not succeed (or it never ran)."""
         return self.accounts.get(name, {}).get("result") != "succeeded"
 
     def record(self, name: str, outcome: Outcome) -> None:
-        with self._lock:
-            self.accounts[name] = asdict(outcome)
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"accounts": self.accounts}, indent=2,
-                                            sort_keys=True) + "\n")
-            os.replace(temporary, self.path)
+        with self._locked():
+            accounts = self._read()
+            accounts[name] = asdict(outcome)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent,
+                                                 prefix=f"{self.path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w") as out:
+                    out.write(json.dumps({"accounts": accounts}, indent=2, sort_keys=True)
+                              + "\n")
+                os.replace(temporary, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+            self.accounts = accounts
+
+
+class RunLock:
+    """One fleet run at a time on a state dir: ``fleet.lock`` in it, held (flock) for the
+    whole run and released by the kernel when the process ends, however it ends. Two
+    runs on one state dir would run the same stacks at once (the second ``up`` of an
+    account fails on the stack's lock, and its failure would be recorded over the first
+    run's result) and write the same work dirs' config."""
+
+    NAME = "fleet.lock"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.NAME
+        self._file = open(self.path, "a+")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = one_line(self._file.read(), 200) or "another process"
+            self._file.close()
+            raise FleetError(f"another fleet run is using the state dir ({holder}, holding "
+                             f"{self.path}): wait for it to end, or give this run another "
+                             "--state-dir") from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"pid {os.getpid()}, started {_now()}\n")
+        self._file.flush()
+
+    def release(self) -> None:
+        self._file.close()
 
 
 # -- the summary -----------------------------------------------------------------------
@@ -546,9 +724,9 @@ def summary_table(outcomes: Mapping[str, Outcome]) -> list[str]:
     lines = [format_row(headers), "  ".join("-" * w for w in widths)]
     lines += [format_row(row) for row in rows]
     failed = {n: o for n, o in outcomes.items() if not o.ok}
-    if failed:
-        lines.append("")
-        lines += [f"{name}: {outcome.error}" for name, outcome in failed.items()]
+    for name, outcome in failed.items():
+        first, *rest = (outcome.error or "").splitlines() or [""]
+        lines += ["", f"{name}: {first}", *(f"    {line}" for line in rest)]
     return lines
 
 
@@ -584,6 +762,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(failed, or never run), from last-results.json")
     parser.add_argument("--account", action="append", default=[], metavar="NAME",
                         help="only this account (repeatable)")
+    parser.add_argument("--allow-delete", action="append", default=[], metavar="NAME",
+                        help="let this account's run delete the trunks its stack holds and "
+                             "the inventory no longer lists (repeatable; without it such a "
+                             "run is refused, nothing changed)")
     parser.add_argument("--state-dir", type=Path, default=None,
                         help="work dirs, the results record and (by default) the backend "
                              "(default: fleet-state/ beside the inventory)")
@@ -603,9 +785,26 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     try:
         accounts = load_inventory(options.inventory)
+        unknown = set(options.allow_delete) - {a.name for a in accounts}
+        if unknown:
+            raise FleetError(f"--allow-delete: not in the inventory: "
+                             f"{', '.join(sorted(unknown))}")
         state_dir = (options.state_dir
                      or options.inventory.resolve().parent / "fleet-state").resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
+        run_lock = RunLock(state_dir)
+    except FleetError as exc:
+        print(f"fleet: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run_fleet(options, accounts, state_dir)
+    finally:
+        run_lock.release()
+
+
+def run_fleet(options: argparse.Namespace, accounts: list[Account], state_dir: Path) -> int:
+    """The run, under the state dir's RunLock."""
+    try:
         results = Results(state_dir / RESULTS_FILE)
         chosen = select(accounts, results, options.only_failed, options.account)
         if options.secrets_provider == "passphrase" and not (
@@ -624,13 +823,17 @@ def main(argv: list[str] | None = None) -> int:
     if backend.startswith("file://"):
         Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
     console = Console(max(len(a.name) for a in chosen))
-    fleet = Fleet(state_dir, backend, options.secrets_provider, command, console)
+    fleet = Fleet(state_dir, backend, options.secrets_provider, command, console,
+                  frozenset(options.allow_delete))
     console.print(f"fleet: {len(chosen)} account(s), {min(options.parallel, len(chosen))} "
                   f"at a time, state in {state_dir}")
 
     def run_and_record(account: Account) -> Outcome:
         outcome = fleet.run(account)
-        results.record(account.name, outcome)
+        try:
+            results.record(account.name, outcome)
+        except (OSError, FleetError) as exc:  # the run's outcome stands; say it is unrecorded
+            console.line(account.name, f"NOT RECORDED in {results.path}: {exc}")
         return outcome
 
     clock = time.monotonic()
@@ -641,10 +844,12 @@ def main(argv: list[str] | None = None) -> int:
     console.print()
     for line in summary_table(outcomes):
         console.print(line)
-    failed = sum(not o.ok for o in outcomes.values())
-    console.print(f"\n{len(outcomes) - failed} succeeded, {failed} failed in "
-                  f"{time.monotonic() - clock:.1f} s")
-    return 1 if failed else 0
+    failed = sum(o.result == "failed" for o in outcomes.values())
+    refused = sum(o.result == "refused" for o in outcomes.values())
+    console.print(f"\n{len(outcomes) - failed - refused} succeeded, {failed} failed"
+                  + (f", {refused} refused (needs --allow-delete)" if refused else "")
+                  + f" in {time.monotonic() - clock:.1f} s")
+    return 1 if failed or refused else 0
 
 
 if __name__ == "__main__":

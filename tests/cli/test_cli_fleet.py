@@ -5,7 +5,9 @@ trunks while the third fails; the summary and the exit status say so; a rerun wi
 ``--only-failed`` after the token is fixed runs that account alone (no write to the
 others); a plain rerun writes nothing anywhere. No token or SIP credential is printed or
 stored in clear in the state dir, and the stacks take their settings from their own
-config only (a decoy MIHU_* environment is never used)."""
+config only (a decoy MIHU_* environment is never used). And one account through the
+recovery from an interrupted run (the provider's whole refusal, then adopt_uuid in the
+inventory) and the deletion guard (--allow-delete)."""
 
 from __future__ import annotations
 
@@ -219,3 +221,81 @@ def test_a_fleet_of_three_accounts_one_failing_then_fixed(
     for path in (tmp_path / "state").rglob("*"):
         if path.is_file():
             assert_nothing_secret(path.read_text(errors="replace"), str(path))
+
+
+def test_an_interrupted_run_adopted_then_deletions_guarded(tmp_path: Path) -> None:
+    """One account, its first run left a connection behind (put in the account before
+    the run, as an interrupted run leaves it): the run fails with the provider's whole
+    message, the uuid and how to adopt it in the inventory; with ``adopt_uuid`` in the
+    inventory the rerun adopts it (no POST). Then ``trunks: []`` (what commenting out
+    every trunk means, said on purpose) is refused before anything is written, naming the
+    trunks it would delete, and a trunk dropped from the inventory is deleted only with
+    ``--allow-delete <account>``."""
+    require_cli()
+    name, secret_files = "east", tmp_path / "secrets"
+    secret_files.mkdir()
+    trunks = [{"key": f"line-{n}", "name": f"{name} line {n}",
+               "phone_number": f"+1555900000{n}", "gateway": "sip.telnyx.com"}
+              for n in range(2)]
+    credentials = {t["key"]: {"username": f"{SIP_USERNAME}-{name}-{t['key']}",
+                              "password": f"{SIP_PASSWORD}-{name}-{t['key']}"}
+                   for t in trunks}
+    (secret_files / "sip.json").write_text(json.dumps(credentials))
+    inventory = tmp_path / "inventory.json"
+
+    def write(trunk_list: list[dict[str, str]]) -> None:
+        inventory.write_text(json.dumps({"accounts": [{
+            "name": name, "base_url": sim.base_url, "token": {"env": "FLEET_TEST_NORTH_TOKEN"},
+            "sip_credentials": {"file": "secrets/sip.json"},
+            "settings": {"maxAttempts": "2", "retryBaseDelay": "0.01"},
+            "trunks": trunk_list}]}))
+
+    with MihuSimulator(token=token_of("north")) as sim, MihuSimulator() as decoy:
+        # 1. line-0 is already in the account, which the stack does not know.
+        (leftover,) = sim.add_connections(1)
+        sim.connections[leftover].update(
+            {k: trunks[0][k] for k in ("name", "phone_number", "gateway")},
+            username=credentials["line-0"]["username"],
+            password=credentials["line-0"]["password"])
+        write(trunks)
+        first = run_fleet(tmp_path, inventory, decoy)
+        assert first.returncode == 1, first.stdout + first.stderr
+        assert len(sim.connections) == 2  # line-1 made; no twin of line-0
+        failure = first.stdout[first.stdout.index(f"\n{name}: "):]
+        assert f"this stack does not manage ({leftover})" in failure
+        assert f'set adopt_uuid="{leftover}" on this resource' in failure  # its 2nd line
+        assert (f'add `adopt_uuid: "{leftover}"` to trunk line-0 of account {name} in the '
+                "inventory") in failure
+        assert "Traceback" not in first.stdout and 'File "' not in first.stdout
+
+        # 2. Adopted from the inventory: no POST, the leftover is the stack's line-0.
+        posts, before = len(sim.requests_to("POST")), json.dumps(sim.connections)
+        write([{**trunks[0], "adopt_uuid": leftover}, trunks[1]])
+        second = run_fleet(tmp_path, inventory, decoy)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert len(sim.requests_to("POST")) == posts
+        assert json.dumps(sim.connections) == before  # the account unchanged
+        assert summary_rows(second.stdout)[name][:2] == ["succeeded", "1"]
+
+        # 3. `trunks: []`: refused before any write, naming what would go.
+        held, writes_before = dict(sim.connections), len(sim.writes())
+        write([])
+        third = run_fleet(tmp_path, inventory, decoy)
+        assert third.returncode == 1, third.stdout + third.stderr
+        assert summary_rows(third.stdout)[name][0] == "refused"
+        assert f"needs --allow-delete {name}" in third.stdout
+        assert f"line-0 (uuid {leftover})" in third.stdout
+        assert sim.connections == held and len(sim.writes()) == writes_before
+        assert "config: " not in third.stdout  # refused before the config was touched
+
+        # 4. line-1 dropped on purpose: deleted with --allow-delete, line-0 kept.
+        write([trunks[0]])
+        fourth = run_fleet(tmp_path, inventory, decoy, "--allow-delete", name)
+        assert fourth.returncode == 0, fourth.stdout + fourth.stderr
+        assert list(sim.connections) == [leftover]
+        assert [r.method for r in sim.writes()][writes_before:] == ["DELETE"]
+        assert summary_rows(fourth.stdout)[name][5] == "1"  # deleted
+
+    assert decoy.requests == []
+    for completed in (first, second, third, fourth):
+        assert_nothing_secret(completed.stdout + completed.stderr, "the fleet's output")
