@@ -45,6 +45,7 @@ __all__ = [
     "MODULE",
     "NODE_PACKAGE",
     "PACKAGE",
+    "PYTHON_PACKAGE",
     "Lookup",
     "Names",
     "camel",
@@ -64,6 +65,12 @@ MODULE = "index"
 NODE_PACKAGE = "@mihu-ai/pulumi-mihu"
 #: The Go module (and package) of the generated Go SDK (sdk/go/mihu).
 GO_IMPORT_PATH = "github.com/mihu-ai/pulumi-mihu/sdk/go/mihu"
+
+#: The Python package (import name, and its PyPI name ``pulumi-mihu-native``) of the
+#: generated Python SDK (sdk/python): not ``pulumi_mihu``, the dynamic resources' package,
+#: whose classes of the same names it would otherwise shadow, and whose
+#: ``pulumi-plugin.json`` says it needs no plugin while this one's names the plugin ``mihu``.
+PYTHON_PACKAGE = "pulumi_mihu_native"
 
 #: Schema types of the Python types a declaration may use.
 _TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
@@ -306,9 +313,12 @@ def package_schema() -> dict[str, Any]:
         "resources": {type_token(entry): resource_spec(entry) for entry in RESOURCES},
         "functions": {lookup.token: function_spec(lookup) for lookup in lookups()},
         "language": {
-            "python": {"packageName": "pulumi_mihu_native"},
             # The generated SDKs (sdk/, scripts/gen-sdks.sh): each carries the schema's
             # version, so a program asks the engine for the plugin of its SDK's version.
+            # Python: a pyproject.toml (pip installs sdk/python as it is; its project name
+            # is the package name) and the Python versions pulumi-mihu supports.
+            "python": {"packageName": PYTHON_PACKAGE, "respectSchemaVersion": True,
+                       "pythonRequires": ">=3.10", "pyproject": {"enabled": True}},
             "nodejs": {"packageName": NODE_PACKAGE, "respectSchemaVersion": True,
                        "packageDescription": "Pulumi provider for Mihu (native): SIP trunk "
                                              "connections and the agents' call routing."},

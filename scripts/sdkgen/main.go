@@ -1,14 +1,15 @@
-// Command sdkgen writes the Node.js and Go SDKs of a Pulumi package schema, with the code
+// Command sdkgen writes the Node.js, Go and Python SDKs of a Pulumi package schema, with the code
 // generators of github.com/pulumi/pulumi/pkg/v3 at the version this project's CLI is pinned to
 // (scripts/install-pulumi-cli.sh): the same calls, with the same arguments, that
-// `pulumi package gen-sdk --language nodejs|go` makes through that release's language hosts
+// `pulumi package gen-sdk --language nodejs|go|python` makes through that release's language hosts
 // (their GeneratePackage). Those hosts are modules of their own that the Go module proxy does
 // not serve, and the hosts this project can build (sdk/v3 v3.66.0) predate GeneratePackage,
 // so the CLI's own gen-sdk cannot run here; this runs the generators without a host.
 //
 //	go run . -schema ../../sdk/schema.json -out ../../sdk
 //
-// writes <out>/nodejs and <out>/go (each emptied first), as gen-sdk's --out does.
+// writes <out>/nodejs, <out>/go and <out>/python (each emptied first), as gen-sdk's --out
+// does; name languages after the flags to write only those.
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"github.com/blang/semver"
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	nodegen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
+	pygen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
 
@@ -124,8 +126,12 @@ func generate(language string, raw []byte) (map[string][]byte, error) {
 	case "go":
 		// pulumi-language-go's GeneratePackage: no local dependencies.
 		return gogen.GeneratePackage("pulumi-language-go", pkg, nil)
+	case "python":
+		// pulumi-language-python's GeneratePackage: no extra files; the loader only for the
+		// schema's dependencies, of which it has none.
+		return pygen.GeneratePackage("pulumi-language-python", pkg, nil, noPackages{})
 	}
-	return nil, fmt.Errorf("unknown language %q (nodejs or go)", language)
+	return nil, fmt.Errorf("unknown language %q (nodejs, go or python)", language)
 }
 
 func main() {
@@ -134,7 +140,7 @@ func main() {
 	flag.Parse()
 	languages := flag.Args()
 	if len(languages) == 0 {
-		languages = []string{"nodejs", "go"}
+		languages = []string{"nodejs", "go", "python"}
 	}
 	if *schemaPath == "" {
 		fmt.Fprintln(os.Stderr, "sdkgen: -schema is required")

@@ -1,10 +1,13 @@
-"""Programs in TypeScript and Go of the generated SDKs (sdk/nodejs, sdk/go/mihu), through
-the real CLI, the Node.js and Go language hosts that scripts/install-pulumi-cli.sh builds
-(github.com/pulumi/pulumi/sdk/v3 v3.66.0), and the plugin ``pulumi-resource-mihu`` found on
-PATH, against the simulator. The programs are examples/typescript and examples/go, run from
-copies: the TypeScript one with the Node.js SDK packed as it would be published
+"""Programs in TypeScript, Go and Python of the generated SDKs (sdk/nodejs, sdk/go/mihu,
+sdk/python), through the real CLI, the Node.js and Go language hosts that
+scripts/install-pulumi-cli.sh builds (github.com/pulumi/pulumi/sdk/v3 v3.66.0) or its
+Python host (v3.79.0), and the plugin ``pulumi-resource-mihu`` found on PATH, against the
+simulator. The programs are examples/typescript, examples/go and examples/python-native,
+run from copies: the TypeScript one with the Node.js SDK packed as it would be published
 (scripts/pack-node-sdk.sh) and @pulumi/pulumi from npm, the Go one with the Go SDK through
-its ``replace`` directive and github.com/pulumi/pulumi/sdk/v3 from the module proxy.
+its ``replace`` directive and github.com/pulumi/pulumi/sdk/v3 from the module proxy, the
+Python one with the Python SDK installed by pip (into a folder on PYTHONPATH) and this
+environment's pulumi.
 Judged by the simulated account and the exported state: preview with no request, up
 creating exactly the declared trunk and assignment, an unchanged preview, destroy leaving
 the account empty, the secrets in no export, state file or output.
@@ -14,9 +17,12 @@ so only the first run on a machine downloads and compiles."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +38,7 @@ from test_cli_native_yaml import (
     writes,
 )
 
+from pulumi_mihu import __version__
 from pulumi_mihu.testing import MihuSimulator
 from support import SIP_PASSWORD, SIP_USERNAME, require_cli
 
@@ -39,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 GO_SDK = ROOT / "sdk" / "go" / "mihu"
 GO_MODULE = "github.com/mihu-ai/pulumi-mihu/sdk/go/mihu"
+PYTHON_SDK = ROOT / "sdk" / "python"
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -93,9 +101,10 @@ def configure(cli: YamlCli, server: MihuSimulator) -> None:
          f"{project}:sipPassword": SIP_PASSWORD})
 
 
-def lifecycle(cli: YamlCli, server: MihuSimulator) -> None:
+def lifecycle(cli: YamlCli, server: MihuSimulator, *, unchanged_up: bool = False) -> None:
     """preview (no request), up (the declared trunk and assignment, nothing else), an
-    unchanged preview, destroy (the account empty); the secrets hidden throughout."""
+    unchanged preview (and with ``unchanged_up`` an unchanged up: no write either), destroy
+    (the account empty); the secrets hidden throughout."""
     plan = cli.preview_json()
     steps = {(s.type, s.name): s.op for s in plan.resource_steps()}
     assert steps == {(TRUNK, "support-line"): "create",
@@ -120,6 +129,11 @@ def lifecycle(cli: YamlCli, server: MihuSimulator) -> None:
     since = len(server.requests)
     assert cli.preview_json().changes() == {}
     assert writes(server, since) == []
+    if unchanged_up:
+        cli.up()
+        assert writes(server, since) == [], "an unchanged up sends no write"
+        assert [uuid] == list(server.connections)
+        assert cli.outputs() == {"trunkUuid": uuid, "phoneNumber": "+15551230000"}
 
     cli.destroy()
     assert server.connections == {}, "the account is left empty"
@@ -170,3 +184,31 @@ def test_go_example_end_to_end(program: list[YamlCli], tmp_path: Path,
     run(["go", "vet", "./..."], cwd=cli.project_dir, env=cli.env)
     configure(cli, sim)
     lifecycle(cli, sim)
+
+
+# -- Python -----------------------------------------------------------------------------------
+
+
+def test_python_example_end_to_end(program: list[YamlCli], tmp_path: Path,
+                                   sim: MihuSimulator) -> None:
+    """examples/python-native with the SDK as pip installs it (its pulumi-plugin.json, which
+    the Python host reads to ask the engine for plugin mihu, beside its dist-info), and
+    pulumi_mihu importable too (this environment): the native types only."""
+    cli = example_stack(program, tmp_path, "python-native", "mihu-py-native-tests")
+    source, site = tmp_path / "python-sdk-source", tmp_path / "python-sdk"
+    shutil.copytree(PYTHON_SDK, source)  # a build in place leaves build/ in sdk/python
+    run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
+         "--disable-pip-version-check", "--target", str(site), str(source)], cwd=tmp_path)
+    cli.env["PYTHONPATH"] = str(site)
+    # The virtualenv the example's Pulumi.yaml names: this environment (as
+    # tests/cli/test_cli_examples.py links it), should the host read the option.
+    (cli.project_dir / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    configure(cli, sim)
+    # The plugins the Python host reports the program needs (GetRequiredPlugins, from each
+    # installed package's pulumi-plugin.json): mihu of the SDK's version, nothing else
+    # (pulumi-mihu's editable install here asks for mihu too: docs/native.md).
+    about = json.loads(cli.run("about", "--json").stdout)
+    plugins = {(p["kind"], p["name"]): p["version"] for p in about["plugins"]}
+    assert plugins.keys() == {("resource", "mihu"), ("language", "python")}, about["plugins"]
+    assert plugins["resource", "mihu"] == __version__
+    lifecycle(cli, sim, unchanged_up=True)

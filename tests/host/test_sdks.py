@@ -1,29 +1,38 @@
 """The generated SDKs (sdk/, checked in) stay current: sdk/schema.json is the schema the
 plugin serves, and scripts/gen-sdks.sh run again writes exactly the files under sdk/ (it
 runs Pulumi's generators, scripts/sdkgen, so this needs Go: seconds once Go's caches have
-them). Each SDK carries the package's version and its publishable name."""
+them). Each SDK carries the package's version and its publishable name; the Python SDK is
+also installed (pip, into a temporary folder) and run under Pulumi's mocks beside
+pulumi_mihu."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from email.parser import Parser
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from pulumi_mihu import __version__
 from pulumi_mihu.native.package_schema import (
     GO_IMPORT_PATH,
     NODE_PACKAGE,
+    PYTHON_PACKAGE,
     package_schema,
     schema_json,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "sdk"
-#: What a build of the Node.js SDK in place, or an install for it, leaves (.gitignore).
-NOT_GENERATED = {"node_modules", "bin"}
+#: What a build of the Node.js SDK in place, or an install for it, leaves, and what
+#: `pip install sdk/python` leaves there (.gitignore).
+NOT_GENERATED = {"node_modules", "bin", "build", f"{PYTHON_PACKAGE}.egg-info", "__pycache__"}
 STALE = "sdk/ is stale: run scripts/gen-sdks.sh and commit what it changes"
 
 
@@ -75,3 +84,94 @@ def test_the_go_sdk_is_a_module_at_its_import_path_of_this_version() -> None:
                      re.M), gomod
     assert re.search(rf"^(require )?\s*github\.com/pulumi/pulumi/pkg/v3 {version}$",
                      generators, re.M), generators
+
+
+def test_the_python_sdk_is_the_package_pulumi_mihu_native_of_this_version() -> None:
+    assert PYTHON_PACKAGE != "pulumi_mihu"
+    assert [p.name for p in (SDK / "python").iterdir() if p.is_dir()] == [PYTHON_PACKAGE]
+    # Pulumi's Python language host reads <package>/pulumi-plugin.json of every installed
+    # pulumi package: the SDK's names the native plugin, pulumi_mihu's says it needs none
+    # (a dynamic stack must not ask for plugin mihu, docs/native.md).
+    plugin = json.loads((SDK / "python" / PYTHON_PACKAGE / "pulumi-plugin.json").read_text())
+    assert plugin == {"resource": True, "name": "mihu", "version": __version__}
+    dynamic = json.loads((ROOT / "pulumi_mihu" / "pulumi-plugin.json").read_text())
+    assert dynamic == {"resource": False}
+
+
+@pytest.fixture(scope="module")
+def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sdk/python installed as a user's pip would (built from a copy: a build in place
+    leaves build/ and an egg-info in sdk/python) into a folder for PYTHONPATH."""
+    tmp = tmp_path_factory.mktemp("python-sdk")
+    source, target = tmp / "source", tmp / "site"
+    shutil.copytree(SDK / "python", source)
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
+                           "--disable-pip-version-check", "--target", str(target),
+                           str(source)], capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert done.returncode == 0, f"pip install sdk/python failed:\n{done.stdout}\n{done.stderr}"
+    return target
+
+
+def test_the_installed_python_sdk_is_pulumi_mihu_native_with_its_plugin_file(
+        python_sdk: Path) -> None:
+    [dist] = python_sdk.glob(f"{PYTHON_PACKAGE}-{__version__}.dist-info")
+    metadata = Parser().parsestr((dist / "METADATA").read_text())
+    # Its own name (PyPI: pulumi-mihu-native), never the dynamic resources' package.
+    assert (metadata["Name"], metadata["Version"]) == (PYTHON_PACKAGE, __version__)
+    assert metadata["Requires-Python"] == ">=3.10"
+    [pulumi] = [d for d in metadata.get_all("Requires-Dist") or []
+                if re.match(r"pulumi\b[^-_]", d)]
+    assert re.fullmatch(r"pulumi<4\.0\.0,>=3\.\d+\.\d+|pulumi>=3\.\d+\.\d+,<4\.0\.0",
+                        pulumi), pulumi
+    # What the language host reads: <package>/pulumi-plugin.json beside the dist-info.
+    installed = python_sdk / PYTHON_PACKAGE
+    plugin = json.loads((installed / "pulumi-plugin.json").read_text())
+    assert plugin == {"resource": True, "name": "mihu", "version": __version__}
+    assert (installed / "py.typed").is_file()
+
+
+def run_probe(python_sdk: Path) -> dict[str, Any]:
+    """tests/host/python_sdk_probe.py with the installed SDK; what it printed."""
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("python_sdk_probe.py"))],
+                          env={**os.environ, "PYTHONPATH": str(python_sdk)},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"the probe failed:\n{done.stdout}\n{done.stderr}"
+    facts: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return facts
+
+
+def test_the_python_sdk_declares_the_native_resources_beside_pulumi_mihu(
+        python_sdk: Path) -> None:
+    facts = run_probe(python_sdk)
+    assert facts["module"] == str(python_sdk / PYTHON_PACKAGE / "__init__.py")
+    # pulumi_mihu is still the dynamic resources' package: no clash, no shadowing.
+    assert facts["dynamic_module"] == str(ROOT / "pulumi_mihu" / "__init__.py")
+    assert facts["dynamic_class"] == "pulumi_mihu.sip_trunk_connection"
+    assert {"SipTrunkConnection", "SipTrunkConnectionArgs", "AgentSipTrunkAssignment",
+            "AgentSipTrunkAssignmentArgs", "Provider", "ProviderArgs",
+            "GetSipTrunkConnectionResult"} <= set(facts["classes"])
+    # What the engine is sent: the native types, camelCase inputs, the explicit provider.
+    assert facts["registered"] == [
+        {"type": "pulumi:providers:mihu", "name": "account", "inputs": ["apiToken", "baseUrl"]},
+        {"type": "mihu:index:SipTrunkConnection", "name": "support-line",
+         "inputs": ["gateway", "password", "phoneNumber", "username"]}]
+    assert facts["uuid"] == "uuid-1"
+    # The credentials are secret whatever the program passed (plain strings here).
+    assert facts["secret"] == {"username": True, "password": True, "phone_number": False,
+                               "uuid": False}
+    assert facts["provider_secret"] is True
+
+
+def test_the_python_sdk_has_the_schemas_lookup_and_it_returns_no_credential(
+        python_sdk: Path) -> None:
+    facts = run_probe(python_sdk)
+    functions = package_schema()["functions"]
+    assert list(functions) == ["mihu:index:getSipTrunkConnection"]
+    assert facts["invoked"] == [{"token": "mihu:index:getSipTrunkConnection",
+                                 "args": {"uuid": "uuid-1"}}]
+    assert facts["lookup"]["phone_number"] == "+15551230000"
+    outputs = functions["mihu:index:getSipTrunkConnection"]["outputs"]["properties"]
+    assert facts["lookup"]["fields"] == sorted(re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(),
+                                                      name) for name in outputs)
+    assert not {"username", "password"} & set(facts["lookup"]["fields"])
