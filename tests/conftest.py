@@ -10,10 +10,9 @@ import contextlib
 import fcntl
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -30,6 +29,7 @@ from support import (
     run_install_script,
     stack_config,
     tell,
+    usable_pulumi,
 )
 
 CLI_PROGRAM = Path(__file__).resolve().parent / "cli_programs" / "trunks.py"
@@ -78,35 +78,72 @@ def ensure_language_host(name: str, marker: str) -> None:
     tell(f"{name} (a language host) is not installed: building it with "
          "scripts/install-pulumi-cli.sh, as CI does.")
     if run_install_script() != 0 or language_host(name) is None:
-        pytest.exit(f"{name} could not be built here (see above). To run the other tests: "
-                    f"./test.sh -m 'not {marker}'",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+        stop(f"{name} could not be built here (see above). To run the other tests: "
+             f"./test.sh -m 'not {marker}'")
 
 
 def ensure_yaml_host() -> None:
     ensure_language_host(YAML_HOST, "yaml")
 
 
+def misfiled(message: str) -> NoReturn:
+    """A usage error, said on stderr too (an xdist worker's would be lost: see stop)."""
+    tell(message)
+    raise pytest.UsageError(message)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = item.path.parent.name
         if folder not in TIERS:
-            raise pytest.UsageError(f"{item.nodeid}: a test belongs in tests/unit, tests/host "
-                                    "or tests/cli")
+            misfiled(f"{item.nodeid}: a test belongs in tests/unit, tests/host or "
+                     "tests/cli")
         if folder == "unit" and HOST_FIXTURES & set(getattr(item, "fixturenames", ())):
-            raise pytest.UsageError(f"{item.nodeid} starts provider hosts or the CLI: it "
-                                    "belongs in tests/host or tests/cli")
+            misfiled(f"{item.nodeid} starts provider hosts or the CLI: it belongs in "
+                     "tests/host or tests/cli")
         item.add_marker(getattr(pytest.mark, TIERS[folder]))
+
+
+def tools_ready() -> bool:
+    """Every tool a test may need is here: the CLI and the YAML, Node.js and Go hosts.
+    ./test.sh asks before a parallel run: when one is missing it first collects in one
+    process, which builds what the selection needs (or stops saying why), since pytest
+    cannot show a worker's stop or usage error."""
+    return usable_pulumi() is not None and all(
+        language_host(host) is not None for host in (YAML_HOST, *SDK_HOSTS.values()))
+
+
+def tools_lock_path() -> str:
+    """Beside the tools it guards (scripts/install-pulumi-cli.sh's ~/.pulumi/bin), so
+    that every checkout and temp dir of this user shares it and no other user's does."""
+    where = os.environ.get("PULUMI_INSTALL_DIR") or os.path.expanduser("~/.pulumi/bin")
+    os.makedirs(where, exist_ok=True)
+    return os.path.join(where, ".pulumi-mihu-tools.lock")
 
 
 @contextlib.contextmanager
 def tools_lock() -> Iterator[None]:
     """One pytest process at a time checks and builds the tools: with `-n` (pytest-xdist)
     every worker collects, and the first to need the CLI builds it while the others wait
-    for it, then find it."""
-    with open(os.path.join(tempfile.gettempdir(), "pulumi-mihu-tools.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    for it, then find it. A wait is said, not silent."""
+    lock = os.open(tools_lock_path(), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            tell("Waiting for another test session to finish checking or building the "
+                 "Pulumi CLI and its language hosts...")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(lock)
+
+
+def stop(message: str) -> NoReturn:
+    """Stop the session before any test, saying why on stderr too: an xdist worker's
+    pytest.exit reaches the terminal only as the controller's internal error."""
+    tell(message)
+    pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -122,8 +159,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         try:
             ensure_cli()
         except CliUnavailable as exc:
-            pytest.exit(f"{exc} To run the tests that need no CLI: ./test.sh -m 'not cli'",
-                         returncode=pytest.ExitCode.USAGE_ERROR)
+            stop(f"{exc} To run the tests that need no CLI: ./test.sh -m 'not cli'")
         if any(item.get_closest_marker("yaml") is not None for item in session.items):
             ensure_yaml_host()
         for marker, host in SDK_HOSTS.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -118,7 +119,7 @@ def test_the_session_stops_before_any_test_when_the_cli_cannot_be_built(
 
 
 def test_one_session_at_a_time_checks_and_builds_the_tools(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Under `-n`, every xdist worker collects and would build a missing CLI: while one
     holds the tools lock (building), another session's check waits for it to finish,
     and then finds the CLI built instead of building it a second time."""
@@ -130,11 +131,14 @@ def test_one_session_at_a_time_checks_and_builds_the_tools(
         return "pulumi"
 
     monkeypatch.setattr(conftest, "ensure_cli", ensure)
+    monkeypatch.setenv("PULUMI_INSTALL_DIR", str(tmp_path))  # not the machine's lock
+
     def another_session() -> None:
         waiting_started.set()
         conftest.pytest_collection_finish(session(Item("cli")))
 
     with conftest.tools_lock():
+        assert (tmp_path / ".pulumi-mihu-tools.lock").exists()
         other = threading.Thread(target=another_session)
         other.start()
         waiting_started.wait(5)
@@ -150,3 +154,13 @@ def test_the_build_is_said_on_stderr_which_xdist_workers_share_with_the_terminal
     support.tell("building the Pulumi CLI")
     out, err = capsys.readouterr()
     assert out == "" and err == "building the Pulumi CLI\n"
+
+
+def test_a_stop_is_said_on_stderr_before_the_session_exits(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """pytest shows an xdist worker's pytest.exit only as the controller's internal error,
+    so the reason goes to stderr first."""
+    with pytest.raises(pytest.exit.Exception) as info:
+        conftest.stop("The Pulumi CLI could not be built here")
+    assert info.value.returncode == pytest.ExitCode.USAGE_ERROR
+    assert capsys.readouterr().err == "The Pulumi CLI could not be built here\n"
