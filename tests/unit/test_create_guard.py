@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from pulumi_mihu import MihuError, MihuSettings
+from pulumi_mihu import client as client_module
 from pulumi_mihu._create_protocol import CreateProtocol, CreateRequest
 from pulumi_mihu._ledger import DeleteKind, DeploymentLedger, fingerprint, state_hash
 from pulumi_mihu._sip_trunk_connection_provider import CREATES
@@ -165,6 +166,7 @@ def test_a_settle_cut_short_by_custom_timeouts_is_an_unknown_outcome_never_a_res
     proves nothing, so the create stops with nothing resent. The server commits the first
     POST during the pause a resend would take: resending would make a second connection.
     Decided on the client's own clock, not by whether the operation's clock has run out."""
+    overshoot(time)
     client = client_for(sim, time, clients, max_attempts=3, create_settle_time=30.0)
     sim.inject(on_post(status=503))
     pause = client.pause
@@ -174,13 +176,41 @@ def test_a_settle_cut_short_by_custom_timeouts_is_an_unknown_outcome_never_a_res
         pause(attempt)
 
     monkeypatch.setattr(client, "pause", commit_then_pause)
-    with operation_deadline(5.0), pytest.raises(MihuCreateOutcomeUnknownError) as info:
+    # 5 s left, frozen: the operation's clock never runs out here, so only the settle's
+    # own decision stands between the create and a resend.
+    monkeypatch.setattr(client_module, "operation_remaining", lambda: 5.0)
+    with pytest.raises(MihuCreateOutcomeUnknownError) as info:
         create(client, fresh())
     assert "customTimeouts" in str(info.value) and "not sent again" in str(info.value)
     assert len(sim.requests_to("POST")) == 1 and client.pauses == []
     commit(sim)  # the slow commit lands after the error: one connection, never two
     assert len(by_phone(sim)) == 1
-    assert 4.0 < time.slept <= 5.0, "the list was watched for what was left, no longer"
+    # The settle began at 0 (nothing else sleeps): it ended at the first look past 5 s.
+    assert 5.0 <= time.now <= 5.01 + 1e-9, "watched for all that was left, no longer"
+
+
+def overshoot(time: FakeClock) -> None:
+    """Each sleep lasts 10 ms longer than asked, as a real one may: a deadline is passed,
+    not met to the tick."""
+    sleep = time.sleep
+
+    def longer(seconds: float) -> None:
+        sleep(seconds)
+        time.now += 0.01
+
+    time.sleep = longer  # type: ignore[method-assign]
+
+
+def test_a_custom_timeout_cannot_cut_a_settle_time_of_zero_short(
+        sim: MihuSimulator, time: FakeClock, clients: list[MihuClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With mihu:createSettleTime 0 the user asked for no wait; a customTimeouts (whose
+    bound never goes below 1 ms) takes nothing from it: the create is sent again."""
+    client = client_for(sim, time, clients, max_attempts=2, create_settle_time=0.0)
+    sim.inject(on_post(status=503))
+    monkeypatch.setattr(client_module, "operation_remaining", lambda: 5.0)
+    created = create(client, fresh())
+    assert by_phone(sim) == [created["uuid"]] and len(sim.requests_to("POST")) == 2
 
 
 def test_a_settle_the_custom_timeout_leaves_whole_still_ends_in_a_resend(
