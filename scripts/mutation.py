@@ -80,7 +80,7 @@ MODULE_TESTS: dict[str, list[str]] = {module: [test_file(name) for name in names
                   "validate"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
     "schema": ["schema", "validate", "sip_trunk_connection_model", "agent_assignment_rules",
-               "resource_program", "resource_base"],
+               "resource_program", "resource_base", "native_schema", "generated"],
     "_model": ["schema", "validate", "sip_trunk_connection_model", "agent_assignment_rules"],
     "_registry": ["registry", "resource_classes"],
     "http_shapes": ["list_pages", "provider_base", "sip_trunk_connection_provider"],

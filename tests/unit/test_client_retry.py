@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from pulumi_mihu import client as client_module
 from pulumi_mihu.client import (
     MAX_BACKOFF,
     MihuClient,
@@ -197,6 +198,15 @@ def test_a_call_within_the_custom_timeout_is_sent_and_one_after_it_is_not(
             client.get(COLLECTION)
     assert info.value.request_sent is False and "customTimeouts" in str(info.value)
     assert len(sim.requests) == 1, "nothing sent once the time is up"
+
+
+def test_a_call_with_no_time_left_to_the_tick_is_not_sent(
+        sim: MihuSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing left is as good as less than nothing: no request that could only time out."""
+    monkeypatch.setattr(client_module, "operation_remaining", lambda: 0.0)
+    with pytest.raises(MihuTransportError) as info:
+        MihuClient(settings_for(sim)).get(COLLECTION)
+    assert info.value.request_sent is False and sim.requests == []
 
 
 def test_a_retry_past_the_custom_timeout_is_not_made(
