@@ -43,6 +43,7 @@ class AgentSipTrunkAssignmentProvider(MihuResourceProvider):
     whichever ran last, and removing either would leave state saying the agent uses a trunk
     it does not."""
 
+    id_segments = 2
     instead_of_import = (
         "Declare it in the program instead and run `pulumi up`: its one assign call is an "
         "upsert, so for the agent and connection it already has it changes nothing "

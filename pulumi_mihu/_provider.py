@@ -41,6 +41,10 @@ from .errors import MihuConfigError, MihuError, echoes
 from .schema import RESOURCE_NAME_KEY, Schema
 from .settings import MihuSettings
 
+#: The runbook for moving a stack between dynamic and native mode (both refuse an alias).
+MODE_SWITCH_DOCS = ("https://github.com/mihu-ai/pulumi-mihu/blob/main/docs/native.md"
+                    "#moving-a-stack-between-modes")
+
 if TYPE_CHECKING:
     from ._model import InputsModel
 
@@ -199,6 +203,9 @@ class MihuResourceProvider(ResourceProvider):
     #: sentence the native plugin's import error ends with (a resource with an
     #: ``adopt_uuid`` input gets its own, naming the uuid: the plugin's words).
     instead_of_import: ClassVar[str] = "Declare it in the program instead."
+    #: How many path segments (uuids) its id has: a connection's is its uuid, an
+    #: assignment's ``<agent uuid>/<connection uuid>``. The native import checks ids by it.
+    id_segments: ClassVar[int] = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -308,7 +315,17 @@ class MihuResourceProvider(ResourceProvider):
         """Only declared, compared inputs count (never ``__provider``, whose bytes change
         with the SDK), with one rule for empty values; an unknown value is a change, since
         it may turn out different. Inputs declared ``replaces`` replace the resource, the
-        others update it in place."""
+        others update it in place. A state the native provider wrote (an alias from its
+        type) is refused: read in these names, every input would look new."""
+        native = self.schema.native_names_in(olds)
+        if native:
+            raise MihuError(
+                f"{self.schema.name} {id_}: its state was written by the native provider "
+                f"(mihu:index:{self.schema.name}; it has {', '.join(native)}), which the "
+                "dynamic resource does not take over through an alias: read in Python's "
+                "names, every input would look new and the connection would be replaced. "
+                "Nothing was sent to the API. Remove the alias and move the resource as the "
+                f"runbook says: {MODE_SWITCH_DOCS}")
         changed = self.schema.changed(olds, news, is_unknown)
         return DiffResult(changes=bool(changed),
                           replaces=[k for k in changed if self.schema.inputs[k].replaces],

@@ -25,6 +25,7 @@ answers.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sized
@@ -223,6 +224,13 @@ class Schema(Generic[M]):
         fields = {**{name: name for name in self.names(returned=True)},
                   **{name: spec.field or name for name, spec in self.outputs.items()}}
         return {name: data[field] for name, field in fields.items() if field in data}
+
+    def native_names_in(self, state: Mapping[str, Any]) -> list[str]:
+        """The keys of ``state`` that are this resource's inputs in the native provider's
+        camelCase (``phoneNumber``): a state it wrote, not the dynamic resource."""
+        return sorted(key for key in state
+                      if key not in self.inputs and key not in self.outputs
+                      and re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower() in self.inputs)
 
     def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any],
                 is_unknown: Callable[[Any], bool]) -> list[str]:

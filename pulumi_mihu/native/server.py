@@ -31,6 +31,7 @@ import contextlib
 import os
 import re
 import sys
+import threading
 import traceback
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -45,7 +46,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from .._provider import MihuResourceProvider, warn, warnings_to
+from .._provider import MODE_SWITCH_DOCS, MihuResourceProvider, warn, warnings_to
 from .._registry import RESOURCES, Registered
 from .._version import __version__
 from ..client import operation_deadline, operation_remaining
@@ -78,9 +79,6 @@ R = TypeVar("R")
 #: outputs alike; a native state never does (``__`` keys are dropped both ways).
 DYNAMIC_STATE_KEY = "__provider"
 
-#: The runbook for moving a stack between dynamic and native mode.
-MODE_SWITCH_DOCS = ("https://github.com/mihu-ai/pulumi-mihu/blob/main/docs/native.md"
-                    "#moving-a-stack-between-modes")
 
 #: The provider settings that are secrets (``apiToken``), as the engine names them.
 SECRET_CONFIG = frozenset(setting.key for setting, spec in CONFIG.items() if spec.secret)
@@ -264,6 +262,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         #: URNs this process read without state (``pulumi import``): their import's
         #: consistency Check does not require the write-only inputs (never readable).
         self._imported: set[str] = set()
+        self._import_ids: dict[tuple[str, str], str] = {}
+        self._import_lock = threading.Lock()
 
     # helpers
 
@@ -447,6 +447,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._resource(request.urn)
             props, came_secret = resource.props(request.properties)
             importing = not props  # no state: `pulumi import`, the import option, a get
+            if importing:
+                self._claim_import(resource, request.id, request.urn)
             try:
                 result = resource.provider.read(request.id, props)
             except MihuError as exc:
@@ -471,6 +473,23 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                                       properties=resource.answer(outs, came_secret),
                                       inputs=inputs)
         return self._run(context, call, request.urn)
+
+    def _claim_import(self, resource: _Resource, id_: str, urn: str) -> None:
+        """An import's id goes into the item route as it is: one plain path segment (a
+        uuid), never a path to another route or a query; and one id is imported by one
+        resource of the deployment (two would each delete the line when removed)."""
+        name, parts = resource.entry.name, id_.split("/")
+        if len(parts) != resource.provider.id_segments or not all(map(_path_segment, parts)):
+            shape = "/".join(["<uuid>"] * resource.provider.id_segments)
+            raise _Abort(f"{id_!r} is not the id of a {name}: import it by its id, {shape} "
+                         "(a uuid is letters, digits and '-'). Nothing was sent.")
+        with self._import_lock:
+            holder = self._import_ids.setdefault((name, id_), urn)
+        if holder != urn:
+            raise _Abort(f"{name} {id_} is already imported by {urn_name(holder)!r} in this "
+                         f"deployment: two resources managing one {name} would each delete "
+                         "it when removed from the program. Import it once. Nothing was "
+                         "sent.")
 
     # functions
 

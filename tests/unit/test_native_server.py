@@ -452,3 +452,25 @@ def test_create_errors_and_warnings_name_the_inputs_as_the_program_does(
     message = str(caught.value)
     assert f'adoptUuid="{twin}"' in message, message
     assert "adopt_uuid" not in message and list(sim.connections) == [twin]
+
+
+@pytest.mark.parametrize("bad", ["u?x=1", "u#frag", "../..", "u/../u", "./u", "", "a/b"])
+def test_an_import_id_that_is_not_one_plain_segment_is_refused_with_nothing_sent(
+        servicer: MihuProviderServicer, sim: MihuSimulator, bad: str) -> None:
+    """The id goes into the item route as it is: `../..` had reached another route, and
+    `u?x=1` had been recorded as the id while the API read `u`."""
+    with pytest.raises(Aborted, match="is not the id of a SipTrunkConnection"):
+        servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=bad), FakeContext())
+    assert sim.requests == []
+
+
+def test_one_id_is_imported_by_one_resource_of_the_deployment(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """Two resources importing one connection would each delete it when removed."""
+    uuid = new_trunk(sim)
+    servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=uuid), FakeContext())
+    servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=uuid), FakeContext())  # same one: ok
+    with pytest.raises(Aborted, match="already imported by 'main-line'"):
+        servicer.Read(proto.ReadRequest(urn=TRUNK_URN.replace("main-line", "other"),
+                                        id=uuid), FakeContext())
+    assert list(sim.connections) == [uuid]

@@ -58,6 +58,26 @@ def test_diff_reports_nothing_for_unchanged_inputs(sim: MihuSimulator) -> None:
     assert diff.changes is False and diff.replaces == []
 
 
+def test_a_diff_of_a_state_the_native_provider_wrote_is_refused_not_a_replacement(
+        sim: MihuSimulator) -> None:
+    """An alias from the native type hands the dynamic diff camelCase olds: read in
+    Python's names every input looked new, and the plan replaced the live connection (a
+    POST, then a DELETE of it). Refused, with nothing sent, pointing to the runbook."""
+    uuid, outs = create(sim)
+    since = len(sim.requests)
+    native_olds = {"uuid": uuid, "name": outs["name"], "phoneNumber": outs["phone_number"],
+                   "gateway": outs["gateway"], "username": SIP_USERNAME,
+                   "password": SIP_PASSWORD, "secondaryGateway": None, "status": "active"}
+    with pytest.raises(MihuError, match="written by the native provider") as info:
+        provider_for(sim).diff(uuid, native_olds, trunk_inputs())
+    assert "phoneNumber, secondaryGateway" in str(info.value)
+    assert "moving-a-stack-between-modes" in str(info.value)
+    assert len(sim.requests) == since and list(sim.connections) == [uuid]
+    # The dynamic state's own names are no native names, whatever else it holds.
+    assert provider_for(sim).diff(uuid, {**outs, "__provider": "x"}, trunk_inputs()).changes \
+        is False
+
+
 @pytest.mark.parametrize("field, value", [
     ("name", "renamed"), ("phone_number", "+15559999999"), ("gateway", "sip.zadarma.com"),
     ("username", "other-user"), ("password", "other-password"),
