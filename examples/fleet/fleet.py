@@ -353,9 +353,11 @@ def adopt_hint(message: str, urn: str | None, account: str) -> str | None:
     match = _ADOPT.search(message)
     if match is None or not urn:
         return None
-    return (f"fleet: if no other stack manages {match[1]}, add `adopt_uuid: \"{match[1]}\"` "
-            f"to trunk {urn.rsplit('::', 1)[-1]} of account {account} in the inventory and "
-            "run fleet.py again (README: \"After an interrupted run\")")
+    return (f"fleet: if no other stack manages {match[1]} (the stacks in this fleet's "
+            "state dir included: an account renamed in the inventory leaves its old stack "
+            f"there), add `adopt_uuid: \"{match[1]}\"` to trunk {urn.rsplit('::', 1)[-1]} "
+            f"of account {account} in the inventory and run fleet.py again (README: \"After "
+            "an interrupted run\")")
 
 
 def op_counts(changes: Mapping[Any, int] | None) -> dict[str, int]:

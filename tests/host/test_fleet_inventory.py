@@ -177,6 +177,7 @@ def test_the_providers_whole_message_is_kept_without_the_frames(fleet: ModuleTyp
     hint = fleet.adopt_hint(text, "urn:pulumi:acme::mihu-fleet::pulumi-python:dynamic/"
                             "mihu:SipTrunkConnection::support", "acme")
     assert f'add `adopt_uuid: "{TWIN}"` to trunk support of account acme' in hint
+    assert "an account renamed in the inventory leaves its old stack" in hint
     assert fleet.adopt_hint("MihuApiError: HTTP 500", "urn:...::support", "acme") is None
 
 
