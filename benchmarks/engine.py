@@ -2,7 +2,7 @@
 engine, as a markdown table (issue 9, item 7; the native provider beside the dynamic
 resources, issue 20, item 9).
 
-    python -m benchmarks.engine                # the full table (15-25 minutes on 2 cores)
+    python -m benchmarks.engine                # the full table (about 10 min on 2 cores)
     python -m benchmarks.engine --quick        # 3 resources, 1 repeat (used by a test)
 
 Four stacks of the same COUNT trunks, the same inputs (credentials secret), each mode its
