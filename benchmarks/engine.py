@@ -1,14 +1,25 @@
 """Benchmarks through the real Pulumi engine, each next to its reference run on the same
-engine, as a markdown table (issue 9, item 7).
+engine, as a markdown table (issue 9, item 7; the native provider beside the dynamic
+resources, issue 20, item 9).
 
-    python -m benchmarks.engine                # the full table (a few minutes on 2 cores)
+    python -m benchmarks.engine                # the full table (about 10 min on 2 cores)
     python -m benchmarks.engine --quick        # 3 resources, 1 repeat (used by a test)
 
-References: the same stack with a no-op dynamic resource (``benchmarks/noop_provider.py``:
-same inputs, trivial Check and Diff, a Create that sleeps as long as one API request takes
-at the simulated latency). Ours and the reference run alternately, so that load from other
-processes on the machine falls on both. The simulator runs in its own process, as in
-``python -m benchmarks``. Needs the Pulumi CLI (``scripts/install-pulumi-cli.sh``).
+Four stacks of the same COUNT trunks, the same inputs (credentials secret), each mode its
+own stack: ``dynamic`` (pulumi_mihu's SipTrunkConnection, a dynamic resource), ``native``
+(the ``mihu`` plugin's ``mihu:index:SipTrunkConnection`` registered by its token from a
+Python program, as a generated SDK does), ``noop`` (the reference: a no-op dynamic resource,
+``benchmarks/noop_provider.py``: trivial Check and Diff, a Create that sleeps as long as one
+API request takes at the simulated latency) and ``yaml`` (the native type from a Pulumi
+YAML program, generated here: YAML has no loops). Within each repeat the modes run one
+after another in that order, so that load from other processes on the machine falls on all
+of them. The native stacks find the plugin in their own throw-away ``PULUMI_HOME``'s plugin
+cache (``pulumi plugin install resource mihu <version> --file``, the way docs/native.md
+recommends), and every stack runs with ``PULUMI_IGNORE_AMBIENT_PLUGINS=true``, so no run
+takes a plugin from PATH or prints its warning. The simulator runs in its own process, as
+in ``python -m benchmarks``. Needs the Pulumi CLI and its YAML language host
+(``scripts/install-pulumi-cli.sh``) and the package installed (``pip install -e .``: the
+plugin ``pulumi-resource-mihu`` beside the interpreter).
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,11 +47,21 @@ from benchmarks.__main__ import (
     simulator,
     usable_cores,
 )
+from pulumi_mihu import __version__
 from pulumi_mihu.testing.cli import PulumiCli, cli_version, pulumi_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = Path(__file__).resolve().parent / "engine_stack.py"
-KINDS = ("mihu", "noop")
+#: The modes, in the order they run within a repeat.
+MODES = ("dynamic", "native", "noop", "yaml")
+#: The modes that send requests to the API (the no-op does not).
+MIHU_MODES = ("dynamic", "native", "yaml")
+#: The digits after +1555 of each mode's phone numbers (see engine_stack.py).
+NUMBERS = {"dynamic": "101", "native": "102", "noop": "103", "yaml": "104"}
+LABELS = {"dynamic": "dynamic", "native": "native (Python)", "noop": "no-op",
+          "yaml": "native (YAML)"}
+#: The native modes use the plugin the package installs beside the interpreter.
+PLUGIN = Path(sys.executable).parent / "pulumi-resource-mihu"
 
 
 def default_parallel(binary: str) -> int | None:
@@ -51,16 +73,42 @@ def default_parallel(binary: str) -> int | None:
     return int(match[1]) if match else None
 
 
-def make_stack(kind: str, count: int, sim: RemoteSimulator, work_dir: Path) -> PulumiCli:
-    cli = PulumiCli(PROGRAM, project=f"bench-{kind}", stack="bench", work_dir=work_dir,
+def yaml_program(project: str, count: int, numbers: str) -> str:
+    """The Pulumi YAML program of ``count`` trunks with the Python programs' inputs, written
+    out one resource at a time (YAML has no loops). Phone numbers are quoted literals: the
+    YAML host turns config values that parse as numbers into numbers (docs/native.md)."""
+    lines = [f"name: {project}", "runtime: yaml", "config:",
+             "  sipUsername: {type: string, secret: true}",
+             "  sipPassword: {type: string, secret: true}", "resources:"]
+    for i in range(count):
+        lines += [f"  trunk-{i}:", "    type: mihu:index:SipTrunkConnection",
+                  "    properties:", f"      name: trunk-{i}",
+                  f'      phoneNumber: "+1555{numbers}{i:04d}"', "      gateway: sip.telnyx.com",
+                  "      username: ${sipUsername}", "      password: ${sipPassword}"]
+    lines += ["outputs:", "  uuids:"] + [f"    - ${{trunk-{i}.uuid}}" for i in range(count)]
+    return "\n".join(lines) + "\n"
+
+
+def make_stack(mode: str, count: int, sim: RemoteSimulator, work_dir: Path) -> PulumiCli:
+    """A new stack of ``count`` trunks in ``mode``, configured for the simulator (the
+    default provider's ``mihu:*`` config, read by the dynamic and the native provider
+    alike), with the plugin in its own plugin cache for the native modes."""
+    project = f"bench-{mode}"
+    cli = PulumiCli(PROGRAM, project=project, stack="bench", work_dir=work_dir,
                     env={"PYTHONPATH": os.pathsep.join(
-                        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
-    config = {**config_for(sim), "bench-" + kind + ":kind": kind,
-              "bench-" + kind + ":count": str(count),
-              "bench-" + kind + ":sipUsername": "bench-user",
-              "bench-" + kind + ":sipPassword": "bench-password"}
-    cli.init(config, {"mihu:apiToken", f"bench-{kind}:sipUsername",
-                      f"bench-{kind}:sipPassword"})
+                        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+                         "PULUMI_IGNORE_AMBIENT_PLUGINS": "true"})
+    config = {**config_for(sim), f"{project}:sipUsername": "bench-user",
+              f"{project}:sipPassword": "bench-password"}
+    if mode == "yaml":
+        (cli.project_dir / "__main__.py").unlink()
+        (cli.project_dir / "Pulumi.yaml").write_text(yaml_program(project, count, NUMBERS[mode]))
+    else:
+        config.update({f"{project}:kind": mode, f"{project}:count": str(count),
+                       f"{project}:numbers": NUMBERS[mode]})
+    cli.init(config, {"mihu:apiToken", f"{project}:sipUsername", f"{project}:sipPassword"})
+    if mode in ("native", "yaml"):
+        cli.run("plugin", "install", "resource", "mihu", __version__, "--file", str(PLUGIN))
     return cli
 
 
@@ -82,84 +130,108 @@ def timed_run(cli: PulumiCli, *args: str, cpu: list[float] | None = None) -> flo
     return elapsed
 
 
+Runs = dict[str, list[float]]
+
+
+def span(values: list[float]) -> str:
+    """The spread of some runs or ratios, lowest to highest."""
+    return f"{min(values):.2f} to {max(values):.2f}"
+
+
+def phase_rows(what: str, runs: Runs, goal: float) -> list[Row]:
+    """The rows of one timed step (``what``) in every mode: each mihu mode against the
+    no-op (the dynamic mode held to ``goal``, the cost the package may add to the engine's
+    own), then each native mode against the dynamic one, repeat by repeat (each pair ran
+    within minutes of each other: the spread of their ratios shows how much the load of the
+    moment moves one run), held to the issue's goal: native at least as fast."""
+    medians = {mode: statistics.median(times) for mode, times in runs.items()}
+    ref, dynamic = medians["noop"], medians["dynamic"]
+    rows = []
+    for mode in MIHU_MODES:
+        ratio = medians[mode] / ref
+        rows.append(Row(
+            f"{what}, {LABELS[mode]}", f"{medians[mode]:.2f} s (runs {span(runs[mode])})",
+            f"{ref:.2f} s no-op (runs {span(runs['noop'])})", ratio,
+            f"<= {goal:.2f}x no-op" if mode == "dynamic" else "report (x no-op)",
+            ratio <= goal if mode == "dynamic" else None, (medians[mode], ref)))
+    for mode in ("native", "yaml"):
+        pairs = [n / d for n, d in zip(runs[mode], runs["dynamic"], strict=True)]
+        ratio = medians[mode] / dynamic
+        rows.append(Row(
+            f"{what}, {LABELS[mode]} / dynamic", f"{medians[mode]:.2f} s (pair ratios "
+            f"{span(pairs)})", f"{dynamic:.2f} s dynamic", ratio,
+            "<= 1.00 (native at least as fast)", ratio <= 1.0, (medians[mode], dynamic)))
+    return rows
+
+
 def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm_up: bool,
                 parallel: int | None) -> list[Row]:
-    """One stack per kind, through the same steps, ours and the no-op alternately:
+    """One stack per mode, through the same steps, the modes in turn within each repeat:
 
-    - ``pulumi preview`` of a 1-trunk stack, new (every resource to create: Check only),
-      then deployed and unchanged (Check and Diff);
-    - ``pulumi up`` of COUNT new trunks at 20 ms per request against COUNT no-op
-      resources whose Create sleeps 20 ms: each repeat a fresh deployment (the one before
-      destroyed, not timed). Also the requests our up sends (COUNT POSTs, and the create
-      guard's one GET of the connection list before the first create)."""
-    new: dict[str, list[float]] = {k: [] for k in KINDS}
-    same: dict[str, list[float]] = {k: [] for k in KINDS}
-    ups: dict[str, list[float]] = {k: [] for k in KINDS}
-    up_cpu: dict[str, list[float]] = {k: [] for k in KINDS}
-    requests_per_up: list[int] = []
+    - ``pulumi preview`` of the new stack of COUNT trunks (every resource to create: Check
+      only), PREVIEW_REPEATS times;
+    - ``pulumi up`` of the COUNT trunks at 20 ms per request (the no-op's Create sleeps
+      20 ms), REPEATS times, each a fresh deployment (the one before destroyed, untimed).
+      Also the requests each mihu mode's up sends (COUNT POSTs, and the create guard's one
+      GET of the connection list before the first create) and the CPU of the up;
+    - ``pulumi preview`` of the deployed, unchanged stack (Check and Diff),
+      PREVIEW_REPEATS times."""
+    new: Runs = {m: [] for m in MODES}
+    same: Runs = {m: [] for m in MODES}
+    ups: Runs = {m: [] for m in MODES}
+    up_cpu: Runs = {m: [] for m in MODES}
+    sent: dict[str, list[int]] = {m: [] for m in MIHU_MODES}
     with simulator(LATENCY) as sim:
-        stacks = {k: make_stack(k, 1, sim, work / k) for k in KINDS}
+        stacks = {m: make_stack(m, count, sim, work / m) for m in MODES}
         if warm_up:  # the CLI's first run in a new home, and cold file caches: not counted
-            for kind in KINDS:
-                timed_run(stacks[kind], "preview")
+            for mode in MODES:
+                timed_run(stacks[mode], "preview")
         for _ in range(preview_repeats):
-            for kind in KINDS:
-                new[kind].append(timed_run(stacks[kind], "preview"))
-        for kind in KINDS:
-            stacks[kind].up()
-        for _ in range(preview_repeats):
-            for kind in KINDS:
-                same[kind].append(timed_run(stacks[kind], "preview"))
-        for kind in KINDS:
-            stacks[kind].destroy()
-            stacks[kind].set_config({f"bench-{kind}:count": str(count)})
+            for mode in MODES:
+                new[mode].append(timed_run(stacks[mode], "preview"))
         for repeat in range(repeats):
-            for kind in KINDS:
+            for mode in MODES:
                 before = sim.stats()["requests"]
-                ups[kind].append(timed_run(stacks[kind], "up", "--yes", "--skip-preview",
-                                             cpu=up_cpu[kind]))
-                if kind == "mihu":  # the simulator logs reads of its stats too: minus 1
-                    requests_per_up.append(sim.stats()["requests"] - before - 1)
+                ups[mode].append(timed_run(stacks[mode], "up", "--yes", "--skip-preview",
+                                           cpu=up_cpu[mode]))
+                if mode in sent:  # the simulator logs reads of its stats too: minus 1
+                    sent[mode].append(sim.stats()["requests"] - before - 1)
                 if repeat < repeats - 1:
-                    stacks[kind].destroy()
-    rows = []
-    for label, runs in (("new stack", new), ("deployed, unchanged", same)):
-        ours, ref = statistics.median(runs["mihu"]), statistics.median(runs["noop"])
-        # Each pair ran back to back: the spread of their ratios shows how much the load
-        # of the moment moves one run (issue 19 asks for it next to the median).
-        pairs = sorted(o / r for o, r in zip(runs["mihu"], runs["noop"], strict=True))
-        rows.append(Row(f"`pulumi preview`, 1 trunk, {label}, median of {preview_repeats} "
-                        f"alternating pairs",
-                        f"{ours:.2f} s (pair ratios {pairs[0]:.2f} to {pairs[-1]:.2f})",
-                        f"{ref:.2f} s no-op dynamic resource", ours / ref,
-                        "<= 1.05x", ours / ref <= 1.05, (ours, ref)))
-    ours, ref = statistics.median(ups["mihu"]), statistics.median(ups["noop"])
-    ratio = ref / ours
-    up_pairs = sorted(r / o for o, r in zip(ups["mihu"], ups["noop"], strict=True))
-    sent = statistics.median(requests_per_up)
-    cpu_ours, cpu_ref = statistics.median(up_cpu["mihu"]), statistics.median(up_cpu["noop"])
-    cores = usable_cores()
+                    stacks[mode].destroy()
+        for _ in range(preview_repeats):
+            for mode in MODES:
+                same[mode].append(timed_run(stacks[mode], "preview"))
     shown = "--parallel default" if parallel is None else f"--parallel {parallel} (default)"
-    rows += [
-        Row(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of {repeats} "
-            "alternating pairs", f"{ours:.2f} s (pair ratios {up_pairs[0]:.2f} to "
-            f"{up_pairs[-1]:.2f})", f"{ref:.2f} s no-op resource sleeping 20 ms per Create",
-            ratio,
-            ">= 0.95 (no-op time / ours)", ratio >= 0.95, (ours, ref)),
-        Row(f"Requests to the API per `pulumi up` of {count}", f"{sent:.0f}",
-            f"{count} creates", sent / count, "report (guard: +1 GET)", None, (sent,),
-            varies=False),
-        Row(f"CPU of `pulumi up` of {count} (CLI, language host, program, provider host), "
-            f"median of {repeats}", f"{cpu_ours:.2f} s ({cpu_ours / count * 1e3:.1f} ms "
-            f"per resource, {cpu_ours / ours * 100:.0f} % of one core)",
-            f"{cpu_ref:.2f} s no-op ({cpu_ref / count * 1e3:.1f} ms, "
-            f"{cpu_ref / ref * 100:.0f} %)", cpu_ours / cpu_ref,
-            f"report ({cores} cores = {cores * 100} %)", None, (cpu_ours, cpu_ref)),
-        Row(f"Per resource in `pulumi up` of {count}, ours minus no-op",
-            f"{(ours - ref) / count * 1e3:.2f} ms", f"{ours / count * 1e3:.2f} ms ours, "
-            f"{ref / count * 1e3:.2f} ms no-op", None, "report", None,
-            ((ours - ref) / count,)),
-    ]
+    rows = phase_rows(f"`pulumi preview`, {count} trunks, new stack, median of "
+                      f"{preview_repeats}", new, 1.05)
+    rows += phase_rows(f"`pulumi preview`, {count} trunks, deployed, unchanged, median of "
+                       f"{preview_repeats}", same, 1.05)
+    rows += phase_rows(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of "
+                       f"{repeats}", ups, 1.05)
+    medians = {mode: statistics.median(times) for mode, times in ups.items()}
+    requests = {mode: statistics.median(counts) for mode, counts in sent.items()}
+    rows.append(Row(
+        f"Requests to the API per `pulumi up` of {count}",
+        ", ".join(f"{requests[m]:.0f} {LABELS[m]}" for m in MIHU_MODES),
+        f"{count} creates", requests["dynamic"] / count, "report (guard: +1 GET)", None,
+        tuple(requests[m] for m in MIHU_MODES), varies=False))
+    cores = usable_cores()
+    cpu = {mode: statistics.median(times) for mode, times in up_cpu.items()}
+    ref, ref_cpu = medians["noop"], cpu["noop"]
+    for mode in MIHU_MODES:
+        rows.append(Row(
+            f"CPU of `pulumi up` of {count} (CLI, language host, program, provider host), "
+            f"{LABELS[mode]}, median of {repeats}",
+            f"{cpu[mode]:.2f} s ({cpu[mode] / count * 1e3:.1f} ms per resource, "
+            f"{cpu[mode] / medians[mode] * 100:.0f} % of one core)",
+            f"{ref_cpu:.2f} s no-op ({ref_cpu / count * 1e3:.1f} ms, "
+            f"{ref_cpu / ref * 100:.0f} %)", cpu[mode] / ref_cpu,
+            f"report ({cores} cores = {cores * 100} %)", None, (cpu[mode], ref_cpu)))
+    rows.append(Row(
+        f"Per resource in `pulumi up` of {count}, each minus no-op",
+        ", ".join(f"{(medians[m] - ref) / count * 1e3:.2f} ms {LABELS[m]}"
+                  for m in MIHU_MODES), f"{ref / count * 1e3:.2f} ms no-op", None,
+        "report", None, tuple((medians[m] - ref) / count for m in MIHU_MODES)))
     return rows
 
 
@@ -170,12 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="also print rows as JSON")
     parser.add_argument("--work-dir", type=Path, help="where stacks live (default: a temp dir)")
     parser.add_argument("--up-repeats", type=int, default=5,
-                        help="alternating pairs of `pulumi up` of 200 (default 5)")
-    parser.add_argument("--preview-repeats", type=int, default=11,
-                        help="alternating pairs of previews (default 11: enough to settle "
-                             "the second decimal on a quiet machine)")
+                        help="rounds of `pulumi up` of 200, each mode once a round "
+                             "(default 5)")
+    parser.add_argument("--preview-repeats", type=int, default=5,
+                        help="rounds of previews of 200, new and deployed, each mode once a "
+                             "round (default 5)")
     options = parser.parse_args(argv)
-    # Previews are short and vary more (load from other processes): more of them.
     repeats, preview_repeats, count = ((1, 1, 3) if options.quick
                                        else (options.up_repeats, options.preview_repeats, 200))
     # Bytecode for the package and the benchmark's programs, as a wheel's install writes
@@ -187,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     if binary is None:
         parser.error("the Pulumi CLI is not on PATH or in ~/.pulumi/bin "
                      "(scripts/install-pulumi-cli.sh installs it)")
+    if not shutil.which("pulumi-language-yaml", path=os.pathsep.join(
+            [str(Path(binary).parent), os.environ.get("PATH", "")])):
+        parser.error("the YAML language host pulumi-language-yaml is not beside the CLI "
+                     "or on PATH (scripts/install-pulumi-cli.sh builds it)")
+    if not os.access(PLUGIN, os.X_OK):
+        parser.error(f"{PLUGIN} is missing: install the package (pip install -e .)")
     with tempfile.TemporaryDirectory(prefix="mihu-engine-bench-",
                                      dir=options.work_dir) as tmp:
         work = Path(tmp)
@@ -201,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{platform.system()} {platform.release()}; Pulumi CLI "
           f"{'.'.join(map(str, version)) if version else '?'}, engine --parallel "
           f"{parallel} (default); load average {load_before[0]:.2f} before, "
-          f"{load_after[0]:.2f} after\n")
+          f"{load_after[0]:.2f} after; native plugin pulumi-resource-mihu {__version__} in "
+          "each stack's plugin cache, PULUMI_IGNORE_AMBIENT_PLUGINS=true\n")
     print_table(rows, as_json=options.json)
     return 0
 
