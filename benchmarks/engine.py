@@ -2,22 +2,24 @@
 engine, as a markdown table (issue 9, item 7; the native provider beside the dynamic
 resources, issue 20, item 9).
 
-    python -m benchmarks.engine                # the full table (about 10 min on 2 cores)
+    python -m benchmarks.engine                # the full table (about 12 min on 2 cores)
     python -m benchmarks.engine --quick        # 3 resources, 1 repeat (used by a test)
 
-Four stacks of the same COUNT trunks, the same inputs (credentials secret), each mode its
-own stack: ``dynamic`` (pulumi_mihu's SipTrunkConnection, a dynamic resource), ``native``
-(the ``mihu`` plugin's ``mihu:index:SipTrunkConnection`` registered by its token from a
-Python program, as a generated SDK does), ``noop`` (the reference: a no-op dynamic resource,
+First issue 19's rows: previews of a 1-trunk stack, the dynamic resource against the no-op
+in alternating pairs. Then four stacks of the same COUNT trunks, the same inputs
+(credentials secret), each mode its own stack: ``dynamic`` (pulumi_mihu's
+SipTrunkConnection, a dynamic resource), ``native`` (the ``mihu`` plugin's
+``mihu:index:SipTrunkConnection`` registered by its token from a Python program, as a
+generated SDK does), ``noop`` (the reference: a no-op dynamic resource,
 ``benchmarks/noop_provider.py``: trivial Check and Diff, a Create that sleeps as long as one
-API request takes at the simulated latency) and ``yaml`` (the native type from a Pulumi
-YAML program, generated here: YAML has no loops). Within each repeat the modes run one
-after another in that order, so that load from other processes on the machine falls on all
-of them. The native stacks find the plugin in their own throw-away ``PULUMI_HOME``'s plugin
+API request takes at the simulated latency) and ``yaml`` (the native type from a Pulumi YAML
+program, generated here: YAML has no loops). Within each repeat the modes run one after
+another in that order, so that load from other processes on the machine falls on all of
+them. The native stacks find the plugin in their own throw-away ``PULUMI_HOME``'s plugin
 cache (``pulumi plugin install resource mihu <version> --file``, the way docs/native.md
 recommends), and every stack runs with ``PULUMI_IGNORE_AMBIENT_PLUGINS=true``, so no run
-takes a plugin from PATH or prints its warning. The simulator runs in its own process, as
-in ``python -m benchmarks``. Needs the Pulumi CLI and its YAML language host
+takes a plugin from PATH or prints its warning. The simulator runs in its own process, as in
+``python -m benchmarks``. Needs the Pulumi CLI and its YAML language host
 (``scripts/install-pulumi-cli.sh``) and the package installed (``pip install -e .``: the
 plugin ``pulumi-resource-mihu`` beside the interpreter).
 """
@@ -89,11 +91,14 @@ def yaml_program(project: str, count: int, numbers: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_stack(mode: str, count: int, sim: RemoteSimulator, work_dir: Path) -> PulumiCli:
+def make_stack(mode: str, count: int, sim: RemoteSimulator, work_dir: Path,
+               numbers: str | None = None) -> PulumiCli:
     """A new stack of ``count`` trunks in ``mode``, configured for the simulator (the
     default provider's ``mihu:*`` config, read by the dynamic and the native provider
-    alike), with the plugin in its own plugin cache for the native modes."""
+    alike), with the plugin in its own plugin cache for the native modes. ``numbers``:
+    the digits after +1555 of its phone numbers (default: the mode's, NUMBERS)."""
     project = f"bench-{mode}"
+    numbers = numbers or NUMBERS[mode]
     cli = PulumiCli(PROGRAM, project=project, stack="bench", work_dir=work_dir,
                     env={"PYTHONPATH": os.pathsep.join(
                         [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
@@ -102,10 +107,10 @@ def make_stack(mode: str, count: int, sim: RemoteSimulator, work_dir: Path) -> P
               f"{project}:sipPassword": "bench-password"}
     if mode == "yaml":
         (cli.project_dir / "__main__.py").unlink()
-        (cli.project_dir / "Pulumi.yaml").write_text(yaml_program(project, count, NUMBERS[mode]))
+        (cli.project_dir / "Pulumi.yaml").write_text(yaml_program(project, count, numbers))
     else:
         config.update({f"{project}:kind": mode, f"{project}:count": str(count),
-                       f"{project}:numbers": NUMBERS[mode]})
+                       f"{project}:numbers": numbers})
     cli.init(config, {"mihu:apiToken", f"{project}:sipUsername", f"{project}:sipPassword"})
     if mode in ("native", "yaml"):
         cli.run("plugin", "install", "resource", "mihu", __version__, "--file", str(PLUGIN))
@@ -131,6 +136,39 @@ def timed_run(cli: PulumiCli, *args: str, cpu: list[float] | None = None) -> flo
 
 
 Runs = dict[str, list[float]]
+
+
+def one_trunk_rows(work: Path, sim: RemoteSimulator, repeats: int,
+                   warm_up: bool) -> list[Row]:
+    """Issue 19's rows, kept beside the native ones: ``pulumi preview`` of a 1-trunk stack,
+    new (Check only), then deployed and unchanged (Check and Diff), dynamic against the
+    no-op in ``repeats`` alternating pairs (previews are short and vary more: more of
+    them). The stacks are destroyed afterwards; their phone numbers are their own."""
+    modes = ("dynamic", "noop")
+    stacks = {m: make_stack(m, 1, sim, work / f"{m}-1", numbers="9" + NUMBERS[m][1:])
+              for m in modes}
+    if warm_up:  # the CLI's first run in a new home, and cold file caches: not counted
+        for mode in modes:
+            timed_run(stacks[mode], "preview")
+    new: Runs = {m: [] for m in modes}
+    same: Runs = {m: [] for m in modes}
+    for runs, deploy in ((new, True), (same, False)):
+        for _ in range(repeats):
+            for mode in modes:
+                runs[mode].append(timed_run(stacks[mode], "preview"))
+        for mode in modes:
+            (stacks[mode].up if deploy else stacks[mode].destroy)()
+    rows = []
+    for label, runs in (("new stack", new), ("deployed, unchanged", same)):
+        ours, ref = statistics.median(runs["dynamic"]), statistics.median(runs["noop"])
+        # Each pair ran back to back: the spread of their ratios shows how much the load
+        # of the moment moves one run (issue 19 asks for it next to the median).
+        pairs = [o / r for o, r in zip(runs["dynamic"], runs["noop"], strict=True)]
+        rows.append(Row(f"`pulumi preview`, 1 trunk, {label}, median of {repeats} "
+                        "alternating pairs, dynamic", f"{ours:.2f} s (pair ratios "
+                        f"{span(pairs)})", f"{ref:.2f} s no-op dynamic resource", ours / ref,
+                        "<= 1.05x", ours / ref <= 1.05, (ours, ref)))
+    return rows
 
 
 def span(values: list[float]) -> str:
@@ -164,8 +202,8 @@ def phase_rows(what: str, runs: Runs, goal: float) -> list[Row]:
     return rows
 
 
-def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm_up: bool,
-                parallel: int | None) -> list[Row]:
+def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int,
+                one_trunk_repeats: int, warm_up: bool, parallel: int | None) -> list[Row]:
     """One stack per mode, through the same steps, the modes in turn within each repeat:
 
     - ``pulumi preview`` of the new stack of COUNT trunks (every resource to create: Check
@@ -182,6 +220,7 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
     up_cpu: Runs = {m: [] for m in MODES}
     sent: dict[str, list[int]] = {m: [] for m in MIHU_MODES}
     with simulator(LATENCY) as sim:
+        first = one_trunk_rows(work, sim, one_trunk_repeats, warm_up)
         stacks = {m: make_stack(m, count, sim, work / m) for m in MODES}
         if warm_up:  # the CLI's first run in a new home, and cold file caches: not counted
             for mode in MODES:
@@ -202,8 +241,8 @@ def engine_rows(work: Path, count: int, repeats: int, preview_repeats: int, warm
             for mode in MODES:
                 same[mode].append(timed_run(stacks[mode], "preview"))
     shown = "--parallel default" if parallel is None else f"--parallel {parallel} (default)"
-    rows = phase_rows(f"`pulumi preview`, {count} trunks, new stack, median of "
-                      f"{preview_repeats}", new, 1.05)
+    rows = first + phase_rows(f"`pulumi preview`, {count} trunks, new stack, median of "
+                              f"{preview_repeats}", new, 1.05)
     rows += phase_rows(f"`pulumi preview`, {count} trunks, deployed, unchanged, median of "
                        f"{preview_repeats}", same, 1.05)
     rows += phase_rows(f"`pulumi up`, {count} trunks, 20 ms latency, {shown}, median of "
@@ -247,9 +286,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preview-repeats", type=int, default=5,
                         help="rounds of previews of 200, new and deployed, each mode once a "
                              "round (default 5)")
+    parser.add_argument("--one-trunk-repeats", type=int, default=11,
+                        help="alternating pairs of previews of 1 trunk, dynamic and no-op "
+                             "(default 11: enough to settle the second decimal on a quiet "
+                             "machine)")
     options = parser.parse_args(argv)
-    repeats, preview_repeats, count = ((1, 1, 3) if options.quick
-                                       else (options.up_repeats, options.preview_repeats, 200))
+    repeats, preview_repeats, one_trunk, count = (
+        (1, 1, 1, 3) if options.quick else (options.up_repeats, options.preview_repeats,
+                                            options.one_trunk_repeats, 200))
     # Bytecode for the package and the benchmark's programs, as a wheel's install writes
     # it: where PYTHONDONTWRITEBYTECODE is set (this project's machines), every program and
     # provider host would otherwise compile stale or missing files again, on one side only.
@@ -270,8 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         parallel = default_parallel(binary)
         load_before = os.getloadavg()
-        rows = engine_rows(work, count, repeats, preview_repeats, not options.quick,
-                           parallel)
+        rows = engine_rows(work, count, repeats, preview_repeats, one_trunk,
+                           not options.quick, parallel)
         load_after = os.getloadavg()
     version = cli_version(binary)
     print(f"Machine: {platform.machine()}, {usable_cores()} cores usable "

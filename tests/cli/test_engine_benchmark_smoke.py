@@ -39,7 +39,7 @@ def test_engine_benchmark_quick_run_prints_measured_finite_figures(tmp_path: Pat
     assert lines[0].startswith("Machine: ") and "cores usable" in lines[0]
     assert "engine --parallel " in lines[0]
     assert table[0] == "| benchmark | measured | reference | ratio | goal | met |"
-    assert len(table) == len(rows) + 1 == 21
+    assert len(table) == len(rows) + 1 == 23
     assert all(line.count("|") == 7 for line in table)
     for row in rows:
         name = row["name"]
@@ -61,8 +61,13 @@ def test_engine_benchmark_quick_run_prints_measured_finite_figures(tmp_path: Pat
             # (this mode's median, its reference's: the no-op's, or the dynamic mode's)
             assert len(row["values"]) == 2 and all(v > 0 for v in row["values"]), row
             assert row["ratio"] == row["values"][0] / row["values"][1], row
+    # Issue 19's 1-trunk previews, dynamic against the no-op, held to 1.05x.
+    for label in ("new stack", "deployed, unchanged"):
+        [row] = [r for r in rows if r["name"].startswith(f"`pulumi preview`, 1 trunk, {label}, ")]
+        assert row["goal"] == "<= 1.05x" and len(row["values"]) == 2, row
+        assert row["ratio"] == row["values"][0] / row["values"][1], row
     timings = [v for row in rows if row["name"].startswith("`pulumi") for v in row["values"]]
-    assert len(timings) == 3 * len(modes) * 2
+    assert len(timings) == 3 * len(modes) * 2 + 2 * 2
     requests = next(row for row in rows if row["name"].startswith("Requests to the API"))
     assert requests["values"] == [3 + 1] * 3, "3 POSTs and the create guard's one GET, " \
         "from the dynamic, the native (Python) and the native (YAML) stack"
