@@ -80,6 +80,10 @@ R = TypeVar("R")
 DYNAMIC_STATE_KEY = "__provider"
 
 
+#: A value a message quotes with ``repr`` ('...' or "..."), told apart from an apostrophe
+#: ("connection's") by what stands before and after it: never a letter or a digit.
+_QUOTED = re.compile(r"""((?<!\w)'(?:[^'\\\n]|\\.)*'(?!\w)|(?<!\w)"(?:[^"\\\n]|\\.)*"(?!\w))""")
+
 #: The provider settings that are secrets (``apiToken``), as the engine names them.
 SECRET_CONFIG = frozenset(setting.key for setting, spec in CONFIG.items() if spec.secret)
 
@@ -239,11 +243,16 @@ class _Resource:
 
     def reason(self, text: str) -> str:
         """A provider message with the inputs' names as the engine's (``phone_number is
-        required`` -> ``phoneNumber is required``)."""
-        for name in self._reason_names:
-            if "_" in name:
-                text = re.sub(rf"\b{re.escape(name)}\b", self.names.to_camel[name], text)
-        return text
+        required`` -> ``phoneNumber is required``). Quoted values (the messages quote a
+        user's values with ``repr``) are left as they are: a connection named
+        ``'HQ phone_number'`` keeps its name."""
+        parts = _QUOTED.split(text)  # odd indexes: the quoted values
+        for i in range(0, len(parts), 2):
+            for name in self._reason_names:
+                if "_" in name:
+                    parts[i] = re.sub(rf"\b{re.escape(name)}\b", self.names.to_camel[name],
+                                      parts[i])
+        return "".join(parts)
 
 
 # -- the servicer --------------------------------------------------------------------------

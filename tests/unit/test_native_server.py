@@ -474,3 +474,27 @@ def test_one_id_is_imported_by_one_resource_of_the_deployment(
         servicer.Read(proto.ReadRequest(urn=TRUNK_URN.replace("main-line", "other"),
                                         id=uuid), FakeContext())
     assert list(sim.connections) == [uuid]
+
+
+def test_a_quoted_value_keeps_its_words_while_the_message_names_inputs_in_camel_case(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """Messages quote a user's values with ``repr``: a connection named ``HQ phone_number``
+    (or ``it's adopt_uuid``) is its name, not an input to rename; the input names around it
+    are renamed, and an apostrophe outside a quote ("connection's") does not hide them."""
+    resource = servicer.resources[TRUNK]
+    assert resource.reason(
+        "the connection's phone_number 'HQ phone_number' and \"it's adopt_uuid\" set "
+        "adopt_uuid='a_b' or secondary_gateway") == (
+        "the connection's phoneNumber 'HQ phone_number' and \"it's adopt_uuid\" set "
+        "adoptUuid='a_b' or secondaryGateway")
+    twin = new_trunk(sim)
+    name = "HQ phone_number adopt_uuid"
+    sim.connections[twin]["name"] = name
+    with pytest.raises(Aborted) as caught:
+        servicer.Create(proto.CreateRequest(urn=TRUNK_URN, properties=to_struct(
+            {"name": name, "phoneNumber": "+15551230000", "gateway": "sip.telnyx.com",
+             "username": SIP_USERNAME, "password": SIP_PASSWORD},
+            {"username", "password"})), FakeContext())
+    message = str(caught.value)
+    assert repr(name) in message and f'adoptUuid="{twin}"' in message, message
+    assert list(sim.connections) == [twin]
