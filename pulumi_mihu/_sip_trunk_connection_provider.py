@@ -135,7 +135,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         if not self._ledger.try_claim(uuid):
             raise MihuError(f"SIP trunk connection {uuid} is already managed by another "
                             "resource of this stack; two resources cannot adopt one connection")
-        found = self._find_existing(uuid)
+        found = self._find_existing(uuid, [model.username, model.password])
         if found is None:
             warn(f"SIP trunk connection {uuid} is adopted UNVERIFIED: the Mihu API documents "
                  "no way to read a connection and this one answers neither the item route nor "
@@ -158,11 +158,12 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
              "never returns them, so they could not be checked.")
         return found
 
-    def _find_existing(self, uuid: str) -> dict[str, Any] | None:
+    def _find_existing(self, uuid: str, secrets: list[str]) -> dict[str, Any] | None:
         """The connection as the API shows it; None when the API cannot show it. Raises when
-        the API proves it does not exist."""
+        the API proves it does not exist. ``secrets``: the program's credentials, which no
+        error may show."""
         try:
-            body = self.client.get(f"{COLLECTION}/{uuid}")
+            body = self.client.get(f"{COLLECTION}/{uuid}", secrets=secrets)
         except (MihuNotFoundError, MihuMethodNotAllowedError):
             body = None
         data = body.get("data") if isinstance(body, dict) else None
@@ -184,7 +185,10 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         is_get = "uuid" not in props
         state = {k: v for k, v in props.items() if not k.startswith("__")}
         try:
-            body = self.client.get(f"{COLLECTION}/{id_}", secrets=self.secrets_of(props))
+            # A get has no state: the connection's credentials are not known, so no text of
+            # the server's can be checked for them (its errors: status and code only).
+            body = self.client.get(f"{COLLECTION}/{id_}", secrets=self.secrets_of(props),
+                                   credentials_unknown=is_get)
         except (MihuNotFoundError, MihuMethodNotAllowedError) as exc:
             gone = isinstance(exc, MihuNotFoundError) and is_definitively_gone(
                 self.client, COLLECTION, id_)

@@ -119,6 +119,8 @@ class _Call:
     idempotent: bool
     #: Values no error message may show: the token, and the call's credentials.
     secrets: list[str]
+    #: The call's credentials are not known (a read without state): no server text shown.
+    credentials_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,8 +186,13 @@ class MihuClient:
 
     # -- public calls -----------------------------------------------------------------
 
-    def get(self, path: str, *, secrets: Iterable[str] = ()) -> JSON | None:
-        return self.request("GET", path, secrets=secrets)
+    def get(self, path: str, *, secrets: Iterable[str] = (),
+            credentials_unknown: bool = False) -> JSON | None:
+        """``credentials_unknown=True`` when the credentials of what is read are not known
+        (a read without state), so that no text of the server's can be checked for them:
+        errors then show the status and the API's code, never its message."""
+        return self.request("GET", path, secrets=secrets,
+                            credentials_unknown=credentials_unknown)
 
     def delete(self, path: str, *, secrets: Iterable[str] = ()) -> JSON | None:
         return self.request("DELETE", path, secrets=secrets)
@@ -204,6 +211,7 @@ class MihuClient:
         body: Mapping[str, Any] | None = None,
         secrets: Iterable[str] = (),
         idempotent: bool | None = None,
+        credentials_unknown: bool = False,
     ) -> JSON | None:
         """Send one API call, with retries as the module docstring describes.
 
@@ -214,7 +222,8 @@ class MihuClient:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS")
         call = _Call(method, API_PREFIX + path, body, idempotent,
-                     [self.settings.api_token.get_secret_value(), *secrets])
+                     [self.settings.api_token.get_secret_value(), *secrets],
+                     credentials_unknown)
         deadline = self._clock() + bounded(self.settings.retry_deadline)
         attempt = 0
         while True:
@@ -259,9 +268,9 @@ class MihuClient:
         with response:
             status = response.status_code
             if 200 <= status < 300:
-                return _decode_success(response, call.method, call.path, call.secrets)
+                return _decode_success(response, call)
             return _Failure(
-                _api_error(response, call.method, call.path, call.secrets, self.settings),
+                _api_error(response, call, self.settings),
                 retryable=status in RETRYABLE_STATUSES and (call.idempotent or status == 429),
                 delay_hint=_retry_after(response.headers.get("Retry-After")),
             )
@@ -427,16 +436,17 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _decode_success(response: requests.Response, method: str, path: str,
-                    secrets: list[str]) -> JSON | None:
+def _decode_success(response: requests.Response, call: _Call) -> JSON | None:
+    method, path = call.method, call.path
     if not response.content:
         return None
     try:
         decoded = response.json()
     except ValueError:
         text = response.text
-        shown = (" (not shown: it echoed a credential)" if _body_echoes(text, secrets)
-                 else f": {_snippet(text)!r}")
+        shown = (" (not shown: the credentials of what was read are not known)"
+                 if call.credentials_unknown else " (not shown: it echoed a credential)"
+                 if _body_echoes(text, call.secrets) else f": {_snippet(text)!r}")
         raise MihuBadResponseError(
             f"Mihu API {method} {path}: HTTP {response.status_code} with a body that is not "
             f"JSON{shown}"
@@ -515,9 +525,9 @@ _ERROR_CLASSES: dict[int, type[MihuApiError]] = {
 }
 
 
-def _api_error(response: requests.Response, method: str, path: str, secrets: list[str],
+def _api_error(response: requests.Response, call: _Call,
                settings: MihuSettings) -> MihuApiError:
-    status = response.status_code
+    method, path, secrets, status = call.method, call.path, call.secrets, response.status_code
     try:
         body = response.json()
     except ValueError:
@@ -561,4 +571,5 @@ def _api_error(response: requests.Response, method: str, path: str, secrets: lis
         origin=settings.origin,
         secrets=secrets,
         withhold=withhold,
+        credentials_unknown=call.credentials_unknown,
     )

@@ -26,7 +26,9 @@ messages are composed from values that are not secret. Text that came from the s
 API's message, details, code and field, a body that is not JSON) is shown only when it does
 not echo a credential (:func:`echoes`); when it does, it is withheld whole, since even a
 message with the credential cut out shows where it stood ("[redacted] temporarily
-unavailable" gives away a password "Service"). Exceptions raised inside the provider host
+unavailable" gives away a password "Service"). A read without state (a ``get``, an import, a
+lookup) does not know the credentials it would check for, so it shows none of the server's
+text (:data:`UNCHECKABLE`). Exceptions raised inside the provider host
 reach the user as tracebacks, so nothing here keeps a reference to the request or
 response objects either.
 """
@@ -62,6 +64,10 @@ __all__ = [
 #: What an error says instead of the API's message when that message echoed a credential.
 WITHHELD = ("the API's message was withheld because it echoed a credential (the API token "
             "or a SIP username or password)")
+#: What an error says instead of the API's text when the call's credentials were not known
+#: (a read without state: a ``get``, an import, a lookup), so nothing could be checked.
+UNCHECKABLE = ("the API's message is not shown: this read has no state, so the connection's "
+             "SIP credentials were not known to check it against")
 #: Shorter values cannot be detected: a 1-3 character credential cannot be told apart
 #: from ordinary text, and withholding every message that contains one would withhold
 #: them all.
@@ -149,6 +155,8 @@ class MihuApiError(MihuError):
     the answer did, the message and details are withheld whole (``api_message`` and
     ``details`` are None, ``message_withheld`` is True, and the error says why); the code
     and the field are kept unless they echo a credential themselves.
+    ``credentials_unknown``: the call's credentials were not known (a read without state),
+    so no text of the server's but the code is shown.
     """
 
     def __init__(
@@ -165,15 +173,16 @@ class MihuApiError(MihuError):
         origin: str | None = None,
         secrets: Iterable[str | None] = (),
         withhold: bool = False,
+        credentials_unknown: bool = False,
     ) -> None:
         known = list(secrets)
         echoed = [echoes(text, known) for text in (message, details, code, field)]
-        withheld = withhold or any(echoed)
+        withheld = withhold or credentials_unknown or any(echoed)
         self.method = method
         self.path = path
         self.status = status
         self.code = None if echoed[2] else code
-        self.field = None if echoed[3] else field
+        self.field = None if echoed[3] or credentials_unknown else field
         self.api_message: str | None = None if withheld else message
         self.details: str | None = None if withheld else details
         self.message_withheld = withheld
@@ -183,7 +192,8 @@ class MihuApiError(MihuError):
             parts.append(f"code {self.code}")
         if self.field:
             parts.append(f"field '{self.field}'")
-        text = ", ".join(parts) + f": {WITHHELD if withheld else message}"
+        shown = UNCHECKABLE if credentials_unknown else WITHHELD if withheld else message
+        text = ", ".join(parts) + f": {shown}"
         if self.details and self.details != message:
             text += f" ({self.details})"
         if hint:

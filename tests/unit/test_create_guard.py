@@ -249,7 +249,7 @@ class DownApiClient(RecordingClient):
 
     def request(self, method: str, path: str, *, body: Mapping[str, Any] | None = None,
                 secrets: Iterable[str] = (), idempotent: bool | None = None,
-                ) -> dict[str, Any] | None:
+                credentials_unknown: bool = False) -> dict[str, Any] | None:
         if method == "POST":
             self.posts += 1
             raise MihuServerError(method=method, path=path, status=503,

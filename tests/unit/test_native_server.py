@@ -27,8 +27,8 @@ from pulumi_mihu.native.server import (
     urn_name,
     urn_type,
 )
-from pulumi_mihu.testing import MihuSimulator
-from support import SIP_PASSWORD, SIP_USERNAME, new_trunk, stack_config
+from pulumi_mihu.testing import Fault, MihuSimulator
+from support import SIP_PASSWORD, SIP_USERNAME, new_trunk, provider_for, stack_config
 
 TRUNK = "mihu:index:SipTrunkConnection"
 TRUNK_URN = f"urn:pulumi:dev::proj::{TRUNK}::main-line"
@@ -498,3 +498,29 @@ def test_a_quoted_value_keeps_its_words_while_the_message_names_inputs_in_camel_
     message = str(caught.value)
     assert repr(name) in message and f'adoptUuid="{twin}"' in message, message
     assert list(sim.connections) == [twin]
+
+
+@pytest.mark.parametrize("how", ["lookup", "import", "dynamic get"])
+def test_a_read_without_state_shows_no_text_of_the_servers_error(
+        servicer: MihuProviderServicer, sim: MihuSimulator, how: str) -> None:
+    """A lookup, an import or a ``get`` reads without state: the connection's credentials
+    are not known, so an error the API answers with cannot be checked for them. Its text is
+    not shown at all (attack finding F4: it was repeated as the API gave it); its status and
+    code are, and why the rest is not."""
+    from pulumi_mihu.errors import UNCHECKABLE, MihuError
+
+    uuid = new_trunk(sim)
+    body = json.dumps({"success": False, "message": f"user {SIP_USERNAME} is locked",
+                       "error": {"code": "LOCKED", "details": f"password {SIP_PASSWORD}"}})
+    sim.inject(Fault(status=400, method="GET", body=body))
+    with pytest.raises((Aborted, MihuError)) as caught:
+        if how == "lookup":
+            invoke(servicer, {"uuid": uuid})
+        elif how == "import":
+            servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=uuid), FakeContext())
+        else:
+            provider_for(sim).read(uuid, {})
+    message = str(caught.value)
+    assert "HTTP 400, code LOCKED" in message and UNCHECKABLE in message, message
+    assert SIP_USERNAME not in message and SIP_PASSWORD not in message
+    assert "locked" not in message

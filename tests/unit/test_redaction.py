@@ -11,6 +11,7 @@ from pulumi_mihu.client import MihuClient
 from pulumi_mihu.errors import (
     ANYWHERE_LENGTH,
     MIN_DETECTED_LENGTH,
+    UNCHECKABLE,
     WITHHELD,
     MihuApiError,
     MihuBadResponseError,
@@ -270,3 +271,32 @@ def test_a_2xx_body_echoing_a_credential_its_quote_would_collapse_is_not_quoted(
 def test_each_echo_form_is_detected_on_its_own(secret: str, echo: str) -> None:
     assert echoes(echo, [secret])
     assert not echoes(echo.replace("here", ""), ["unrelated-secret"])
+
+
+def test_an_unchecked_read_shows_the_status_and_code_but_no_text_of_the_server(
+        sim: MihuSimulator) -> None:
+    """A read without state (a get, an import, a lookup) does not know the connection's
+    credentials, so it cannot tell whether the server's text echoes one: it shows none of
+    it, whatever it says (the field too), and says why; the status and the code stay."""
+    body = json.dumps({"success": False, "message": "user sipuser-77 locked",
+                       "error": {"code": "LOCKED", "field": "sipuser-77",
+                                 "details": "password S1p-Passw0rd-e5d2b1"}})
+    sim.inject(Fault(status=400, method="GET", body=body))
+    with pytest.raises(MihuValidationError) as info:
+        client_for(sim).get(COLLECTION + "/u", credentials_unknown=True)
+    text = str(info.value)
+    assert text.endswith(f"failed: HTTP 400, code LOCKED: {UNCHECKABLE}{REFUSED}"), text
+    assert "sipuser" not in text and "S1p" not in text and "locked" not in text
+    assert (info.value.api_message, info.value.details, info.value.field) == (None, None, None)
+    assert info.value.message_withheld
+    sim.inject(Fault(action="non_json", status=200, method="GET", body="<p>user x</p>"))
+    with pytest.raises(MihuBadResponseError) as bad:
+        client_for(sim).get(COLLECTION + "/u", credentials_unknown=True)
+    assert str(bad.value).endswith("with a body that is not JSON (not shown: the "
+                                   "credentials of what was read are not known)")
+    # The same answers to a checked read are shown: nothing in them is a known secret.
+    sim.inject(Fault(status=400, method="GET", body=body))
+    with pytest.raises(MihuValidationError) as shown:
+        client_for(sim).get(COLLECTION + "/u")
+    assert "user sipuser-77 locked" in str(shown.value)
+    assert shown.value.field == "sipuser-77"

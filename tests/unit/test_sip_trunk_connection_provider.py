@@ -359,3 +359,21 @@ def test_adoption_refuses_a_connection_that_differs_from_the_program(
     with pytest.raises(MihuError, match=re.escape(expected)):
         provider_for(sim).create(trunk_inputs(adopt_uuid=uuid))
     assert len(sim.connections) == 1
+
+
+def test_adoptions_read_withholds_an_api_error_that_echoes_the_programs_credentials(
+        sim: MihuSimulator) -> None:
+    """Adopting reads the connection by its uuid with the program's credentials known:
+    an error answer that echoes one is withheld (it used to be shown as the API gave it:
+    that read passed no secrets)."""
+    import json
+
+    from pulumi_mihu.errors import WITHHELD
+
+    uuid = provider_for(sim).create(trunk_inputs()).id
+    sim.inject(Fault(status=400, method="GET", path_prefix=f"{CONNECTIONS}/{uuid}",
+                     body=json.dumps({"success": False, "message": f"bad {SIP_PASSWORD}"})))
+    with pytest.raises(MihuError) as caught:
+        provider_for(sim).create(trunk_inputs(adopt_uuid=uuid))
+    assert WITHHELD in str(caught.value) and SIP_PASSWORD not in str(caught.value)
+    assert list(sim.connections) == [uuid] and len(sim.requests_to("POST")) == 1
