@@ -23,6 +23,7 @@ from pulumi_mihu import __version__
 from pulumi_mihu.native.package_schema import (
     GO_IMPORT_PATH,
     NODE_PACKAGE,
+    NODE_TYPESCRIPT,
     PYTHON_PACKAGE,
     package_schema,
     schema_json,
@@ -64,6 +65,19 @@ def test_the_node_sdk_is_the_npm_package_of_this_version() -> None:
     assert package["pulumi"] == {"resource": True, "name": "mihu", "version": __version__}
     assert package["repository"] == package_schema()["repository"]
     assert re.fullmatch(r"\^3\.\d+\.\d+", package["dependencies"]["@pulumi/pulumi"])
+
+
+def test_the_node_sdk_is_built_with_the_typescript_of_the_typescript_example() -> None:
+    package = json.loads((SDK / "nodejs" / "package.json").read_text())
+    assert package["devDependencies"]["typescript"] == NODE_TYPESCRIPT
+    # The example's exact release is one the range takes: same major and minor, and the
+    # range is a caret one (so a build never takes the next major).
+    example = json.loads((ROOT / "examples" / "typescript" / "package.json").read_text())
+    wanted = re.fullmatch(r"\^(\d+)\.(\d+)\.(\d+)", NODE_TYPESCRIPT)
+    assert wanted, NODE_TYPESCRIPT
+    used = example["devDependencies"]["typescript"].split(".")
+    assert used[:2] == list(wanted.groups()[:2]) and int(used[2]) >= int(wanted[3]), (
+        f"examples/typescript uses TypeScript {'.'.join(used)}, the SDK {NODE_TYPESCRIPT}")
 
 
 def test_the_go_sdk_is_a_module_at_its_import_path_of_this_version() -> None:
