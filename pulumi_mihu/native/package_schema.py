@@ -63,6 +63,12 @@ MODULE = "index"
 #: The npm package of the generated Node.js SDK (sdk/nodejs): scoped by the GitHub
 #: organisation, as third-party Pulumi packages are (``@pulumi/`` is Pulumi's own).
 NODE_PACKAGE = "@mihu-ai/pulumi-mihu"
+#: The TypeScript that builds the Node.js SDK (`tsc` in scripts/pack-node-sdk.sh; a
+#: devDependency of its package.json): the 5.9 of examples/typescript, which type-checks
+#: a program against the built SDK, not the generator's default ^4.7.0 (TypeScript 4.9.5).
+#: Not 7.x (the Go port), which @pulumi/pulumi's peerDependencies exclude (">= 3.8.3 < 7"),
+#: nor 6.x (the release deprecating options on the way to 7; Pulumi's Bun template asks ^5).
+NODE_TYPESCRIPT = "^5.9.3"
 #: The Go module (and package) of the generated Go SDK (sdk/go/mihu).
 GO_IMPORT_PATH = "github.com/mihu-ai/pulumi-mihu/sdk/go/mihu"
 
@@ -319,7 +325,10 @@ def package_schema() -> dict[str, Any]:
             # is the package name) and the Python versions pulumi-mihu supports.
             "python": {"packageName": PYTHON_PACKAGE, "respectSchemaVersion": True,
                        "pythonRequires": ">=3.10", "pyproject": {"enabled": True}},
+            # Node.js: the TypeScript that builds the SDK (NODE_TYPESCRIPT), not the
+            # generator's default ^4.7.0 (4.9.5 on npm).
             "nodejs": {"packageName": NODE_PACKAGE, "respectSchemaVersion": True,
+                       "typescriptVersion": NODE_TYPESCRIPT,
                        "packageDescription": "Pulumi provider for Mihu (native): SIP trunk "
                                              "connections and the agents' call routing."},
             "go": {"importBasePath": GO_IMPORT_PATH, "respectSchemaVersion": True},

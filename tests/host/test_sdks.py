@@ -23,6 +23,7 @@ from pulumi_mihu import __version__
 from pulumi_mihu.native.package_schema import (
     GO_IMPORT_PATH,
     NODE_PACKAGE,
+    NODE_TYPESCRIPT,
     PYTHON_PACKAGE,
     package_schema,
     schema_json,
@@ -64,6 +65,87 @@ def test_the_node_sdk_is_the_npm_package_of_this_version() -> None:
     assert package["pulumi"] == {"resource": True, "name": "mihu", "version": __version__}
     assert package["repository"] == package_schema()["repository"]
     assert re.fullmatch(r"\^3\.\d+\.\d+", package["dependencies"]["@pulumi/pulumi"])
+
+
+def test_the_node_sdk_is_built_with_the_typescript_of_the_typescript_example() -> None:
+    package = json.loads((SDK / "nodejs" / "package.json").read_text())
+    assert package["devDependencies"]["typescript"] == NODE_TYPESCRIPT
+    # The example's exact release is one the range takes: same major and minor, and the
+    # range is a caret one (so a build never takes the next major).
+    example = json.loads((ROOT / "examples" / "typescript" / "package.json").read_text())
+    wanted = re.fullmatch(r"\^(\d+)\.(\d+)\.(\d+)", NODE_TYPESCRIPT)
+    assert wanted, NODE_TYPESCRIPT
+    used = example["devDependencies"]["typescript"].split(".")
+    assert used[:2] == list(wanted.groups()[:2]) and int(used[2]) >= int(wanted[3]), (
+        f"examples/typescript uses TypeScript {'.'.join(used)}, the SDK {NODE_TYPESCRIPT}")
+
+
+NODE_LOCK = ROOT / "scripts" / "node-sdk-build" / "package-lock.json"
+LOCK_STALE = ("scripts/node-sdk-build/package-lock.json is out of step with "
+              "sdk/nodejs/package.json: run scripts/pack-node-sdk.sh --lock and commit it")
+
+
+def caret_allows(wanted: str, version: str) -> bool:
+    """Whether npm's caret range ``wanted`` (``^20``, ``^5.9.3``; major 1 or more, the
+    only form package.json has) takes the release ``version``."""
+    found = re.fullmatch(r"\^(\d+)(?:\.(\d+)(?:\.(\d+))?)?", wanted)
+    assert found and int(found[1]) > 0, f"not a caret range of a major >= 1: {wanted}"
+    low = tuple(int(part or 0) for part in found.groups())
+    got = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    return got is not None and (
+        int(got[1]) == low[0] and tuple(int(part) for part in got.groups()) >= low)
+
+
+def test_caret_allows_what_npm_allows() -> None:
+    assert caret_allows("^5.9.3", "5.9.3") and caret_allows("^5.9.3", "5.10.0")
+    assert not caret_allows("^5.9.3", "5.9.2") and not caret_allows("^5.9.3", "6.0.3")
+    assert caret_allows("^20", "20.19.43") and not caret_allows("^20", "22.1.0")
+    assert not caret_allows("^3.269.0", "3.270.0-alpha.1")
+
+
+def test_the_node_sdk_lockfile_is_in_step_with_its_package_json() -> None:
+    """scripts/pack-node-sdk.sh builds with `npm ci` from this lockfile: its root lists
+    the package.json's dependencies exactly, each locked at a release its range takes and
+    with an integrity hash, and it has no version of its own (a bump leaves it alone)."""
+    package = json.loads((SDK / "nodejs" / "package.json").read_text())
+    lock = json.loads(NODE_LOCK.read_text())
+    top = lock["packages"][""]
+    assert lock["lockfileVersion"] == 3
+    assert (lock["name"], top["name"]) == (NODE_PACKAGE, NODE_PACKAGE)
+    assert "version" not in lock and "version" not in top
+    for field in ("dependencies", "devDependencies"):
+        assert top.get(field, {}) == package.get(field, {}), f"{LOCK_STALE} ({field})"
+        for name, wanted in package.get(field, {}).items():
+            locked = lock["packages"][f"node_modules/{name}"]["version"]
+            assert caret_allows(wanted, locked), f"{LOCK_STALE} ({name} {locked}, {wanted})"
+    assert lock["packages"]["node_modules/typescript"]["version"] == json.loads(
+        (ROOT / "examples" / "typescript" / "package.json").read_text()
+    )["devDependencies"]["typescript"], "the SDK builds with the example's TypeScript"
+    unchecked = [path for path, entry in lock["packages"].items()
+                 if path and not entry.get("link") and "integrity" not in entry]
+    assert unchecked == []
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm")
+def test_packing_the_node_sdk_stops_on_a_stale_lockfile(tmp_path: Path) -> None:
+    """A copy of the repository's pieces with a range the lockfile does not take: npm ci
+    refuses before downloading anything, and the script says how to refresh the lock."""
+    root = tmp_path / "repo"
+    shutil.copytree(SDK / "nodejs", root / "sdk" / "nodejs",
+                    ignore=shutil.ignore_patterns(*NOT_GENERATED))
+    (root / "scripts" / "node-sdk-build").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "pack-node-sdk.sh", root / "scripts")
+    shutil.copy(NODE_LOCK, root / "scripts" / "node-sdk-build")
+    shutil.copy(ROOT / "LICENSE", root)
+    package_json = root / "sdk" / "nodejs" / "package.json"
+    package = json.loads(package_json.read_text())
+    package["devDependencies"]["typescript"] = "^4.7.0"
+    package_json.write_text(json.dumps(package, indent=4) + "\n")
+    done = subprocess.run([str(root / "scripts" / "pack-node-sdk.sh"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0, done.stdout
+    assert "scripts/pack-node-sdk.sh --lock" in done.stderr, done.stderr
+    assert not list((tmp_path / "out").glob("*.tgz"))
 
 
 def test_the_go_sdk_is_a_module_at_its_import_path_of_this_version() -> None:
