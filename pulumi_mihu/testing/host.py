@@ -1,4 +1,5 @@
-"""Drive the Pulumi SDK's real dynamic-provider host over gRPC, as the engine does.
+"""Drive the Pulumi SDK's real dynamic-provider host over gRPC, as the engine does (or,
+with ``command=NATIVE_PLUGIN``, the package's native plugin ``pulumi-resource-mihu``).
 
 The engine starts ``python -u -m pulumi.dynamic`` (the ``pulumi-resource-pulumi-python``
 plugin), reads the port it prints, and speaks the ResourceProvider protocol to it. This
@@ -6,8 +7,9 @@ module does exactly that, so tests exercise what users' stacks run: dill unpickl
 ``__provider`` in another process, the import of ``pulumi_mihu`` there, ``configure`` with
 the whole stack config, the host's 4 worker threads, and errors coming back as tracebacks.
 
-Values cross in the engine's form: secrets are stripped before each call (the host answers
-``acceptSecrets: false``), unknowns travel as the SDK's unknown sentinel.
+Values cross in the engine's form: secrets are stripped before each call to a host that
+answers ``acceptSecrets: false`` (the dynamic one) and sent marked to one that accepts them
+(the native plugin), unknowns travel as the SDK's unknown sentinel.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +31,19 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 __all__ = [
+    "DYNAMIC_HOST",
+    "NATIVE_PLUGIN",
     "ProviderCallError",
     "ProviderHost",
 ]
 
 START_TIMEOUT = 60.0
+#: What the engine starts for a dynamic resource (``pulumi-resource-pulumi-python``).
+DYNAMIC_HOST = (sys.executable, "-u", "-m", "pulumi.dynamic")
+#: The native plugin as ``pip install`` puts it beside the interpreter. It is configured
+#: with the provider's own keys (``apiToken``, not ``mihu:apiToken``) and serves the
+#: ``mihu:index:...`` types with camelCase properties.
+NATIVE_PLUGIN = (str(Path(sys.executable).parent / "pulumi-resource-mihu"),)
 
 
 class ProviderCallError(Exception):
@@ -110,17 +120,19 @@ def _plain_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 class ProviderHost:
-    """One running ``python -m pulumi.dynamic`` process and a gRPC stub to it."""
+    """One running provider process (``python -m pulumi.dynamic`` unless ``command`` says
+    otherwise) and a gRPC stub to it."""
 
     def __init__(self, config: Mapping[str, Any], *, secret_keys: set[str] | None = None,
                  env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
-                 project: str = "project") -> None:
+                 project: str = "project", command: Sequence[str] = DYNAMIC_HOST) -> None:
         # Lives as long as the host: close() reads and closes it.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         host_env = dict(os.environ if env is None else env)
         host_env.setdefault("PULUMI_PROJECT", project)
+        self.accepts_secrets = False
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            list(command),
             stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
             env=host_env, cwd=str(cwd) if cwd else None,
         )
@@ -145,6 +157,11 @@ class ProviderHost:
 
     # -- the ResourceProvider protocol ---------------------------------------------------
 
+    def _props(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        """Properties as the engine sends them to this host: secrets marked only where
+        Configure said it accepts them."""
+        return to_struct(props) if self.accepts_secrets else _plain_struct(props)
+
     def configure(self, config: Mapping[str, Any], secret_keys: set[str]) -> bool:
         args = {k: (rpc.wrap_rpc_secret(v) if k in secret_keys else v) for k, v in config.items()}
         response = self._call("Configure", "", provider_pb2.ConfigureRequest(
@@ -154,8 +171,8 @@ class ProviderHost:
     def check(self, urn: str, olds: Mapping[str, Any],
               news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         response = self._call("Check", urn, provider_pb2.CheckRequest(
-            urn=urn, olds=_plain_struct(olds),
-            news=_plain_struct(news)))
+            urn=urn, olds=self._props(olds),
+            news=self._props(news)))
         failures = [(f.property, f.reason) for f in response.failures]
         return from_struct(response.inputs), failures
 
@@ -163,9 +180,9 @@ class ProviderHost:
              news: Mapping[str, Any], old_inputs: Mapping[str, Any],
              ignore_changes: list[str]) -> DiffResponse:
         response = self._call("Diff", urn, provider_pb2.DiffRequest(
-            id=id_, urn=urn, olds=_plain_struct(old_outputs),
-            news=_plain_struct(news),
-            old_inputs=_plain_struct(old_inputs), ignoreChanges=ignore_changes))
+            id=id_, urn=urn, olds=self._props(old_outputs),
+            news=self._props(news),
+            old_inputs=self._props(old_inputs), ignoreChanges=ignore_changes))
         changes = {
             provider_pb2.DiffResponse.DIFF_NONE: False,
             provider_pb2.DiffResponse.DIFF_SOME: True,
@@ -174,30 +191,30 @@ class ProviderHost:
 
     def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         response = self._call("Create", urn, provider_pb2.CreateRequest(
-            urn=urn, properties=_plain_struct(props)))
+            urn=urn, properties=self._props(props)))
         return response.id, from_struct(response.properties)
 
     def update(self, urn: str, id_: str, old_outputs: Mapping[str, Any],
                news: Mapping[str, Any], old_inputs: Mapping[str, Any]) -> dict[str, Any]:
         response = self._call("Update", urn, provider_pb2.UpdateRequest(
-            id=id_, urn=urn, olds=_plain_struct(old_outputs),
-            news=_plain_struct(news),
-            old_inputs=_plain_struct(old_inputs)))
+            id=id_, urn=urn, olds=self._props(old_outputs),
+            news=self._props(news),
+            old_inputs=self._props(old_inputs)))
         return from_struct(response.properties)
 
     def delete(self, urn: str, id_: str, outputs: Mapping[str, Any],
                old_inputs: Mapping[str, Any]) -> None:
         self._call("Delete", urn, provider_pb2.DeleteRequest(
-            id=id_, urn=urn, properties=_plain_struct(outputs),
-            old_inputs=_plain_struct(old_inputs)))
+            id=id_, urn=urn, properties=self._props(outputs),
+            old_inputs=self._props(old_inputs)))
 
     def read(self, urn: str, id_: str, outputs: Mapping[str, Any] | None,
              inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """Refresh passes the old outputs; a get (``ResourceOptions(id=...)``) passes none,
         only the inputs (which carry ``__provider``)."""
         request = provider_pb2.ReadRequest(
-            id=id_, urn=urn, inputs=_plain_struct(inputs),
-            properties=_plain_struct(outputs or {}))
+            id=id_, urn=urn, inputs=self._props(inputs),
+            properties=self._props(outputs or {}))
         response = self._call("Read", urn, request)
         new_inputs = from_struct(response.inputs) if response.HasField("inputs") else None
         return response.id, from_struct(response.properties), new_inputs

@@ -1,6 +1,7 @@
-"""Named fault mixes and concurrent creates through one provider host: shared by the
-concurrency tests (tests/host/test_concurrency.py) and the fault matrix (``python -m
-benchmarks.faults``, which imports them as ``tests.support.faults``)."""
+"""Named fault mixes and concurrent creates through one provider host, the dynamic one or
+the native plugin: shared by the concurrency tests (tests/host/test_concurrency.py) and the
+fault matrix (``python -m benchmarks.faults``, which imports them as
+``tests.support.faults``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from pulumi_mihu.sip_trunk_connection import SipTrunkConnectionProvider
-from pulumi_mihu.testing.host import ProviderHost
+from pulumi_mihu.testing.host import DYNAMIC_HOST, NATIVE_PLUGIN, ProviderHost
 from pulumi_mihu.testing.simulator import Fault
 
 TYPE = "pulumi-python:dynamic/mihu:SipTrunkConnection"
+NATIVE_TYPE = "mihu:index:SipTrunkConnection"
+#: The provider modes the fault model holds in: the dynamic resource's host, and the
+#: native plugin serving the same provider code.
+MODES = ("dynamic", "native")
 
 
 #: Settings every mix runs with: the client gives up after 1 s (so a 1.5 s "slow commit"
@@ -51,19 +56,28 @@ def credentials(index: int) -> tuple[str, str]:
     return f"user-{index:04d}-a1b2", f"password-{index:04d}-c3d4"
 
 
-def concurrent_creates(config: Mapping[str, str], count: int) -> tuple[list[str], str]:
+def concurrent_creates(config: Mapping[str, str], count: int,
+                       mode: str = "dynamic") -> tuple[list[str], str]:
     """Check then Create ``count`` connections at once through one real provider host (4
-    worker threads), as the engine does for independent resources. Returns the ids and the
-    host's stderr."""
+    worker threads), as the engine does for independent resources: the dynamic resource's
+    host, or (``mode="native"``) the native plugin, configured with the same ``mihu:*``
+    settings under its own keys and sent the engine's camelCase inputs. Returns the ids and
+    the host's stderr."""
+    native = mode == "native"
     provider = serialize_provider(SipTrunkConnectionProvider())
-    with ProviderHost(config, secret_keys={"mihu:apiToken"}) as host:
+    if native:  # the provider's own keys, as the engine configures a plugin
+        config = {key.removeprefix("mihu:"): value for key, value in config.items()}
+    with ProviderHost(config, secret_keys={"apiToken" if native else "mihu:apiToken"},
+                      command=NATIVE_PLUGIN if native else DYNAMIC_HOST) as host:
         def create(index: int) -> str:
-            urn = f"urn:pulumi:dev::p::{TYPE}::trunk-{index}"
+            urn = f"urn:pulumi:dev::p::{NATIVE_TYPE if native else TYPE}::trunk-{index}"
             username, password = credentials(index)
-            news = {"__provider": provider, "name": f"trunk-{index}",
-                    "phone_number": f"+1555000{index:04d}", "gateway": "sip.telnyx.com",
-                    "username": rpc.wrap_rpc_secret(username),
-                    "password": rpc.wrap_rpc_secret(password)}
+            phone = f"+1555000{index:04d}"
+            news = ({"name": f"trunk-{index}", "phoneNumber": phone} if native else
+                    {"__provider": provider, "name": f"trunk-{index}", "phone_number": phone})
+            news.update({"gateway": "sip.telnyx.com",
+                         "username": rpc.wrap_rpc_secret(username),
+                         "password": rpc.wrap_rpc_secret(password)})
             inputs, failures = host.check(urn, {}, news)
             if failures:
                 raise AssertionError(failures)
