@@ -92,6 +92,25 @@ class _Abort(Exception):
     """A request refused with a plain message (gRPC's ``details``)."""
 
 
+def _refuse_dynamic_state(resource: _Resource, urn: str, id_: str,
+                          *states: struct_pb2.Struct) -> None:
+    """Refuse a state the dynamic resource wrote (``__provider`` in it), wherever an alias
+    from the dynamic type brings it: Check's olds, Diff's olds and old inputs, a refresh's
+    properties and inputs. Read in the native names its snake_case inputs are missing, so
+    every replacing input looks new and the plan would replace a live line; a refresh
+    that kept such a state (the API cannot read) would drop the names the Diff checks."""
+    if not any(DYNAMIC_STATE_KEY in state.fields for state in states):
+        return
+    which = f"{resource.entry.name} {id_}" if id_ else resource.entry.name
+    raise _Abort(
+        f"{which} ({urn_name(urn)}): its state was written by the dynamic resource "
+        f"(pulumi_mihu.{resource.entry.name}), which the {PACKAGE} provider does not take "
+        "over through an alias: read in the native names, every input would look new (a "
+        "connection would be replaced, an assignment recorded unsent). Nothing was sent to "
+        "the API and the state is unchanged. Remove the alias and move the resource as the "
+        f"runbook says: {MODE_SWITCH_DOCS}")
+
+
 # -- values --------------------------------------------------------------------------------
 
 
@@ -377,6 +396,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Check(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
+            _refuse_dynamic_state(resource, request.urn, "", request.olds)
             olds_raw, _ = from_struct(request.olds)
             news_raw, came_secret = from_struct(request.news)
             olds, _ = resource.snake(olds_raw)
@@ -407,18 +427,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Diff(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
-            if DYNAMIC_STATE_KEY in request.olds.fields:
-                # An alias from the dynamic type: its state's names are snake_case, so
-                # compared with the program's every replacing input would look new and
-                # the plan would replace a live line (a POST, then a DELETE of this one).
-                raise _Abort(
-                    f"{resource.entry.name} {request.id} ({urn_name(request.urn)}): its "
-                    "state was written by the dynamic resource (pulumi_mihu."
-                    f"{resource.entry.name}), which the {PACKAGE} provider does not take "
-                    "over through an alias: read in the native names, every input would look "
-                    "new (a connection would be replaced, an assignment recorded unsent). "
-                    "Nothing was sent to the API. Remove the alias and move "
-                    f"the resource as the runbook says: {MODE_SWITCH_DOCS}")
+            _refuse_dynamic_state(resource, request.urn, request.id, request.olds,
+                                  request.old_inputs)
             olds, _ = resource.props(request.olds)
             news, _ = resource.props(request.news)
             result = resource.provider.diff(request.id, olds, news)
@@ -454,6 +464,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
         def call() -> Any:
             resource = self._resource(request.urn)
+            _refuse_dynamic_state(resource, request.urn, request.id, request.properties,
+                                  request.inputs)
             props, came_secret = resource.props(request.properties)
             importing = not props  # no state: `pulumi import`, the import option, a get
             if importing:

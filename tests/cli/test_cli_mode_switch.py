@@ -224,6 +224,33 @@ def test_an_alias_from_the_dynamic_type_is_refused_with_nothing_sent(
     assert (cli.snapshot("SipTrunkConnection"), cli.snapshot("AgentSipTrunkAssignment")) == state
 
 
+def test_an_aliased_refresh_with_the_program_is_refused_and_keeps_the_state(
+        make_stack: MakeStack, bare_sim: MihuSimulator) -> None:
+    """Attack finding (issue 20): `pulumi up --refresh --run-program` read the aliased
+    dynamic state through the native Read, which (the API documents no read) kept it
+    without the snake_case names; the Diff guard saw no ``__provider`` in the outputs any
+    more, and the up POSTed a second connection for the number, re-routed the agent to it
+    and DELETEd the first. Read, Check and Diff now all refuse a dynamic state: nothing
+    is sent, the state is as it was, in the refresh and in the up after it."""
+    cli, agent = make_stack(bare_sim, TRUNKS[:1])
+    before = account(bare_sim)
+    state = cli.snapshot("SipTrunkConnection"), cli.snapshot("AgentSipTrunkAssignment")
+    since = len(bare_sim.requests)
+    declare(cli, {"mode": "native", "trunks": [{**TRUNKS[0], "alias_type": DYNAMIC_TRUNK}],
+                  "agent": agent, "agent_mode": "dynamic"})
+    for command in (("refresh", "--yes", "--skip-preview", "--run-program"),
+                    ("up", "--yes", "--skip-preview", "--refresh", "--run-program"),
+                    ("up", "--yes", "--skip-preview")):
+        completed = cli.run(*command, "--stack", cli.stack, check=False)
+        text = output_text(completed)
+        assert completed.returncode != 0, (command, text)
+        assert "written by the dynamic resource" in text and "Traceback" not in text
+        assert writes(bare_sim, since) == [], command
+        assert account(bare_sim) == before, command
+        assert (cli.snapshot("SipTrunkConnection"),
+                cli.snapshot("AgentSipTrunkAssignment")) == state, command
+
+
 def test_step_one_forgotten_the_preview_shows_a_delete_that_deletes_the_line(
         make_stack: MakeStack, sim: MihuSimulator) -> None:
     """Why the runbook's step 1 and its check: without retain_on_delete, the old

@@ -524,3 +524,34 @@ def test_a_read_without_state_shows_no_text_of_the_servers_error(
     assert "HTTP 400, code LOCKED" in message and UNCHECKABLE in message, message
     assert SIP_USERNAME not in message and SIP_PASSWORD not in message
     assert "locked" not in message
+
+
+def test_a_dynamic_state_is_refused_by_read_check_and_diff_wherever_it_comes(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """An alias from the dynamic type brings its state to every call of the resource: a
+    refresh's Read (properties and inputs), Check's olds, Diff's olds or old inputs. Each
+    refuses it with nothing sent (a Read that kept it had dropped the names the Diff's
+    guard looks at: attack finding, issue 20)."""
+    uuid = new_trunk(sim)
+    since = len(sim.requests)
+    dynamic = to_struct({"__provider": "gASV...", "name": "main-line",
+                         "phone_number": "+15551230000", "gateway": "sip.telnyx.com",
+                         "uuid": uuid}, set())
+    native = to_struct({"name": "main-line", **TRUNK_NEWS, "uuid": uuid}, set())
+    calls = {
+        "read properties": lambda: servicer.Read(proto.ReadRequest(
+            urn=TRUNK_URN, id=uuid, properties=dynamic, inputs=native), FakeContext()),
+        "read inputs": lambda: servicer.Read(proto.ReadRequest(
+            urn=TRUNK_URN, id=uuid, properties=native, inputs=dynamic), FakeContext()),
+        "check": lambda: servicer.Check(proto.CheckRequest(
+            urn=TRUNK_URN, olds=dynamic, news=native), FakeContext()),
+        "diff old inputs": lambda: servicer.Diff(proto.DiffRequest(
+            urn=TRUNK_URN, id=uuid, olds=native, old_inputs=dynamic, news=native),
+            FakeContext()),
+    }
+    for what, call in calls.items():
+        with pytest.raises(Aborted) as caught:
+            call()
+        assert "written by the dynamic resource" in str(caught.value), what
+        assert uuid in str(caught.value) or what == "check", what
+    assert sim.requests[since:] == []
