@@ -32,6 +32,11 @@ row engine call pattern                  inferred                            CLI
 5   Diff(id, olds), then Delete(id,      another state entry shares ``id``   none     [5]
     props not hashing like olds)         (an adopter kept, its maker
                                          removed): ``KEPT``, not deleted
+5b  Diff(id) that found no change, then  that resource stays with ``id``     v3.274.1 [5b]
+    Delete(id), whatever its props       (the engine replaces nothing
+                                         unchanged): the Delete is another
+                                         state entry's (two imports of one
+                                         id), ``KEPT``
 6   a Create made or adopted ``id``,     a renamed adopter's old name:       v3.274.1 [6]
     then Delete(id) with no Diff(id)     ``KEPT``, not deleted
 7   Check(no olds, news N), no Diff;     ``up --replace``: the old half,     v3.274.1 [7]
@@ -71,6 +76,8 @@ below fails when its row's inference is taken out (checked by breaking each in t
     test_documented_only_create_before_delete_leaves_the_old_one_with_a_warning
 [5] tests/unit/test_create_guard.py::
     test_the_delete_of_a_removed_maker_leaves_the_adopters_connection_in_the_account
+[5b] tests/cli/test_cli_native.py::
+     test_native_removing_one_of_two_entries_of_one_id_keeps_the_connection
 [6] tests/cli/test_cli_adoption.py::
     test_an_adopting_resource_renamed_without_alias_keeps_its_connection
 [7] tests/cli/test_cli_replacement_guard.py::test_documented_only_dbr_forced_replace_is_refused
@@ -177,6 +184,8 @@ class Seen:
     adopts: str | None = None
     #: A Create with its new inputs ran since its Diff (or Check): its replacement.
     replacement_created: bool = False
+    #: A Diff of this id found no change: a resource of the program stays with it (row 5b).
+    unchanged: bool = False
 
 
 class DeploymentLedger:
@@ -202,10 +211,12 @@ class DeploymentLedger:
         with self._lock:
             self._seen.append(seen)
 
-    def note_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
+    def note_diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any],
+                  unchanged: bool = False) -> None:
         """Fills in the records of this resource: those of its id (a second Diff overwrites
-        the first) and every Check not yet diffed whose old inputs are these (the same
-        resource checked again); makes one where no Check came first."""
+        the first, but for ``unchanged``, which a Diff that found no change sets for good:
+        that resource stays) and every Check not yet diffed whose old inputs are these (the
+        same resource checked again); makes one where no Check came first."""
         old_inputs, new_inputs = self._fingerprint(olds), self._fingerprint(news)
         old_state, adopts = state_hash(olds), self._adopts(news)
         with self._lock:
@@ -217,6 +228,7 @@ class DeploymentLedger:
             for seen in mine:
                 seen.id, seen.old_state, seen.new_inputs = id_, old_state, new_inputs
                 seen.adopts, seen.replacement_created = adopts, False
+                seen.unchanged = seen.unchanged or unchanged
 
     def note_create(self, props: Mapping[str, Any]) -> None:
         """A Create arrived: every resource whose new inputs these are now has its
@@ -290,6 +302,8 @@ class DeploymentLedger:
         none otherwise)."""
         diffed = [seen for seen in self._seen if seen.id == id_]
         if diffed:
+            if any(seen.unchanged for seen in diffed):
+                return DeleteKind.KEPT, []                                          # row 5b
             if not any(seen.old_state == state_hash(olds) for seen in diffed):
                 return DeleteKind.KEPT, []                                          # row 5
             return _replaced(diffed), []                                            # rows 3, 4

@@ -277,6 +277,12 @@ class MihuResourceProvider(ResourceProvider):
             )
         return self._client
 
+    def holds(self, id_: str) -> bool:
+        """Does a resource of this deployment have ``id_`` already (diffed, or made or
+        adopted by a create of this process)? A query: the native import refuses such an
+        id. The base provider keeps no ledger: False."""
+        return False
+
     def secrets_of(self, *args: Any) -> Iterable[str]:
         """The credential values among a provider call's arguments: no message may echo them."""
         for arg in args:

@@ -87,12 +87,16 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
         self._ledger.note_check(olds, news)
         return super().check(olds, news)
 
+    def holds(self, id_: str) -> bool:
+        return self._ledger.holds(id_)
+
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The base diff, noted: it is how create and delete later know which resources
         exist and why one is deleted. An adopt_uuid newly set on a resource that exists
         already is ignored (it is read only at create): say so, since a user may hope it
         adopts a duplicate made by a plain `pulumi up`."""
-        self._ledger.note_diff(id_, olds, news)
+        result = super().diff(id_, olds, news)
+        self._ledger.note_diff(id_, olds, news, unchanged=not result.changes)
         adopt = news.get("adopt_uuid")
         if (isinstance(adopt, str) and not is_unknown(adopt) and adopt != id_
                 and adopt != olds.get("adopt_uuid")):
@@ -100,7 +104,7 @@ class SipTrunkConnectionProvider(MihuResourceProvider):
                  f"connection {id_}, and adopt_uuid is read only when a resource is created. "
                  "To manage the other connection instead, remove this resource from the stack "
                  "(`pulumi state delete <urn>`, which deletes nothing), then `pulumi up`.")
-        return super().diff(id_, olds, news)
+        return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopt the connection adopt_uuid names, or one POST made safe against every fault

@@ -92,6 +92,17 @@ class _Abort(Exception):
     """A request refused with a plain message (gRPC's ``details``)."""
 
 
+def _twice(name: str, id_: str, first: str, second: str, joined: str) -> str:
+    """The refusal of one id managed by two resources of a stack (``first`` a URN, or a
+    description of the holder)."""
+    holder = urn_name(first) if first.startswith("urn:") else first
+    return (f"{name} {id_} is managed by {holder!r} {joined} {urn_name(second)!r}: two "
+            f"resources managing one {name} would each delete it when removed from the "
+            "program. Keep one: `pulumi state delete <urn>` of the other removes it from the "
+            "stack without deleting anything (the urns: `pulumi stack --show-urns`). Nothing "
+            "was sent.")
+
+
 def _refuse_dynamic_state(resource: _Resource, urn: str, id_: str,
                           *states: struct_pb2.Struct) -> None:
     """Refuse a state the dynamic resource wrote (``__provider`` in it), wherever an alias
@@ -291,6 +302,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         #: consistency Check does not require the write-only inputs (never readable).
         self._imported: set[str] = set()
         self._import_ids: dict[tuple[str, str], str] = {}
+        #: (type, id) -> the URN whose Diff had it: the resource of the stack managing it.
+        self._diffed: dict[tuple[str, str], str] = {}
         self._import_lock = threading.Lock()
 
     # helpers
@@ -429,6 +442,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._resource(request.urn)
             _refuse_dynamic_state(resource, request.urn, request.id, request.olds,
                                   request.old_inputs)
+            self._note_manager(resource, request.id, request.urn)
             olds, _ = resource.props(request.olds)
             news, _ = resource.props(request.news)
             result = resource.provider.diff(request.id, olds, news)
@@ -506,11 +520,29 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                          "(a uuid is letters, digits and '-'). Nothing was sent.")
         with self._import_lock:
             holder = self._import_ids.setdefault((name, id_), urn)
+            manager = self._diffed.get((name, id_))
+            if manager is None and resource.provider.holds(id_):
+                manager = "another resource"
         if holder != urn:
             raise _Abort(f"{name} {id_} is already imported by {urn_name(holder)!r} in this "
                          f"deployment: two resources managing one {name} would each delete "
                          "it when removed from the program. Import it once. Nothing was "
                          "sent.")
+        if manager is not None:
+            raise _Abort(_twice(name, id_, manager, urn, "cannot also be imported by"))
+
+    def _note_manager(self, resource: _Resource, id_: str, urn: str) -> None:
+        """A Diff: ``urn`` manages ``id_``. Refused where another resource of the stack
+        manages it too (two state entries of one id, after a `pulumi import` of a managed
+        connection) or imports it in this deployment: removing either from the program
+        would delete the other's line."""
+        key = (resource.entry.name, id_)
+        with self._import_lock:
+            other = self._diffed.setdefault(key, urn)
+            if other == urn:
+                other = self._import_ids.get(key, urn)
+        if other != urn:
+            raise _Abort(_twice(resource.entry.name, id_, other, urn, "and"))
 
     # functions
 

@@ -221,6 +221,60 @@ def test_native_import_where_the_api_cannot_read_points_to_adopt_uuid(
     assert cli.resources("SipTrunkConnection") == []
 
 
+def test_native_import_of_a_connection_the_stack_manages_is_refused_with_no_write(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    """Attack finding (issue 20): a second resource importing (``import_``) the connection
+    another resource manages was accepted, and removing either later DELETEd the line the
+    other still managed. Refused now, in the deployment that would import it, whichever of
+    the other's Diff and the import's Read comes first; nothing is written."""
+    cli = make_native(sim)
+    cli.up()
+    [uuid] = sim.connections
+    since = len(sim.requests)
+    first = {"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com"}
+    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
+        {**first, "resource_name": "trunk-0"},
+        {**first, "resource_name": "copy", "name": "trunk-0", "options": {"import": uuid}}]})})
+    text = output_text(cli.up(expect_failure=True))
+    assert f"SipTrunkConnection {uuid} is managed by" in text, text
+    assert "'trunk-0'" in text and "'copy'" in text and "Traceback" not in text
+    assert writes(sim, since) == [] and list(sim.connections) == [uuid]
+
+
+def test_native_removing_one_of_two_entries_of_one_id_keeps_the_connection(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    """A stack that holds one connection twice, with identical states (as an earlier
+    version let an ``import_`` make it, or a state edit): the Diffs of both are refused,
+    with the way out, and once the program drops one, its Delete is judged by ledger row
+    5b (the other's Diff found no change, so it stays with the id): KEPT, no DELETE."""
+    cli = make_native(sim)
+    cli.up()
+    [uuid] = sim.connections
+    state = cli.export_state()
+    [entry] = [r for r in state["deployment"]["resources"] if r["type"] == TOKEN]
+    state["deployment"]["resources"].append({**entry, "urn": entry["urn"].replace(
+        "::trunk-0", "::copy")})
+    exported = cli.project_dir / "state.json"
+    exported.write_text(json.dumps(state))
+    cli.run("stack", "import", "--file", str(exported), "--stack", cli.stack)
+    exported.unlink()
+    since = len(sim.requests)
+    first = {"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com"}
+    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
+        {**first, "resource_name": "trunk-0"},
+        {**first, "resource_name": "copy", "name": "trunk-0"}]})})
+    text = output_text(cli.up(expect_failure=True))
+    assert f"SipTrunkConnection {uuid} is managed by" in text and "state delete" in text
+    cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
+        {**first, "resource_name": "trunk-0"}]})})
+    text = output_text(cli.up())
+    assert f"{uuid}" in text and "is not deleted" in text, text
+    assert writes(sim, since) == [] and list(sim.connections) == [uuid]
+    assert [r["urn"].rsplit("::", 1)[-1] for r in cli.resources("SipTrunkConnection")] == [
+        "trunk-0"]
+    assert cli.preview_json().changes() == {}
+
+
 ASSIGNMENT = "mihu:index:AgentSipTrunkAssignment"
 #: One of the simulator's agents.
 AGENT = "a9f1c2d4-5b6e-4f70-8a91-b2c3d4e5f601"

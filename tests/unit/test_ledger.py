@@ -67,6 +67,15 @@ def row_5(book: DeploymentLedger) -> Any:
     return book.delete_kind("a", outputs("a", name="maker"))
 
 
+def row_5b(book: DeploymentLedger) -> Any:
+    """Two state entries of id ``a`` with identical states: the kept one's Diff found no
+    change (noted for good, whatever a later Diff of the id finds), so the Delete, though
+    its props hash like that Diff's olds, is the other entry's."""
+    book.note_diff("a", outputs("a"), inputs(), unchanged=True)
+    book.note_diff("a", outputs("a"), inputs(password="p2"))
+    return book.delete_kind("a", outputs("a"))
+
+
 def row_6(book: DeploymentLedger) -> Any:
     book.note_claimed("a")
     return book.delete_kind("a", outputs("a"))
@@ -104,6 +113,7 @@ ROWS: dict[str, tuple[Callable[[DeploymentLedger], Any], Any]] = {
     "3 delete-before-replace, old half": (row_3, DeleteKind.REPLACED_FIRST),
     "4 create-before-delete, old half": (row_4, DeleteKind.REPLACED_AFTER),
     "5 another state entry with the id": (row_5, DeleteKind.KEPT),
+    "5b an id whose Diff found no change": (row_5b, DeleteKind.KEPT),
     "6 an id a create of this deployment holds": (row_6, DeleteKind.KEPT),
     "7 --replace, before and after its create": (
         row_7, (DeleteKind.REPLACED_FIRST, DeleteKind.REPLACED_AFTER)),

@@ -555,3 +555,40 @@ def test_a_dynamic_state_is_refused_by_read_check_and_diff_wherever_it_comes(
         assert "written by the dynamic resource" in str(caught.value), what
         assert uuid in str(caught.value) or what == "check", what
     assert sim.requests[since:] == []
+
+
+def test_one_id_is_managed_by_one_resource_whichever_call_comes_first(
+        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+    """Attack finding (issue 20): a resource importing the connection another manages, or
+    two state entries of one id both in the program: removing either would delete the
+    other's line. The second of the calls that show it (a Diff, an import's Read) is
+    refused, with the way out; nothing is sent."""
+    uuid = new_trunk(sim)
+    since = len(sim.requests)
+    state = to_struct({"name": "main-line", **TRUNK_NEWS, "uuid": uuid, "status": "active"},
+                      set())
+    other = TRUNK_URN.replace("main-line", "copy")
+
+    def diff(urn: str) -> Any:
+        return servicer.Diff(proto.DiffRequest(urn=urn, id=uuid, olds=state, news=state),
+                             FakeContext())
+
+    def read(urn: str) -> Any:
+        return servicer.Read(proto.ReadRequest(urn=urn, id=uuid), FakeContext())
+
+    assert diff(TRUNK_URN).changes == proto.DiffResponse.DIFF_NONE
+    assert diff(TRUNK_URN).changes == proto.DiffResponse.DIFF_NONE  # itself again: fine
+    for call in (diff, read):
+        with pytest.raises(Aborted) as caught:
+            call(other)
+        message = str(caught.value)
+        assert f"SipTrunkConnection {uuid} is managed by 'main-line'" in message, message
+        assert "'copy'" in message and "pulumi state delete" in message
+    assert sim.requests[since:] == []
+    # The import first, then another resource's Diff of the id.
+    fresh = configured(sim)
+    assert fresh.Read(proto.ReadRequest(urn=other, id=uuid), FakeContext()).id == uuid
+    with pytest.raises(Aborted, match="is managed by 'copy' and 'main-line'"):
+        fresh.Diff(proto.DiffRequest(urn=TRUNK_URN, id=uuid, olds=state, news=state),
+                   FakeContext())
+    assert [r.method for r in sim.requests[since:]] == ["GET"]
