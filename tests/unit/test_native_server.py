@@ -5,6 +5,7 @@ errors as their message only, and a create, read and delete against the simulato
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent import futures
 from typing import Any, NoReturn
 
@@ -538,7 +539,7 @@ def test_a_dynamic_state_is_refused_by_read_check_and_diff_wherever_it_comes(
                          "phone_number": "+15551230000", "gateway": "sip.telnyx.com",
                          "uuid": uuid}, set())
     native = to_struct({"name": "main-line", **TRUNK_NEWS, "uuid": uuid}, set())
-    calls = {
+    calls: dict[str, Callable[[], Any]] = {
         "read properties": lambda: servicer.Read(proto.ReadRequest(
             urn=TRUNK_URN, id=uuid, properties=dynamic, inputs=native), FakeContext()),
         "read inputs": lambda: servicer.Read(proto.ReadRequest(
