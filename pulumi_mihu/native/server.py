@@ -420,8 +420,12 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                     news[key] = name
             news[RESOURCE_NAME_KEY] = name
             result = resource.provider.check(olds, news)
+            # The engine prints a failure's property with the program's value beside it:
+            # a key that is no input (a mistyped "passwrd") or a secret input given as a
+            # plain value would be printed in clear. Their failures name the field in the
+            # reason only, on no property.
             failures = [proto.CheckFailure(
-                property=key, reason=f"{key} is not an input of {resource.entry.name}")
+                property="", reason=f"{key} is not an input of {resource.entry.name}")
                 for key in extra]
             reported = list(result.failures or [])
             if request.urn in self._imported and olds_raw == news_raw:
@@ -430,9 +434,11 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 # next `up` records them (Diff, Update).
                 reported = [f for f in reported if not (
                     f.property in resource.write_only and news.get(f.property) is None)]
-            failures += [proto.CheckFailure(
-                property=resource.names.to_camel.get(f.property, f.property),
-                reason=resource.reason(f.reason)) for f in reported]
+            for f in reported:
+                camel = resource.names.to_camel.get(f.property, f.property)
+                shown = camel not in resource.secret_camel or news.get(f.property) is None
+                failures.append(proto.CheckFailure(property=camel if shown else "",
+                                                   reason=resource.reason(f.reason)))
             return proto.CheckResponse(
                 inputs=resource.answer(result.inputs or {}, came_secret), failures=failures)
         return self._run(context, call, request.urn)

@@ -117,6 +117,20 @@ def test_native_bad_input_fails_the_preview_field_by_field_without_traceback(
     assert sim.connections == {}
 
 
+def test_native_a_mistyped_credential_key_is_refused_without_printing_its_value(
+        make_native: MakeNative, sim: MihuSimulator) -> None:
+    """The engine prints a failure's property with the program's value beside it: a
+    mistyped ``passwrd`` (no input, so not marked secret by any SDK) was printed in clear
+    (attack finding, issue 20). Its failure names it in the reason, on no property."""
+    typed = "Typo-Passw0rd-1c2d"  # not a secret of the stack's config (the CLI masks those)
+    cli = make_native(sim, [{"phoneNumber": "+15551230000", "gateway": "sip.telnyx.com",
+                             "passwrd": typed}])
+    text = output_text(cli.preview(expect_failure=True))
+    assert "passwrd is not an input of SipTrunkConnection" in text, text
+    assert typed not in text
+    assert sim.requests == []
+
+
 # -- the provider's warnings (the engine's Log call) ---------------------------------------
 
 

@@ -99,9 +99,16 @@ def test_check_names_the_resource_and_marks_secrets(servicer: MihuProviderServic
 
 
 def test_check_failures_are_per_camel_case_field(servicer: MihuProviderServicer) -> None:
+    """Each failure names its field in camelCase. The engine prints a failure's property
+    with the program's value beside it, so a key that is no input (a mistyped
+    ``passwrd``) and a secret input given a bad value name the field in the reason only,
+    on no property: a credential passed as a plain value is never printed (attack
+    finding, issue 20). A missing secret input keeps its property: it has no value."""
     _, failures = check(servicer, {**TRUNK_NEWS, "phoneNumber": "+1" + "5" * 40,
-                                   "secondaryGateway": "sip://x", "extra_thing": "x"})
-    assert ("extra_thing", "extra_thing is not an input of SipTrunkConnection") in failures
+                                   "secondaryGateway": "sip://x", "extra_thing": "x",
+                                   "password": SIP_PASSWORD + "\n"})
+    assert ("", "extra_thing is not an input of SipTrunkConnection") in failures
+    assert ("", "password must not contain control characters (newlines, tabs, NUL)") in failures
     assert ("phoneNumber", "phoneNumber must be at most 32 characters") in failures
     assert [p for p, _ in failures if p == "secondaryGateway"] == ["secondaryGateway"]
     assert all(SIP_PASSWORD not in reason for _, reason in failures)
