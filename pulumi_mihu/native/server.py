@@ -33,7 +33,6 @@ import re
 import sys
 import threading
 import traceback
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from typing import Any, NoReturn, TypeGuard, TypeVar
@@ -522,7 +521,8 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         name, parts = resource.entry.name, id_.split("/")
         if len(parts) != resource.provider.id_segments or not all(map(_path_segment, parts)):
             shape = "/".join(["<uuid>"] * resource.provider.id_segments)
-            raise _Abort(f"{id_!r} is not the id of a {name}: import it by its id, {shape} "
+            shown = id_ if len(id_) <= 80 else id_[:80] + "..."
+            raise _Abort(f"{shown!r} is not the id of a {name}: import it by its id, {shape} "
                          "(a uuid is letters, digits and '-'). Nothing was sent.")
         with self._import_lock:
             holder = self._import_ids.setdefault((name, id_), urn)
@@ -629,11 +629,15 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         return self._run(context, call, request.urn)
 
 
+#: What an id's segment (a uuid) may be: letters, digits and '-', as a uuid is (the API's
+#: ids are uuids; longer than 64 characters is no uuid).
+_UUID_LIKE = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
 def _path_segment(value: Any) -> TypeGuard[str]:
-    """A key a lookup may put in the item route as it is: one path segment that needs no
-    quoting (a uuid does), so that no argument reaches another route (``x/../..``)."""
-    return (isinstance(value, str) and value not in ("", ".", "..")
-            and urllib.parse.quote(value, safe="") == value)
+    """A key a lookup or an import may put in the item route as it is: uuid-like, so one
+    path segment that needs no quoting and reaches no other route (``x/../..``, ``...``)."""
+    return isinstance(value, str) and _UUID_LIKE.fullmatch(value) is not None
 
 
 def _abort(context: grpc.ServicerContext, message: str) -> NoReturn:

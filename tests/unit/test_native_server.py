@@ -462,14 +462,16 @@ def test_create_errors_and_warnings_name_the_inputs_as_the_program_does(
     assert "adopt_uuid" not in message and list(sim.connections) == [twin]
 
 
-@pytest.mark.parametrize("bad", ["u?x=1", "u#frag", "../..", "u/../u", "./u", "", "a/b"])
+@pytest.mark.parametrize("bad", ["u?x=1", "u#frag", "../..", "u/../u", "./u", "", "a/b",
+                                 "...", "~", "a_b", "a" * 65, "a" * 3000])
 def test_an_import_id_that_is_not_one_plain_segment_is_refused_with_nothing_sent(
         servicer: MihuProviderServicer, sim: MihuSimulator, bad: str) -> None:
     """The id goes into the item route as it is: `../..` had reached another route, and
     `u?x=1` had been recorded as the id while the API read `u`."""
-    with pytest.raises(Aborted, match="is not the id of a SipTrunkConnection"):
+    with pytest.raises(Aborted, match="is not the id of a SipTrunkConnection") as caught:
         servicer.Read(proto.ReadRequest(urn=TRUNK_URN, id=bad), FakeContext())
     assert sim.requests == []
+    assert len(str(caught.value)) < 300, "a long id is shown cut short"
 
 
 def test_one_id_is_imported_by_one_resource_of_the_deployment(
