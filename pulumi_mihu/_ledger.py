@@ -60,6 +60,11 @@ N2  native: Diff(id, olds without a      an imported state (the API never    v3.
     credential, news with it), after a   returns credentials): the update
     Read(id) without state (``pulumi     records the program's, no request;
     import``, ``import_``)               never a replacement
+N3  native: Diff(id) of URN A and a      two state entries of one id (each   v3.274.1 [N3]
+    Diff(id) or an import Read(id) of    would delete it when removed):
+    URN B in one deployment              refused, nothing sent (the
+                                         servicer's ``_note_manager``,
+                                         ``_claim_import``)
 === ==================================== =================================== ======== ======
 
 "CLI": the version whose engine made those calls in the pinning test ("none": no CLI test
@@ -72,8 +77,9 @@ below fails when its row's inference is taken out (checked by breaking each in t
     test_adopted_connection_is_managed_like_a_created_one[read routes]
 [3] tests/cli/test_cli_replacement_guard.py::
     test_documented_only_dbr_password_change_is_refused_then_the_runbook_works
-[4] tests/cli/test_cli_replacement_guard.py::
-    test_documented_only_create_before_delete_leaves_the_old_one_with_a_warning
+[4] tests/cli/test_cli_lifecycle.py::
+    test_each_input_change_previews_and_performs_a_replacement[documented POST only]
+    (its password step: the old half of a create-before-delete, NOT deleted, warned)
 [5] tests/unit/test_create_guard.py::
     test_the_delete_of_a_removed_maker_leaves_the_adopters_connection_in_the_account
 [5b] tests/cli/test_cli_native.py::
@@ -93,6 +99,9 @@ below fails when its row's inference is taken out (checked by breaking each in t
      test_native_pulumi_import_then_up_records_the_credentials_without_a_request,
      test_native_import_option_adopts_with_no_write (the inference is the native
      servicer's, ``_Resource.unrecorded``, in Diff and Update)
+[N3] tests/cli/test_cli_native.py::
+     test_native_import_of_a_connection_the_stack_manages_is_refused_with_no_write,
+     test_native_removing_one_of_two_entries_of_one_id_keeps_the_connection
 
 ``tests/unit/test_ledger.py`` states each row again as notes and answers, fast. Read in the
 same source, not pinned by a test: a resource tainted by ``pulumi state taint`` is

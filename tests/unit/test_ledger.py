@@ -218,3 +218,26 @@ def test_engine_calls_do_not_wait_for_a_baseline_being_read(sim: MihuSimulator) 
     assert removed.id not in sim.connections and len(sim.requests_to("POST")) == 2
     assert [r.method for r in sim.requests if r.method != "POST"] == ["GET", "DELETE"], (
         "the baseline is read once")
+
+
+def test_every_test_the_engine_table_names_exists() -> None:
+    """The table's rows are only as good as the tests that pin them: each reference names
+    files that exist and tests defined in them (a renamed test would leave a row unpinned
+    without a word)."""
+    import re
+    from pathlib import Path
+
+    from pulumi_mihu import _ledger
+
+    root = Path(__file__).resolve().parents[2]
+    doc = _ledger.__doc__ or ""
+    blocks = re.split(r"^\[(\w+)\]", doc[doc.index("\n[1]"):], flags=re.M)[1:]
+    references = dict(zip(blocks[::2], blocks[1::2], strict=True))
+    assert {"1", "5b", "10", "N1", "N2", "N3"} <= set(references)
+    for row, text in references.items():
+        files = re.findall(r"tests/[\w/]+\.py", text)
+        names = set(re.findall(r"\b(test_\w+)\b(?!\.py)", text))
+        assert files and names, row
+        sources = [(root / f).read_text() for f in files]
+        for name in names:
+            assert any(f"def {name}(" in source for source in sources), (row, name)
