@@ -60,11 +60,13 @@ N2  native: Diff(id, olds without a      an imported state (the API never    v3.
     credential, news with it), after a   returns credentials): the update
     Read(id) without state (``pulumi     records the program's, no request;
     import``, ``import_``)               never a replacement
-N3  native: Diff(id) of URN A and a      two state entries of one id (each   v3.274.1 [N3]
-    Diff(id) or an import Read(id) of    would delete it when removed):
-    URN B in one deployment              refused, nothing sent (the
-                                         servicer's ``_note_manager``,
-                                         ``_claim_import``)
+N3  native: Diff(id) of URN A and an    B would make a second state entry   v3.274.1 [N3]
+    import Read(id) (no state, no        of one id (each would delete it
+    inputs) of URN B, either order, in   when removed): refused, nothing
+    one deployment; two Diffs of one id  sent (``_note_manager``,
+    under two URNs are not this (an      ``_claim_import``)
+    alias beside a dependent
+    replacement)
 === ==================================== =================================== ======== ======
 
 "CLI": the version whose engine made those calls in the pinning test ("none": no CLI test
@@ -101,7 +103,8 @@ below fails when its row's inference is taken out (checked by breaking each in t
      servicer's, ``_Resource.unrecorded``, in Diff and Update)
 [N3] tests/cli/test_cli_native.py::
      test_native_import_of_a_connection_the_stack_manages_is_refused_with_no_write,
-     test_native_removing_one_of_two_entries_of_one_id_keeps_the_connection
+     test_native_removing_one_of_two_entries_of_one_id_keeps_the_connection,
+     test_native_a_renamed_dependent_of_a_replacement_is_not_refused
 
 ``tests/unit/test_ledger.py`` states each row again as notes and answers, fast. Read in the
 same source, not pinned by a test: a resource tainted by ``pulumi state taint`` is

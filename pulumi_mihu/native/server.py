@@ -91,15 +91,27 @@ class _Abort(Exception):
     """A request refused with a plain message (gRPC's ``details``)."""
 
 
-def _twice(name: str, id_: str, first: str, second: str, joined: str) -> str:
-    """The refusal of one id managed by two resources of a stack (``first`` a URN, or a
-    description of the holder)."""
-    holder = urn_name(first) if first.startswith("urn:") else first
-    return (f"{name} {id_} is managed by {holder!r} {joined} {urn_name(second)!r}: two "
-            f"resources managing one {name} would each delete it when removed from the "
-            "program. Keep one: `pulumi state delete <urn>` of the other removes it from the "
+def _twice(name: str, id_: str, manager: str, importer: str) -> str:
+    """The refusal of an import of an id another resource manages (``manager`` a URN, or
+    a description of it)."""
+    holder = repr(urn_name(manager)) if manager.startswith("urn:") else manager
+    return (f"{name} {id_} is managed by {holder} and cannot also be imported by "
+            f"{urn_name(importer)!r}: two resources managing one {name} would each delete it "
+            "when removed from the program. Import it once; if both are in the stack "
+            "already, keep one: `pulumi state delete <urn>` of the other removes it from the "
             "stack without deleting anything (the urns: `pulumi stack --show-urns`). Nothing "
-            "was sent.")
+            "was sent for this resource.")
+
+
+def _check_id(resource: _Resource, id_: str) -> None:
+    """An id read without state goes into the item route as it is: uuid-like segments
+    (one for a connection, two for an assignment), never a path to another route."""
+    name, parts = resource.entry.name, id_.split("/")
+    if len(parts) != resource.provider.id_segments or not all(map(_path_segment, parts)):
+        shape = "/".join(["<uuid>"] * resource.provider.id_segments)
+        shown = id_ if len(id_) <= 80 else id_[:80] + "..."
+        raise _Abort(f"{shown!r} is not the id of a {name}: import it by its id, {shape} "
+                     "(a uuid is letters, digits and '-'). Nothing was sent.")
 
 
 def _refuse_dynamic_state(resource: _Resource, urn: str, id_: str,
@@ -486,7 +498,12 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             _refuse_dynamic_state(resource, request.urn, request.id, request.properties,
                                   request.inputs)
             props, came_secret = resource.props(request.properties)
-            importing = not props  # no state: `pulumi import`, the import option, a get
+            # No state: `pulumi import` and the import option (the engine sends no inputs:
+            # ImportStep), or a get (ReadStep: the program's inputs, maybe empty). A get
+            # is read only and never deleted by the engine: its id is checked, not claimed.
+            importing = not props and not request.HasField("inputs")
+            if not props:
+                _check_id(resource, request.id)
             if importing:
                 self._claim_import(resource, request.id, request.urn)
             try:
@@ -515,15 +532,10 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         return self._run(context, call, request.urn)
 
     def _claim_import(self, resource: _Resource, id_: str, urn: str) -> None:
-        """An import's id goes into the item route as it is: one plain path segment (a
-        uuid), never a path to another route or a query; and one id is imported by one
-        resource of the deployment (two would each delete the line when removed)."""
-        name, parts = resource.entry.name, id_.split("/")
-        if len(parts) != resource.provider.id_segments or not all(map(_path_segment, parts)):
-            shape = "/".join(["<uuid>"] * resource.provider.id_segments)
-            shown = id_ if len(id_) <= 80 else id_[:80] + "..."
-            raise _Abort(f"{shown!r} is not the id of a {name}: import it by its id, {shape} "
-                         "(a uuid is letters, digits and '-'). Nothing was sent.")
+        """One id is imported by one resource of the deployment, and not one another
+        resource manages (its Diff came, or a create of this process made or adopted it):
+        two would each delete the line when removed."""
+        name = resource.entry.name
         with self._import_lock:
             holder = self._import_ids.setdefault((name, id_), urn)
             manager = self._diffed.get((name, id_))
@@ -535,20 +547,21 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                          "it when removed from the program. Import it once. Nothing was "
                          "sent.")
         if manager is not None:
-            raise _Abort(_twice(name, id_, manager, urn, "cannot also be imported by"))
+            raise _Abort(_twice(name, id_, manager, urn))
 
     def _note_manager(self, resource: _Resource, id_: str, urn: str) -> None:
-        """A Diff: ``urn`` manages ``id_``. Refused where another resource of the stack
-        manages it too (two state entries of one id, after a `pulumi import` of a managed
-        connection) or imports it in this deployment: removing either from the program
-        would delete the other's line."""
+        """A Diff: ``urn`` manages ``id_``. Refused where another resource imports it in
+        this deployment: removing either from the program would delete the other's line.
+        Two Diffs of one id under two URNs are not refused: the engine diffs a resource
+        under its old URN too when an alias renames it beside a replacement it depends on
+        (``calculateDependentReplacements``; attack of issue 20), which no state entry
+        tells apart from two entries of one id. Their removal is guarded by ledger row 5b."""
         key = (resource.entry.name, id_)
         with self._import_lock:
-            other = self._diffed.setdefault(key, urn)
-            if other == urn:
-                other = self._import_ids.get(key, urn)
+            self._diffed.setdefault(key, urn)
+            other = self._import_ids.get(key, urn)
         if other != urn:
-            raise _Abort(_twice(resource.entry.name, id_, other, urn, "and"))
+            raise _Abort(_twice(resource.entry.name, id_, urn, other))
 
     # functions
 
