@@ -21,8 +21,8 @@ for item in spec.get("trunks", []):
     props = {k: v for k, v in item.items() if k not in ("resource_name", "options")}
     options = item.get("options") or {}
     if "nameFrom" in options:
-        props["name"] = trunks[options["nameFrom"]].id.apply(
-            lambda i, n=name: f"{n}-of-{i[:8]}")
+        prefix = f"{name}-of-"
+        props["name"] = trunks[options["nameFrom"]].id.apply(lambda i: prefix + i[:8])
     props.setdefault("username", config.require_secret("sipUsername"))
     props.setdefault("password", config.require_secret("sipPassword"))
     for output in ("uuid", "status", "createdAt", "updatedAt"):
