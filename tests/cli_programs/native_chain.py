@@ -9,6 +9,7 @@ first 8>``); ``gets``, ``{resource name: the trunk whose id it reads}``.
 """
 
 import json
+from collections.abc import Callable
 
 import pulumi
 
@@ -16,13 +17,19 @@ TOKEN = "mihu:index:SipTrunkConnection"
 config = pulumi.Config()
 spec = json.loads(config.get("spec") or "{}")
 trunks: dict[str, pulumi.CustomResource] = {}
+
+
+def named(prefix: str) -> Callable[[str], str]:
+    """The name from an id, its prefix bound now (the id resolves after the loop moves)."""
+    return lambda id_: prefix + id_[:8]
+
+
 for item in spec.get("trunks", []):
     name = item["resource_name"]
     props = {k: v for k, v in item.items() if k not in ("resource_name", "options")}
     options = item.get("options") or {}
     if "nameFrom" in options:
-        prefix = f"{name}-of-"
-        props["name"] = trunks[options["nameFrom"]].id.apply(lambda i: prefix + i[:8])
+        props["name"] = trunks[options["nameFrom"]].id.apply(named(f"{name}-of-"))
     props.setdefault("username", config.require_secret("sipUsername"))
     props.setdefault("password", config.require_secret("sipPassword"))
     for output in ("uuid", "status", "createdAt", "updatedAt"):
