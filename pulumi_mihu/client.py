@@ -120,7 +120,7 @@ class _Call:
     #: Values no error message may show: the token, and the call's credentials.
     secrets: list[str]
     #: The call's credentials are not known (a read without state): no server text shown.
-    credentials_unknown: bool = False
+    credentials_unknown: bool
 
 
 @dataclass(frozen=True)

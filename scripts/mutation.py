@@ -77,7 +77,7 @@ MODULE_TESTS: dict[str, list[str]] = {module: [test_file(name) for name in names
                "sip_trunk_connection_provider", "provider_base"],
     "settings": ["settings", "settings_rules", "validate"],
     "_provider": [*SIP_TRUNK_TESTS, "tracebacks", "agent_assignment_rules", "schema",
-                  "validate"],
+                  "validate", "native_server"],
     "_resource": ["resource_base", "resource_program", "resource_classes"],
     "schema": ["schema", "validate", "sip_trunk_connection_model", "agent_assignment_rules",
                "resource_program", "resource_base", "native_schema", "generated"],

@@ -345,6 +345,8 @@ def test_an_adopt_uuid_that_does_not_change_warns_of_nothing(
     assert "warning:" not in capsys.readouterr().err
     provider.diff("made-by-pulumi", trunk_inputs(), trunk_inputs(adopt_uuid=other))
     assert f"adopt_uuid {other} is ignored" in capsys.readouterr().err
+    provider.diff("0-made-by-pulumi", trunk_inputs(), trunk_inputs(adopt_uuid=other))
+    assert f"adopt_uuid {other} is ignored" in capsys.readouterr().err  # either order
 
 
 @pytest.mark.parametrize("field, account_value", [
@@ -377,3 +379,17 @@ def test_adoptions_read_withholds_an_api_error_that_echoes_the_programs_credenti
         provider_for(sim).create(trunk_inputs(adopt_uuid=uuid))
     assert WITHHELD in str(caught.value) and SIP_PASSWORD not in str(caught.value)
     assert list(sim.connections) == [uuid] and len(sim.requests_to("POST")) == 1
+
+
+def test_importing_the_provider_module_loads_no_pydantic() -> None:
+    """The inputs model is built from SCHEMA when first used: the provider module names
+    it for type checking only, so loading the module (a host that unpickles the provider)
+    costs no pydantic import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pulumi_mihu._sip_trunk_connection_provider\n"
+            "print('pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == "False"
