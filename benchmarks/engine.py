@@ -150,14 +150,20 @@ def one_trunk_rows(work: Path, sim: RemoteSimulator, repeats: int,
     if warm_up:  # the CLI's first run in a new home, and cold file caches: not counted
         for mode in modes:
             timed_run(stacks[mode], "preview")
-    new: Runs = {m: [] for m in modes}
-    same: Runs = {m: [] for m in modes}
-    for runs, deploy in ((new, True), (same, False)):
+
+    def previews() -> Runs:
+        runs: Runs = {m: [] for m in modes}
         for _ in range(repeats):
             for mode in modes:
                 runs[mode].append(timed_run(stacks[mode], "preview"))
-        for mode in modes:
-            (stacks[mode].up if deploy else stacks[mode].destroy)()
+        return runs
+
+    new = previews()
+    for mode in modes:
+        stacks[mode].up()
+    same = previews()
+    for mode in modes:
+        stacks[mode].destroy()
     rows = []
     for label, runs in (("new stack", new), ("deployed, unchanged", same)):
         ours, ref = statistics.median(runs["dynamic"]), statistics.median(runs["noop"])

@@ -91,48 +91,6 @@ class _Abort(Exception):
     """A request refused with a plain message (gRPC's ``details``)."""
 
 
-def _twice(name: str, id_: str, manager: str, importer: str) -> str:
-    """The refusal of an import of an id another resource manages (``manager`` a URN, or
-    a description of it)."""
-    holder = repr(urn_name(manager)) if manager.startswith("urn:") else manager
-    return (f"{name} {id_} is managed by {holder} and cannot also be imported by "
-            f"{urn_name(importer)!r}: two resources managing one {name} would each delete it "
-            "when removed from the program. Import it once; if both are in the stack "
-            "already, keep one: `pulumi state delete <urn>` of the other removes it from the "
-            "stack without deleting anything (the urns: `pulumi stack --show-urns`). Nothing "
-            "was sent for this resource.")
-
-
-def _check_id(resource: _Resource, id_: str) -> None:
-    """An id read without state goes into the item route as it is: uuid-like segments
-    (one for a connection, two for an assignment), never a path to another route."""
-    name, parts = resource.entry.name, id_.split("/")
-    if len(parts) != resource.provider.id_segments or not all(map(_path_segment, parts)):
-        shape = "/".join(["<uuid>"] * resource.provider.id_segments)
-        shown = id_ if len(id_) <= 80 else id_[:80] + "..."
-        raise _Abort(f"{shown!r} is not the id of a {name}: import it by its id, {shape} "
-                     "(a uuid is letters, digits and '-'). Nothing was sent.")
-
-
-def _refuse_dynamic_state(resource: _Resource, urn: str, id_: str,
-                          *states: struct_pb2.Struct) -> None:
-    """Refuse a state the dynamic resource wrote (``__provider`` in it), wherever an alias
-    from the dynamic type brings it: Check's olds, Diff's olds and old inputs, a refresh's
-    properties and inputs. Read in the native names its snake_case inputs are missing, so
-    every replacing input looks new and the plan would replace a live line; a refresh
-    that kept such a state (the API cannot read) would drop the names the Diff checks."""
-    if not any(DYNAMIC_STATE_KEY in state.fields for state in states):
-        return
-    which = f"{resource.entry.name} {id_}" if id_ else resource.entry.name
-    raise _Abort(
-        f"{which} ({urn_name(urn)}): its state was written by the dynamic resource "
-        f"(pulumi_mihu.{resource.entry.name}), which the {PACKAGE} provider does not take "
-        "over through an alias: read in the native names, every input would look new (a "
-        "connection would be replaced, an assignment recorded unsent). Nothing was sent to "
-        "the API and the state is unchanged. Remove the alias and move the resource as the "
-        f"runbook says: {MODE_SWITCH_DOCS}")
-
-
 # -- values --------------------------------------------------------------------------------
 
 
@@ -547,7 +505,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                          "it when removed from the program. Import it once. Nothing was "
                          "sent.")
         if manager is not None:
-            raise _Abort(_twice(name, id_, manager, urn))
+            raise _Abort(_import_of_managed(name, id_, manager, urn))
 
     def _note_manager(self, resource: _Resource, id_: str, urn: str) -> None:
         """A Diff: ``urn`` manages ``id_``. Refused where another resource imports it in
@@ -561,7 +519,7 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             self._diffed.setdefault(key, urn)
             other = self._import_ids.get(key, urn)
         if other != urn:
-            raise _Abort(_twice(resource.entry.name, id_, urn, other))
+            raise _Abort(_import_of_managed(resource.entry.name, id_, urn, other))
 
     # functions
 
@@ -651,6 +609,48 @@ def _path_segment(value: Any) -> TypeGuard[str]:
     """A key a lookup or an import may put in the item route as it is: uuid-like, so one
     path segment that needs no quoting and reaches no other route (``x/../..``, ``...``)."""
     return isinstance(value, str) and _UUID_LIKE.fullmatch(value) is not None
+
+
+def _import_of_managed(name: str, id_: str, manager: str, importer: str) -> str:
+    """The refusal of an import of an id another resource manages (``manager`` a URN, or
+    a description of it)."""
+    holder = repr(urn_name(manager)) if manager.startswith("urn:") else manager
+    return (f"{name} {id_} is managed by {holder} and cannot also be imported by "
+            f"{urn_name(importer)!r}: two resources managing one {name} would each delete it "
+            "when removed from the program. Import it once; if both are in the stack "
+            "already, keep one: `pulumi state delete <urn>` of the other removes it from the "
+            "stack without deleting anything (the urns: `pulumi stack --show-urns`). Nothing "
+            "was sent for this resource.")
+
+
+def _check_id(resource: _Resource, id_: str) -> None:
+    """An id read without state goes into the item route as it is: uuid-like segments
+    (one for a connection, two for an assignment), never a path to another route."""
+    name, parts = resource.entry.name, id_.split("/")
+    if len(parts) != resource.provider.id_segments or not all(map(_path_segment, parts)):
+        shape = "/".join(["<uuid>"] * resource.provider.id_segments)
+        shown = id_ if len(id_) <= 80 else id_[:80] + "..."
+        raise _Abort(f"{shown!r} is not the id of a {name}: import it by its id, {shape} "
+                     "(a uuid is letters, digits and '-'). Nothing was sent.")
+
+
+def _refuse_dynamic_state(resource: _Resource, urn: str, id_: str,
+                          *states: struct_pb2.Struct) -> None:
+    """Refuse a state the dynamic resource wrote (``__provider`` in it), wherever an alias
+    from the dynamic type brings it: Check's olds, Diff's olds and old inputs, a refresh's
+    properties and inputs. Read in the native names its snake_case inputs are missing, so
+    every replacing input looks new and the plan would replace a live line; a refresh
+    that kept such a state (the API cannot read) would drop the names the Diff checks."""
+    if not any(DYNAMIC_STATE_KEY in state.fields for state in states):
+        return
+    which = f"{resource.entry.name} {id_}" if id_ else resource.entry.name
+    raise _Abort(
+        f"{which} ({urn_name(urn)}): its state was written by the dynamic resource "
+        f"(pulumi_mihu.{resource.entry.name}), which the {PACKAGE} provider does not take "
+        "over through an alias: read in the native names, every input would look new (a "
+        "connection would be replaced, an assignment recorded unsent). Nothing was sent to "
+        "the API and the state is unchanged. Remove the alias and move the resource as the "
+        f"runbook says: {MODE_SWITCH_DOCS}")
 
 
 def _abort(context: grpc.ServicerContext, message: str) -> NoReturn:

@@ -64,9 +64,10 @@ def concurrent_creates(config: Mapping[str, str], count: int,
     settings under its own keys and sent the engine's camelCase inputs. Returns the ids and
     the host's stderr."""
     native = mode == "native"
-    provider = serialize_provider(SipTrunkConnectionProvider())
     if native:  # the provider's own keys, as the engine configures a plugin
         config = {key.removeprefix("mihu:"): value for key, value in config.items()}
+    else:  # the pickled provider every dynamic resource carries
+        provider = serialize_provider(SipTrunkConnectionProvider())
     with ProviderHost(config, secret_keys={"apiToken" if native else "mihu:apiToken"},
                       command=NATIVE_PLUGIN if native else DYNAMIC_HOST) as host:
         def create(index: int) -> str:
