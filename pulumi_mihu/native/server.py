@@ -513,13 +513,22 @@ class MihuProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         Two Diffs of one id under two URNs are not refused: the engine diffs a resource
         under its old URN too when an alias renames it beside a replacement it depends on
         (``calculateDependentReplacements``; attack of issue 20), which no state entry
-        tells apart from two entries of one id. Their removal is guarded by ledger row 5b."""
-        key = (resource.entry.name, id_)
+        tells apart from two entries of one id. Their removal is guarded by ledger row 5b
+        but for ``--target``: so they are not refused, and not passed over in silence."""
+        name = resource.entry.name
         with self._import_lock:
-            self._diffed.setdefault(key, urn)
-            other = self._import_ids.get(key, urn)
+            first = self._diffed.setdefault((name, id_), urn)
+            other = self._import_ids.get((name, id_), urn)
         if other != urn:
-            raise _Abort(_import_of_managed(resource.entry.name, id_, urn, other))
+            raise _Abort(_import_of_managed(name, id_, urn, other))
+        if first != urn:
+            warn(f"{name} {id_} is in this deployment under two names, {urn_name(first)!r} "
+                 f"and {urn_name(urn)!r}. After a rename with an alias that is the engine's "
+                 "doing: ignore this. If the stack holds it twice (two state entries, as "
+                 "`pulumi import` of a connection it already manages makes), keep one with "
+                 "`pulumi state delete <urn>`: removing one from the program keeps the line, "
+                 "but removing one with `pulumi up --target` or `pulumi destroy --target` "
+                 "would delete it.")
 
     # functions
 

@@ -279,8 +279,9 @@ def test_native_removing_one_of_two_entries_of_one_id_keeps_the_connection(
     cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
         {**first, "resource_name": "trunk-0"},
         {**first, "resource_name": "copy", "name": "trunk-0"}]})})
-    cli.up()
+    text = output_text(cli.up())
     assert writes(sim, since) == []
+    assert f"{uuid} is in this deployment under two names" in text, text  # said, not silent
     cli.set_config({f"{CLI_PROJECT}:spec": json.dumps({"trunks": [
         {**first, "resource_name": "trunk-0"}]})})
     text = output_text(cli.up())

@@ -568,7 +568,8 @@ def test_a_dynamic_state_is_refused_by_read_check_and_diff_wherever_it_comes(
 
 
 def test_one_id_is_imported_by_no_resource_while_another_manages_it(
-        servicer: MihuProviderServicer, sim: MihuSimulator) -> None:
+        servicer: MihuProviderServicer, sim: MihuSimulator,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """Attack finding (issue 20): a resource importing the connection another manages made
     two state entries of one id, and removing either would delete the other's line. An
     import after the other's Diff is refused, so is the other's Diff after the import,
@@ -586,7 +587,12 @@ def test_one_id_is_imported_by_no_resource_while_another_manages_it(
                            FakeContext())
 
     assert diff(servicer, TRUNK_URN).changes == proto.DiffResponse.DIFF_NONE
+    assert "under two names" not in capsys.readouterr().err
     assert diff(servicer, other).changes == proto.DiffResponse.DIFF_NONE  # an alias's
+    # ... or two state entries: not refused, but said (a --target removal is unguarded).
+    warned = capsys.readouterr().err
+    assert f"SipTrunkConnection {uuid} is in this deployment under two names, 'main-line' " \
+           "and 'copy'" in warned and "--target" in warned, warned
     with pytest.raises(Aborted) as caught:
         servicer.Read(proto.ReadRequest(urn=TRUNK_URN.replace("main-line", "third"),
                                         id=uuid), FakeContext())
